@@ -1,0 +1,2 @@
+import { hello } from "#common/greet.js";
+console.log(hello("op"));
