@@ -1,0 +1,180 @@
+/**
+ * Defaulting: a user's HelloWorld spec in, a fully resolved spec out. Builders and the rollout logic read
+ * only the resolved spec, so every default lives here, once.
+ */
+import type { V1EnvVar, V1ResourceRequirements } from '@kubernetes/client-node';
+import type {
+  ClaimRetention,
+  HelloWorldSpec,
+  IntOrString,
+  NoDataPolicy,
+  RedisMode,
+  ServiceType,
+  SmokeCheck,
+} from './types.js';
+
+export const DEFAULT_REDIS_IMAGE = 'redis:7.4-alpine';
+export const API_PORT = 8080;
+
+export interface ResolvedSmokeCheck extends Required<Omit<SmokeCheck, 'body' | 'contains' | 'jsonField'>> {
+  body?: string;
+  contains?: string;
+  jsonField?: { name: string; equals: string };
+}
+
+export interface ResolvedSpec {
+  image: string;
+  replicas: number;
+  autoscaling?: { minReplicas: number; maxReplicas: number; targetCPUUtilizationPercentage: number };
+  disruptionBudget: { minAvailable: IntOrString } | { maxUnavailable: IntOrString };
+  rollout: {
+    maxSurge: IntOrString;
+    maxUnavailable: IntOrString;
+    progressDeadlineSeconds: number;
+    autoRollback: boolean;
+    crashLoopRestartThreshold: number;
+    verification: {
+      enabled: boolean;
+      smoke: { enabled: boolean; checks: ResolvedSmokeCheck[] };
+      analysis: {
+        enabled: boolean;
+        windowSeconds: number;
+        intervalSeconds: number;
+        maxErrorRate: number;
+        maxP99LatencyMs: number;
+        failureLimit: number;
+        noData: NoDataPolicy;
+      };
+    };
+  };
+  redis:
+    | {
+        mode: Extract<RedisMode, 'Managed'>;
+        image: string;
+        storage: { size: string; storageClassName?: string; whenDeleted: ClaimRetention };
+        resources: V1ResourceRequirements;
+      }
+    | { mode: Extract<RedisMode, 'External'>; urlSecretRef: { name: string; key: string } };
+  resources: V1ResourceRequirements;
+  env: V1EnvVar[];
+  service: { type: ServiceType; port: number };
+  podAnnotations: Record<string, string>;
+  podLabels: Record<string, string>;
+}
+
+const DEFAULT_API_RESOURCES: V1ResourceRequirements = {
+  requests: { cpu: '50m', memory: '64Mi' },
+  limits: { memory: '256Mi' },
+};
+
+const DEFAULT_REDIS_RESOURCES: V1ResourceRequirements = {
+  requests: { cpu: '50m', memory: '64Mi' },
+  limits: { memory: '512Mi' },
+};
+
+/** The smoke checks every rollout of this API gets unless `defaultChecks: false`. */
+export function defaultSmokeChecks(): ResolvedSmokeCheck[] {
+  const check = (c: SmokeCheck): ResolvedSmokeCheck => resolveSmokeCheck(c);
+  return [
+    check({ name: 'readiness', path: '/readyz', expectStatus: 200 }),
+    check({
+      name: 'store-date-of-birth',
+      method: 'PUT',
+      path: '/hello/smokecheck',
+      body: '{"dateOfBirth":"2000-01-01"}',
+      expectStatus: 204,
+    }),
+    check({
+      name: 'read-date-of-birth',
+      path: '/hello/smokecheck',
+      expectStatus: 200,
+      contains: 'Hello, smokecheck!',
+    }),
+  ];
+}
+
+function resolveSmokeCheck(c: SmokeCheck): ResolvedSmokeCheck {
+  return {
+    name: c.name,
+    method: c.method ?? 'GET',
+    path: c.path,
+    expectStatus: c.expectStatus ?? 200,
+    timeoutSeconds: c.timeoutSeconds ?? 5,
+    retries: c.retries ?? 2,
+    ...(c.body !== undefined && { body: c.body }),
+    ...(c.contains !== undefined && { contains: c.contains }),
+    ...(c.jsonField !== undefined && { jsonField: c.jsonField }),
+  };
+}
+
+export function resolveSpec(spec: HelloWorldSpec): ResolvedSpec {
+  const rollout = spec.rollout ?? {};
+  const verification = rollout.verification ?? {};
+  const smoke = verification.smoke ?? {};
+  const analysis = verification.analysis ?? {};
+  const redis = spec.redis ?? {};
+  const pdb = spec.disruptionBudget ?? {};
+  const verificationEnabled = verification.enabled ?? true;
+
+  return {
+    image: spec.image,
+    replicas: spec.replicas ?? 2,
+    ...(spec.autoscaling && {
+      autoscaling: {
+        minReplicas: spec.autoscaling.minReplicas ?? 1,
+        maxReplicas: spec.autoscaling.maxReplicas,
+        targetCPUUtilizationPercentage: spec.autoscaling.targetCPUUtilizationPercentage ?? 70,
+      },
+    }),
+    disruptionBudget:
+      pdb.maxUnavailable !== undefined
+        ? { maxUnavailable: pdb.maxUnavailable }
+        : { minAvailable: pdb.minAvailable ?? 1 },
+    rollout: {
+      maxSurge: rollout.maxSurge ?? '25%',
+      maxUnavailable: rollout.maxUnavailable ?? 0,
+      progressDeadlineSeconds: rollout.progressDeadlineSeconds ?? 120,
+      autoRollback: rollout.autoRollback ?? true,
+      crashLoopRestartThreshold: rollout.crashLoopRestartThreshold ?? 3,
+      verification: {
+        enabled: verificationEnabled,
+        smoke: {
+          enabled: verificationEnabled && (smoke.enabled ?? true),
+          checks: [
+            ...(smoke.defaultChecks === false ? [] : defaultSmokeChecks()),
+            ...(smoke.checks ?? []).map(resolveSmokeCheck),
+          ],
+        },
+        analysis: {
+          enabled: verificationEnabled && (analysis.enabled ?? true),
+          windowSeconds: analysis.windowSeconds ?? 60,
+          intervalSeconds: analysis.intervalSeconds ?? 10,
+          maxErrorRate: analysis.maxErrorRate ?? 0.05,
+          maxP99LatencyMs: analysis.maxP99LatencyMs ?? 500,
+          failureLimit: analysis.failureLimit ?? 2,
+          noData: analysis.noData ?? 'Pass',
+        },
+      },
+    },
+    redis:
+      redis.mode === 'External' && redis.urlSecretRef
+        ? { mode: 'External', urlSecretRef: redis.urlSecretRef }
+        : {
+            mode: 'Managed',
+            image: redis.image ?? DEFAULT_REDIS_IMAGE,
+            storage: {
+              size: redis.storage?.size ?? '1Gi',
+              whenDeleted: redis.storage?.whenDeleted ?? 'Retain',
+              ...(redis.storage?.storageClassName !== undefined && {
+                storageClassName: redis.storage.storageClassName,
+              }),
+            },
+            resources: redis.resources ?? DEFAULT_REDIS_RESOURCES,
+          },
+    resources: spec.resources ?? DEFAULT_API_RESOURCES,
+    env: spec.env ?? [],
+    service: { type: spec.service?.type ?? 'ClusterIP', port: spec.service?.port ?? 80 },
+    podAnnotations: spec.podAnnotations ?? {},
+    podLabels: spec.podLabels ?? {},
+  };
+}

@@ -1,0 +1,166 @@
+/**
+ * The HelloWorld API (hello.dev/v1alpha1) as TypeScript types. The CRD in crds/ is the schema the API
+ * server enforces; these types mirror it, and defaults.ts turns a user's spec into a fully resolved one.
+ */
+import type { V1EnvVar, V1ObjectMeta, V1ResourceRequirements } from '@kubernetes/client-node';
+
+export const GROUP = 'hello.dev';
+export const VERSION = 'v1alpha1';
+export const API_VERSION = `${GROUP}/${VERSION}`;
+export const KIND = 'HelloWorld';
+export const PLURAL = 'helloworlds';
+
+export type IntOrString = number | string;
+
+export interface AutoscalingSpec {
+  minReplicas?: number;
+  maxReplicas: number;
+  targetCPUUtilizationPercentage?: number;
+}
+
+export interface DisruptionBudgetSpec {
+  minAvailable?: IntOrString;
+  maxUnavailable?: IntOrString;
+}
+
+/** One HTTP check of a smoke test, run against every pod of the new revision. */
+export interface SmokeCheck {
+  name: string;
+  method?: 'GET' | 'PUT' | 'POST' | 'DELETE' | 'HEAD';
+  path: string;
+  body?: string;
+  expectStatus?: number;
+  /** A substring the response body must contain. */
+  contains?: string;
+  /** A top-level JSON field of the response body that must equal a value. */
+  jsonField?: { name: string; equals: string };
+  timeoutSeconds?: number;
+  retries?: number;
+}
+
+export type NoDataPolicy = 'Pass' | 'Fail';
+
+export interface AnalysisSpec {
+  enabled?: boolean;
+  windowSeconds?: number;
+  intervalSeconds?: number;
+  /** Highest tolerated share of 5xx answers on /hello, 0 to 1. */
+  maxErrorRate?: number;
+  maxP99LatencyMs?: number;
+  /** How many consecutive failed measurements fail the analysis. */
+  failureLimit?: number;
+  /** What a measurement with no /hello traffic counts as. */
+  noData?: NoDataPolicy;
+}
+
+export interface VerificationSpec {
+  enabled?: boolean;
+  smoke?: { enabled?: boolean; defaultChecks?: boolean; checks?: SmokeCheck[] };
+  analysis?: AnalysisSpec;
+}
+
+export interface RolloutSpec {
+  maxSurge?: IntOrString;
+  maxUnavailable?: IntOrString;
+  progressDeadlineSeconds?: number;
+  autoRollback?: boolean;
+  /** Restarts of a new pod's container after which the rollout fails as CrashLooping. */
+  crashLoopRestartThreshold?: number;
+  verification?: VerificationSpec;
+}
+
+export type RedisMode = 'Managed' | 'External';
+export type ClaimRetention = 'Retain' | 'Delete';
+
+export interface RedisSpec {
+  mode?: RedisMode;
+  image?: string;
+  storage?: { size?: string; storageClassName?: string; whenDeleted?: ClaimRetention };
+  resources?: V1ResourceRequirements;
+  urlSecretRef?: { name: string; key: string };
+}
+
+export type ServiceType = 'ClusterIP' | 'NodePort' | 'LoadBalancer';
+
+export interface HelloWorldSpec {
+  image: string;
+  replicas?: number;
+  autoscaling?: AutoscalingSpec;
+  disruptionBudget?: DisruptionBudgetSpec;
+  rollout?: RolloutSpec;
+  redis?: RedisSpec;
+  resources?: V1ResourceRequirements;
+  env?: V1EnvVar[];
+  service?: { type?: ServiceType; port?: number };
+  podAnnotations?: Record<string, string>;
+  podLabels?: Record<string, string>;
+}
+
+export type Phase = 'Pending' | 'Progressing' | 'Verifying' | 'Available' | 'RolledBack' | 'Failed';
+export type ConditionType = 'Available' | 'Progressing' | 'Degraded';
+export type ConditionStatus = 'True' | 'False' | 'Unknown';
+
+/** metav1.Condition. */
+export interface Condition {
+  type: ConditionType;
+  status: ConditionStatus;
+  observedGeneration?: number;
+  lastTransitionTime: string;
+  reason: string;
+  message: string;
+}
+
+export interface RollbackRecord {
+  fromRevision: string;
+  toRevision: string;
+  fromImage: string;
+  toImage: string;
+  reason: string;
+  message: string;
+  time: string;
+}
+
+/** Where the current revision's verification stands; lives in status so a restarted operator resumes. */
+export interface VerificationStatus {
+  revision: string;
+  startedAt: string;
+  smokePassed?: boolean;
+  /** Consecutive failed analysis measurements so far. */
+  consecutiveFailures: number;
+  measurements: number;
+  lastMeasurementAt?: string;
+  lastMessage?: string;
+}
+
+export interface HelloWorldStatus {
+  observedGeneration?: number;
+  phase?: Phase;
+  replicas?: number;
+  readyReplicas?: number;
+  updatedReplicas?: number;
+  selector?: string;
+  currentRevision?: string;
+  stableRevision?: string;
+  /** Pod template of the stable revision, so a rollback needs nothing but status. */
+  stableImage?: string;
+  /** The revision that failed and must not be retried until the spec or the retry annotation changes. */
+  failedRevision?: string;
+  /** The value of the hello.dev/retry annotation already acted on. */
+  observedRetry?: string;
+  rolloutStartedAt?: string;
+  verification?: VerificationStatus;
+  lastRollback?: RollbackRecord;
+  conditions?: Condition[];
+}
+
+export interface HelloWorld {
+  apiVersion: typeof API_VERSION;
+  kind: typeof KIND;
+  metadata: V1ObjectMeta & { name: string; namespace: string };
+  spec: HelloWorldSpec;
+  status?: HelloWorldStatus;
+}
+
+/** Annotations users set on a HelloWorld. */
+export const ANNOTATION_RETRY = 'hello.dev/retry';
+export const ANNOTATION_ABORT = 'hello.dev/abort';
