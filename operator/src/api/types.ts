@@ -3,6 +3,7 @@
  * server enforces; these types mirror it, and defaults.ts turns a user's spec into a fully resolved one.
  */
 import type { V1EnvVar, V1ObjectMeta, V1ResourceRequirements } from '@kubernetes/client-node';
+import type { HelloSample } from '../verification/types.js';
 
 export const GROUP = 'hello.dev';
 export const VERSION = 'v1alpha1';
@@ -125,6 +126,10 @@ export interface VerificationStatus {
   revision: string;
   startedAt: string;
   smokePassed?: boolean;
+  /** When the analysis window began (after the smoke tests passed). */
+  analysisStartedAt?: string;
+  /** The previous metrics sample, so the next measurement is a delta even after an operator restart. */
+  lastSample?: HelloSample;
   /** Consecutive failed analysis measurements so far. */
   consecutiveFailures: number;
   measurements: number;
@@ -147,6 +152,8 @@ export interface HelloWorldStatus {
   failedRevision?: string;
   /** The value of the hello.dev/retry annotation already acted on. */
   observedRetry?: string;
+  /** The value of the hello.dev/abort annotation already acted on. */
+  observedAbort?: string;
   rolloutStartedAt?: string;
   verification?: VerificationStatus;
   lastRollback?: RollbackRecord;

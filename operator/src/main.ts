@@ -1,2 +1,0 @@
-import { hello } from "#common/greet.js";
-console.log(hello("op"));
