@@ -1,0 +1,172 @@
+import type { V1Deployment, V1PodDisruptionBudget, V1Secret, V1StatefulSet } from '@kubernetes/client-node';
+import { resolveSpec } from '../api/defaults.js';
+import type { HelloWorld, HelloWorldSpec } from '../api/types.js';
+import { REVISION_ANNOTATION } from '../rollout/revision.js';
+import { buildPdb } from './autoscaling.js';
+import { buildPodTemplate, CONFIG_CHECKSUM_ANNOTATION, desiredState } from './index.js';
+
+function hw(spec: Partial<HelloWorldSpec> = {}): HelloWorld {
+  return {
+    apiVersion: 'hello.dev/v1alpha1',
+    kind: 'HelloWorld',
+    metadata: { name: 'demo', namespace: 'team-a', uid: 'uid-1', generation: 1 },
+    spec: { image: 'hello/api:1.0.0', ...spec },
+  };
+}
+
+function build(spec: Partial<HelloWorldSpec> = {}) {
+  const h = hw(spec);
+  const resolved = resolveSpec(h.spec);
+  const template = buildPodTemplate(h, resolved, 'sum-1');
+  const state = desiredState(h, resolved, { template, redisPassword: 's3cret' });
+  const byKind = (kind: string) => state.apply.filter((o) => o.kind === kind);
+  return { state, byKind, template };
+}
+
+describe('desired state', () => {
+  it('owns every child with a controller reference and the standard labels', () => {
+    const { state } = build();
+    expect(state.apply.map((o) => `${o.kind}/${o.metadata?.name ?? ''}`).sort()).toEqual([
+      'Deployment/demo',
+      'NetworkPolicy/demo-redis',
+      'PodDisruptionBudget/demo',
+      'Secret/demo-redis-auth',
+      'Service/demo',
+      'Service/demo-redis',
+      'StatefulSet/demo-redis',
+    ]);
+    for (const obj of state.apply) {
+      expect(obj.metadata?.namespace).toBe('team-a');
+      expect(obj.metadata?.ownerReferences).toEqual([
+        expect.objectContaining({ kind: 'HelloWorld', name: 'demo', uid: 'uid-1', controller: true }),
+      ]);
+      expect(obj.metadata?.labels).toMatchObject({
+        'app.kubernetes.io/name': 'helloworld',
+        'app.kubernetes.io/instance': 'demo',
+        'app.kubernetes.io/managed-by': 'helloworld-operator',
+      });
+    }
+    expect(state.absent).toEqual([{ apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler', name: 'demo' }]);
+  });
+
+  it('builds a hardened Deployment with the spec defaults', () => {
+    const [dep] = build().byKind('Deployment') as V1Deployment[];
+    const spec = dep!.spec!;
+    expect(spec.replicas).toBe(2);
+    expect(spec.strategy?.rollingUpdate).toEqual({ maxSurge: '25%', maxUnavailable: 0 });
+    expect(spec.progressDeadlineSeconds).toBe(120);
+    const pod = spec.template.spec!;
+    const api = pod.containers[0]!;
+    expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } });
+    expect(api.securityContext).toEqual({
+      allowPrivilegeEscalation: false,
+      readOnlyRootFilesystem: true,
+      runAsNonRoot: true,
+      capabilities: { drop: ['ALL'] },
+    });
+    expect(api.readinessProbe?.httpGet?.path).toBe('/readyz');
+    expect(api.livenessProbe?.httpGet?.path).toBe('/healthz');
+    expect(api.lifecycle?.preStop?.sleep?.seconds).toBeGreaterThan(0);
+    expect(pod.terminationGracePeriodSeconds).toBeGreaterThan(api.lifecycle!.preStop!.sleep!.seconds);
+    expect(api.env).toEqual(
+      expect.arrayContaining([
+        { name: 'REDIS_URL', value: 'redis://demo-redis:6379/0' },
+        { name: 'REDIS_PASSWORD', valueFrom: { secretKeyRef: { name: 'demo-redis-auth', key: 'password' } } },
+      ]),
+    );
+    expect(pod.topologySpreadConstraints?.map((c) => c.topologyKey)).toEqual([
+      'topology.kubernetes.io/zone',
+      'kubernetes.io/hostname',
+    ]);
+    expect(spec.template.metadata?.annotations).toMatchObject({
+      'prometheus.io/scrape': 'true',
+      [CONFIG_CHECKSUM_ANNOTATION]: 'sum-1',
+    });
+  });
+
+  it('leaves replicas to the HPA when autoscaling is on', () => {
+    const { byKind, state } = build({ autoscaling: { minReplicas: 2, maxReplicas: 5 } });
+    const [dep] = byKind('Deployment') as V1Deployment[];
+    expect(dep!.spec).not.toHaveProperty('replicas');
+    expect(byKind('HorizontalPodAutoscaler')[0]).toMatchObject({
+      spec: { minReplicas: 2, maxReplicas: 5, scaleTargetRef: { kind: 'Deployment', name: 'demo' } },
+    });
+    expect(state.absent).toEqual([]);
+  });
+
+  it('wires an external Redis from the user Secret and creates no managed Redis', () => {
+    const { state, byKind } = build({ redis: { mode: 'External', urlSecretRef: { name: 'memorydb', key: 'url' } } });
+    expect(state.apply.map((o) => o.kind)).not.toContain('StatefulSet');
+    const [dep] = byKind('Deployment') as V1Deployment[];
+    const env = dep!.spec!.template.spec!.containers[0]!.env!;
+    expect(env).toContainEqual({ name: 'REDIS_URL', valueFrom: { secretKeyRef: { name: 'memorydb', key: 'url' } } });
+    expect(env.map((e) => e.name)).not.toContain('REDIS_PASSWORD');
+  });
+
+  it('lets user env override and user labels never break the selector', () => {
+    const { byKind } = build({
+      env: [{ name: 'LOG_LEVEL', value: 'debug' }],
+      podLabels: { 'app.kubernetes.io/instance': 'hijack', team: 'a' },
+    });
+    const [dep] = byKind('Deployment') as V1Deployment[];
+    const labels = dep!.spec!.template.metadata!.labels!;
+    expect(labels['app.kubernetes.io/instance']).toBe('demo');
+    expect(labels.team).toBe('a');
+    expect(dep!.spec!.template.spec!.containers[0]!.env!.at(-1)).toEqual({ name: 'LOG_LEVEL', value: 'debug' });
+  });
+
+  it('configures a durable Redis whose password never reaches a command line', () => {
+    const { byKind } = build({ redis: { storage: { size: '5Gi', storageClassName: 'fast', whenDeleted: 'Delete' } } });
+    const [sts] = byKind('StatefulSet') as V1StatefulSet[];
+    const [secret] = byKind('Secret') as V1Secret[];
+    const container = sts!.spec!.template.spec!.containers[0]!;
+    expect(JSON.stringify(container.command)).not.toContain('s3cret');
+    expect(container.env).toContainEqual({
+      name: 'REDISCLI_AUTH',
+      valueFrom: { secretKeyRef: { name: 'demo-redis-auth', key: 'password' } },
+    });
+    expect(sts!.spec!.volumeClaimTemplates![0]!.spec).toMatchObject({
+      resources: { requests: { storage: '5Gi' } },
+      storageClassName: 'fast',
+    });
+    expect(sts!.spec!.persistentVolumeClaimRetentionPolicy).toEqual({ whenDeleted: 'Delete', whenScaled: 'Retain' });
+    const config = Buffer.from(secret!.data!['redis.conf']!, 'base64').toString();
+    expect(config).toContain('requirepass s3cret');
+    expect(config).toContain('appendonly yes');
+    expect(config).toContain('appendfsync everysec');
+    expect(Buffer.from(secret!.data!.password!, 'base64').toString()).toBe('s3cret');
+  });
+});
+
+describe('pod template revision', () => {
+  it('is stable for the same spec and changes with the image or the config checksum', () => {
+    const h = hw();
+    const rev = (spec: HelloWorldSpec, sum: string) =>
+      buildPodTemplate(h, resolveSpec(spec), sum).metadata!.annotations![REVISION_ANNOTATION];
+    const base = rev(h.spec, 'a');
+    expect(rev(h.spec, 'a')).toBe(base);
+    expect(rev({ ...h.spec, image: 'hello/api:2.0.0' }, 'a')).not.toBe(base);
+    expect(rev(h.spec, 'b')).not.toBe(base);
+    expect(rev({ ...h.spec, replicas: 7 }, 'a')).toBe(base);
+  });
+});
+
+describe('disruption budget', () => {
+  const pdb = (spec: Partial<HelloWorldSpec>): V1PodDisruptionBudget['spec'] => {
+    const h = hw(spec);
+    return buildPdb(h, resolveSpec(h.spec)).spec;
+  };
+
+  it.each<[string, Partial<HelloWorldSpec>, object]>([
+    ['defaults to minAvailable 1', {}, { minAvailable: 1 }],
+    ['keeps a maxUnavailable', { disruptionBudget: { maxUnavailable: '50%' } }, { maxUnavailable: '50%' }],
+    ['keeps a percentage', { disruptionBudget: { minAvailable: '50%' }, replicas: 4 }, { minAvailable: '50%' }],
+    ['never blocks drains with one replica', { replicas: 1 }, { maxUnavailable: 1 }],
+    ['nor with an HPA minimum of one', { autoscaling: { minReplicas: 1, maxReplicas: 3 } }, { maxUnavailable: 1 }],
+    ['allows minAvailable 0 with one replica', { replicas: 1, disruptionBudget: { minAvailable: 0 } }, { minAvailable: 0 }],
+  ])('%s', (_name, spec, expected) => {
+    const result = pdb(spec)!;
+    expect(result).toMatchObject({ ...expected, unhealthyPodEvictionPolicy: 'AlwaysAllow' });
+    expect(Object.keys(result).filter((k) => k === 'minAvailable' || k === 'maxUnavailable')).toHaveLength(1);
+  });
+});

@@ -1,0 +1,130 @@
+import type { V1Container, V1Deployment, V1EnvVar, V1PodTemplateSpec } from '@kubernetes/client-node';
+import { API_PORT, type ResolvedSpec } from '../api/defaults.js';
+import type { HelloWorld } from '../api/types.js';
+import { REVISION_ANNOTATION, revisionOf } from '../rollout/revision.js';
+import { childMeta, labels, redisName, redisSecretName, selectorLabels } from './meta.js';
+
+/** Pod annotation whose change rolls the pods when a Secret they read changes. */
+export const CONFIG_CHECKSUM_ANNOTATION = 'hello.dev/config-checksum';
+
+/**
+ * Endpoints are removed asynchronously after a pod starts terminating; the preStop sleep keeps the pod
+ * serving until kube-proxies and load balancers have caught up, then the API's own drain (readiness
+ * 503, keep serving SHUTDOWN_DRAIN_MS) covers the rest. Grace = both plus time to finish requests.
+ */
+const PRE_STOP_SLEEP_SECONDS = 5;
+const DRAIN_MS = 2000;
+const TERMINATION_GRACE_SECONDS = 30;
+
+export const NON_ROOT_UID = 65532;
+
+function redisEnv(hw: HelloWorld, spec: ResolvedSpec): V1EnvVar[] {
+  if (spec.redis.mode === 'External') {
+    const ref = spec.redis.urlSecretRef;
+    return [{ name: 'REDIS_URL', valueFrom: { secretKeyRef: { name: ref.name, key: ref.key } } }];
+  }
+  const secret = redisSecretName(hw);
+  return [
+    { name: 'REDIS_URL', value: `redis://${redisName(hw)}:6379/0` },
+    { name: 'REDIS_PASSWORD', valueFrom: { secretKeyRef: { name: secret, key: 'password' } } },
+  ];
+}
+
+function apiContainer(hw: HelloWorld, spec: ResolvedSpec): V1Container {
+  const probe = (path: string, periodSeconds: number, failureThreshold: number) => ({
+    httpGet: { path, port: 'http' },
+    periodSeconds,
+    failureThreshold,
+    timeoutSeconds: 2,
+  });
+  return {
+    name: 'api',
+    image: spec.image,
+    imagePullPolicy: 'IfNotPresent',
+    ports: [{ name: 'http', containerPort: API_PORT, protocol: 'TCP' }],
+    env: [
+      { name: 'PORT', value: String(API_PORT) },
+      { name: 'SHUTDOWN_DRAIN_MS', value: String(DRAIN_MS) },
+      { name: 'SHUTDOWN_TIMEOUT_MS', value: String((TERMINATION_GRACE_SECONDS - PRE_STOP_SLEEP_SECONDS - 2) * 1000) },
+      ...redisEnv(hw, spec),
+      // User env last: Kubernetes lets a later entry of the same name win, so users can override.
+      ...spec.env,
+    ],
+    resources: spec.resources,
+    readinessProbe: probe('/readyz', 2, 2),
+    livenessProbe: { ...probe('/healthz', 10, 3), initialDelaySeconds: 5 },
+    startupProbe: probe('/healthz', 1, 30),
+    lifecycle: { preStop: { sleep: { seconds: PRE_STOP_SLEEP_SECONDS } } },
+    securityContext: {
+      allowPrivilegeEscalation: false,
+      readOnlyRootFilesystem: true,
+      runAsNonRoot: true,
+      capabilities: { drop: ['ALL'] },
+    },
+    volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }],
+  };
+}
+
+/** The pod template of the spec; its revision hash is stamped on it as an annotation. */
+export function buildPodTemplate(hw: HelloWorld, spec: ResolvedSpec, configChecksum: string): V1PodTemplateSpec {
+  const selector = selectorLabels(hw, 'api');
+  const template: V1PodTemplateSpec = {
+    metadata: {
+      // Our labels win over podLabels so the selector can never be broken by a user label.
+      labels: { ...spec.podLabels, ...labels(hw, 'api') },
+      annotations: {
+        'prometheus.io/scrape': 'true',
+        'prometheus.io/port': String(API_PORT),
+        'prometheus.io/path': '/metrics',
+        ...spec.podAnnotations,
+        [CONFIG_CHECKSUM_ANNOTATION]: configChecksum,
+      },
+    },
+    spec: {
+      automountServiceAccountToken: false,
+      enableServiceLinks: false,
+      terminationGracePeriodSeconds: TERMINATION_GRACE_SECONDS,
+      securityContext: {
+        runAsNonRoot: true,
+        runAsUser: NON_ROOT_UID,
+        runAsGroup: NON_ROOT_UID,
+        seccompProfile: { type: 'RuntimeDefault' },
+      },
+      containers: [apiContainer(hw, spec)],
+      volumes: [{ name: 'tmp', emptyDir: { sizeLimit: '64Mi' } }],
+      topologySpreadConstraints: ['topology.kubernetes.io/zone', 'kubernetes.io/hostname'].map((key) => ({
+        maxSkew: 1,
+        topologyKey: key,
+        whenUnsatisfiable: 'ScheduleAnyway',
+        labelSelector: { matchLabels: selector },
+        matchLabelKeys: ['pod-template-hash'],
+      })),
+    },
+  };
+  const annotations = { ...template.metadata?.annotations, [REVISION_ANNOTATION]: revisionOf(template) };
+  return { ...template, metadata: { ...template.metadata, annotations } };
+}
+
+/**
+ * The API Deployment. `template` is normally the spec's; during a rollback it is the stable revision's.
+ * With autoscaling on, `replicas` is left out so the HPA alone owns it (server-side apply then never
+ * fights over the field).
+ */
+export function buildDeployment(hw: HelloWorld, spec: ResolvedSpec, template: V1PodTemplateSpec): V1Deployment {
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: childMeta(hw, hw.metadata.name, 'api'),
+    spec: {
+      ...(spec.autoscaling ? {} : { replicas: spec.replicas }),
+      selector: { matchLabels: selectorLabels(hw, 'api') },
+      strategy: {
+        type: 'RollingUpdate',
+        rollingUpdate: { maxSurge: spec.rollout.maxSurge, maxUnavailable: spec.rollout.maxUnavailable },
+      },
+      progressDeadlineSeconds: spec.rollout.progressDeadlineSeconds,
+      revisionHistoryLimit: 10,
+      template,
+    },
+  };
+}

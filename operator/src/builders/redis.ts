@@ -1,0 +1,145 @@
+import type { V1NetworkPolicy, V1Secret, V1Service, V1StatefulSet } from '@kubernetes/client-node';
+import type { ResolvedSpec } from '../api/defaults.js';
+import type { HelloWorld } from '../api/types.js';
+import { childMeta, redisName, redisSecretName, selectorLabels, labels } from './meta.js';
+
+type ManagedRedis = Extract<ResolvedSpec['redis'], { mode: 'Managed' }>;
+
+export const REDIS_PORT = 6379;
+const base64 = (s: string): string => Buffer.from(s, 'utf8').toString('base64');
+const REDIS_UID = 999; // the redis user of the official image
+
+/**
+ * The Secret holding the generated password and the server's configuration. The password is passed in:
+ * the reconciler keeps an existing Secret's password, so it is generated once and never rotated by
+ * accident. The config lives here, not on a command line, so the password never shows in `ps`.
+ */
+export function buildRedisSecret(hw: HelloWorld, password: string): V1Secret {
+  const config = [
+    `requirepass ${password}`,
+    'appendonly yes',
+    'appendfsync everysec',
+    'dir /data',
+    `port ${REDIS_PORT}`,
+    'protected-mode no',
+  ].join('\n');
+  return {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: childMeta(hw, redisSecretName(hw), 'redis'),
+    type: 'Opaque',
+    // `data`, not `stringData`: the API server stores only `data`, so a comparison with the live object works.
+    data: { password: base64(password), 'redis.conf': base64(`${config}\n`) },
+  };
+}
+
+export function buildRedisService(hw: HelloWorld): V1Service {
+  return {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: childMeta(hw, redisName(hw), 'redis'),
+    spec: {
+      type: 'ClusterIP',
+      selector: selectorLabels(hw, 'redis'),
+      ports: [{ name: 'redis', port: REDIS_PORT, targetPort: 'redis', protocol: 'TCP' }],
+    },
+  };
+}
+
+/** `redis-cli ping` exits 0 even while Redis is loading its data; only PONG means it can serve. */
+const PING = ['sh', '-c', `redis-cli -h 127.0.0.1 -p ${REDIS_PORT} ping | grep -q PONG`];
+
+export function buildRedisStatefulSet(hw: HelloWorld, redis: ManagedRedis): V1StatefulSet {
+  const secret = redisSecretName(hw);
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'StatefulSet',
+    metadata: childMeta(hw, redisName(hw), 'redis'),
+    spec: {
+      replicas: 1,
+      serviceName: redisName(hw),
+      selector: { matchLabels: selectorLabels(hw, 'redis') },
+      persistentVolumeClaimRetentionPolicy: { whenDeleted: redis.storage.whenDeleted, whenScaled: 'Retain' },
+      template: {
+        metadata: { labels: labels(hw, 'redis') },
+        spec: {
+          automountServiceAccountToken: false,
+          enableServiceLinks: false,
+          terminationGracePeriodSeconds: 30,
+          securityContext: {
+            runAsNonRoot: true,
+            runAsUser: REDIS_UID,
+            runAsGroup: REDIS_UID,
+            fsGroup: REDIS_UID,
+            seccompProfile: { type: 'RuntimeDefault' },
+          },
+          containers: [
+            {
+              name: 'redis',
+              image: redis.image,
+              imagePullPolicy: 'IfNotPresent',
+              command: ['redis-server', '/etc/redis/redis.conf'],
+              ports: [{ name: 'redis', containerPort: REDIS_PORT, protocol: 'TCP' }],
+              env: [{ name: 'REDISCLI_AUTH', valueFrom: { secretKeyRef: { name: secret, key: 'password' } } }],
+              resources: redis.resources,
+              readinessProbe: { exec: { command: PING }, periodSeconds: 5, timeoutSeconds: 3, failureThreshold: 2 },
+              livenessProbe: {
+                exec: { command: PING },
+                initialDelaySeconds: 20,
+                periodSeconds: 15,
+                timeoutSeconds: 5,
+                failureThreshold: 6,
+              },
+              securityContext: {
+                allowPrivilegeEscalation: false,
+                readOnlyRootFilesystem: true,
+                runAsNonRoot: true,
+                capabilities: { drop: ['ALL'] },
+              },
+              volumeMounts: [
+                { name: 'data', mountPath: '/data' },
+                { name: 'config', mountPath: '/etc/redis', readOnly: true },
+                { name: 'tmp', mountPath: '/tmp' },
+              ],
+            },
+          ],
+          volumes: [
+            { name: 'config', secret: { secretName: secret, items: [{ key: 'redis.conf', path: 'redis.conf' }] } },
+            { name: 'tmp', emptyDir: { sizeLimit: '16Mi' } },
+          ],
+        },
+      },
+      volumeClaimTemplates: [
+        {
+          metadata: { name: 'data', labels: labels(hw, 'redis') },
+          spec: {
+            accessModes: ['ReadWriteOnce'],
+            resources: { requests: { storage: redis.storage.size } },
+            ...(redis.storage.storageClassName !== undefined && {
+              storageClassName: redis.storage.storageClassName,
+            }),
+          },
+        },
+      ],
+    },
+  };
+}
+
+/** Only this instance's API pods may reach its Redis. */
+export function buildRedisNetworkPolicy(hw: HelloWorld): V1NetworkPolicy {
+  return {
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'NetworkPolicy',
+    metadata: childMeta(hw, redisName(hw), 'redis'),
+    spec: {
+      podSelector: { matchLabels: selectorLabels(hw, 'redis') },
+      policyTypes: ['Ingress'],
+      ingress: [
+        {
+          from: [{ podSelector: { matchLabels: selectorLabels(hw, 'api') } }],
+          ports: [{ protocol: 'TCP', port: REDIS_PORT }],
+        },
+      ],
+    },
+  };
+}

@@ -1,0 +1,18 @@
+import type { V1Service } from '@kubernetes/client-node';
+import type { ResolvedSpec } from '../api/defaults.js';
+import type { HelloWorld } from '../api/types.js';
+import { childMeta, selectorLabels } from './meta.js';
+
+/** The API's Service: `service.port` → the container's named `http` port. */
+export function buildService(hw: HelloWorld, spec: ResolvedSpec): V1Service {
+  return {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: childMeta(hw, hw.metadata.name, 'api'),
+    spec: {
+      type: spec.service.type,
+      selector: selectorLabels(hw, 'api'),
+      ports: [{ name: 'http', port: spec.service.port, targetPort: 'http', protocol: 'TCP' }],
+    },
+  };
+}
