@@ -1,2 +1,77 @@
-import { hello } from "#common/greet.js";
-console.log(hello("api"));
+/** Entry point of the API: configuration, wiring, signals. */
+import { ConfigError } from '#common/env.js';
+import { createLogger } from '#common/logger.js';
+import { createApp } from './app.js';
+import { describeConfig, loadConfig, type ApiConfig } from './config.js';
+import { createApiMetrics } from './metrics.js';
+import { startServer, type MutableLifecycle } from './server.js';
+import { createRedisStore } from './store.js';
+
+const SERVICE = 'helloworld-api';
+
+function readConfig(): ApiConfig {
+  try {
+    return loadConfig(process.env);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    createLogger(SERVICE).fatal(`invalid configuration: ${err.message}`);
+    process.exit(1);
+  }
+}
+
+async function main(): Promise<void> {
+  const config = readConfig();
+  const logger = createLogger(SERVICE, config.logLevel);
+  logger.info({ config: describeConfig(config) }, 'starting');
+  if (config.chaos.errorRate > 0 || config.chaos.latencyMs > 0) {
+    logger.warn(
+      { chaos: config.chaos },
+      `CHAOS ENABLED: ${config.chaos.errorRate * 100}% of /hello requests will fail with 500 and each ` +
+        `will be delayed ${config.chaos.latencyMs} ms. Never run this in production.`,
+    );
+  }
+
+  process.on('uncaughtException', (err) => {
+    logger.fatal({ err }, 'uncaught exception');
+    process.exit(1);
+  });
+  process.on('unhandledRejection', (err) => {
+    logger.fatal({ err }, 'unhandled promise rejection');
+    process.exit(1);
+  });
+
+  const store = createRedisStore({
+    target: config.redis,
+    commandTimeoutMs: config.redisCommandTimeoutMs,
+    logger,
+  });
+  const lifecycle: MutableLifecycle = { shuttingDown: false };
+  const metrics = createApiMetrics();
+  const app = createApp({ store, metrics, logger, readiness: lifecycle, chaos: config.chaos });
+  const running = await startServer({
+    app,
+    lifecycle,
+    store,
+    logger,
+    port: config.port,
+    shutdownDrainMs: config.shutdownDrainMs,
+    shutdownTimeoutMs: config.shutdownTimeoutMs,
+  });
+
+  let signalled = false;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (signalled) {
+      logger.warn({ signal }, 'second signal: exiting now');
+      process.exit(1);
+    }
+    signalled = true;
+    void running.shutdown(signal).then((code) => process.exit(code));
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+}
+
+main().catch((err: unknown) => {
+  createLogger(SERVICE).fatal({ err }, 'failed to start');
+  process.exit(1);
+});

@@ -1,0 +1,204 @@
+/**
+ * The HTTP application: routes, validation and error mapping. Everything it touches is injected, so
+ * tests drive it with supertest against a real store and a fixed clock.
+ */
+import { randomUUID } from 'node:crypto';
+import express, { type Express, type Request, type RequestHandler, type Response } from 'express';
+import type { Logger } from '#common/logger.js';
+import {
+  birthdayMessage,
+  daysUntilBirthday,
+  formatDate,
+  parseDateOfBirth,
+  parseIsoDate,
+  utcDate,
+} from './birthday.js';
+import { BODY_LIMIT_BYTES, HttpError, errorHandler, notFound } from './errors.js';
+import type { ApiMetrics } from './metrics.js';
+import type { BirthdayStore } from './store.js';
+
+export const USERNAME_PATTERN = /^[A-Za-z]{1,64}$/;
+
+/** Shared with the server: flips to true on SIGTERM. */
+export interface Lifecycle {
+  readonly shuttingDown: boolean;
+}
+
+export interface ChaosSettings {
+  /** Share (0 to 1) of /hello requests answered with 500. */
+  readonly errorRate: number;
+  /** Latency added to every /hello request. */
+  readonly latencyMs: number;
+}
+
+export interface AppDependencies {
+  readonly store: BirthdayStore;
+  readonly metrics: ApiMetrics;
+  readonly logger: Logger;
+  readonly readiness: Lifecycle;
+  readonly clock?: () => Date;
+  readonly chaos?: ChaosSettings;
+  readonly random?: () => number;
+}
+
+const HELLO_ROUTE = '/hello/:username';
+const REQUEST_ID = /^[\w.:-]{1,128}$/;
+
+function allowOnly(route: string, allowed: readonly string[]): RequestHandler {
+  const allow = allowed.join(', ');
+  return (req, res, next) => {
+    res.locals.route = route;
+    if (allowed.includes(req.method)) {
+      next();
+      return;
+    }
+    next(
+      new HttpError(405, `The ${req.method} method is not allowed here; allowed methods: ${allow}.`, {
+        allow,
+      }),
+    );
+  };
+}
+
+function checkUsername(value: unknown): string {
+  if (typeof value !== 'string' || !USERNAME_PATTERN.test(value)) {
+    throw new HttpError(400, 'The username must be 1 to 64 letters A-Z or a-z.');
+  }
+  return value;
+}
+
+function readDateOfBirth(body: unknown): unknown {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw new HttpError(400, 'The request body must be a JSON object like {"dateOfBirth": "YYYY-MM-DD"}.');
+  }
+  // Own property only: a "__proto__" key in the JSON must not count.
+  if (!Object.hasOwn(body, 'dateOfBirth')) {
+    throw new HttpError(400, 'The request body must contain "dateOfBirth" (YYYY-MM-DD).');
+  }
+  return (body as Record<string, unknown>).dateOfBirth;
+}
+
+export function createApp(deps: AppDependencies): Express {
+  const { store, metrics, logger, readiness } = deps;
+  const clock = deps.clock ?? (() => new Date());
+  const random = deps.random ?? Math.random;
+  const chaos = deps.chaos ?? { errorRate: 0, latencyMs: 0 };
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.disable('etag'); // answers are per-user and cheap; hashing every body costs throughput
+  app.set('query parser', false);
+
+  // Metrics and one log line per request, recorded when the response is done (or abandoned).
+  app.use((req: Request, res: Response, next) => {
+    const started = process.hrtime.bigint();
+    const header = req.headers['x-request-id'];
+    const id = typeof header === 'string' && REQUEST_ID.test(header) ? header : randomUUID();
+    res.setHeader('x-request-id', id);
+    // After SIGTERM, close keep-alive connections as their responses finish so clients reconnect elsewhere.
+    if (readiness.shuttingDown) res.setHeader('connection', 'close');
+    res.once('close', () => {
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      const route = typeof res.locals.route === 'string' ? res.locals.route : 'unmatched';
+      const status = res.statusCode;
+      metrics.observeRequest(req.method, route, status, seconds);
+      logger.info(
+        {
+          reqId: id,
+          method: req.method,
+          route,
+          path: req.originalUrl.slice(0, 256),
+          status,
+          durationMs: Math.round(seconds * 1e6) / 1e3,
+          ...(res.writableFinished ? {} : { aborted: true }),
+        },
+        'request',
+      );
+    });
+    next();
+  });
+
+  // ---- Operations endpoints ----
+  app
+    .route('/healthz')
+    .all(allowOnly('/healthz', ['GET', 'HEAD']))
+    .get((_req, res) => {
+      res.json({ status: 'ok' });
+    });
+
+  app
+    .route('/readyz')
+    .all(allowOnly('/readyz', ['GET', 'HEAD']))
+    .get(async (_req, res) => {
+      if (readiness.shuttingDown) {
+        res.status(503).json({ error: 'The server is shutting down.' });
+        return;
+      }
+      try {
+        await store.ping();
+      } catch {
+        metrics.storageError('ping');
+        res.status(503).json({ error: 'The storage service did not answer in time.' });
+        return;
+      }
+      res.json({ status: 'ready' });
+    });
+
+  app
+    .route('/metrics')
+    .all(allowOnly('/metrics', ['GET', 'HEAD']))
+    .get(async (_req, res) => {
+      const body = await metrics.registry.metrics();
+      res.type(metrics.registry.contentType).send(body);
+    });
+
+  // ---- The API ----
+  const chaosEnabled = chaos.errorRate > 0 || chaos.latencyMs > 0;
+  const injectChaos: RequestHandler = (_req, _res, next) => {
+    const fail = chaos.errorRate > 0 && random() < chaos.errorRate;
+    const proceed = (): void => {
+      if (fail) metrics.chaosInjected('error');
+      next(fail ? new HttpError(500, 'Injected failure (CHAOS_ERROR_RATE is set).') : undefined);
+    };
+    if (chaos.latencyMs > 0) {
+      metrics.chaosInjected('latency');
+      setTimeout(proceed, chaos.latencyMs);
+    } else proceed();
+  };
+  // Any Content-Type: the contract parses the body as JSON whatever the client declares.
+  const jsonBody = express.json({ type: () => true, limit: BODY_LIMIT_BYTES, strict: true });
+
+  const hello = app.route(HELLO_ROUTE);
+  hello.all(allowOnly(HELLO_ROUTE, ['GET', 'HEAD', 'PUT']));
+  if (chaosEnabled) hello.all(injectChaos);
+  hello.get(async (req, res) => {
+    const username = checkUsername(req.params.username);
+    const stored = await store.get(username);
+    if (stored === null) throw new HttpError(404, `No date of birth is saved for ${username}.`);
+    const dob = parseIsoDate(stored);
+    if (!dob.ok) {
+      logger.error({ username }, 'stored date of birth is not a valid date');
+      throw new HttpError(500, 'The saved date of birth for this user cannot be read.');
+    }
+    const days = daysUntilBirthday(dob.date, utcDate(clock()));
+    res.setHeader('cache-control', 'no-store');
+    res.json({ message: birthdayMessage(username, days) });
+  });
+  hello.put(jsonBody, async (req, res) => {
+    const username = checkUsername(req.params.username);
+    const dob = parseDateOfBirth(readDateOfBirth(req.body), utcDate(clock()));
+    if (!dob.ok) throw new HttpError(400, dob.reason);
+    await store.set(username, formatDate(dob.date));
+    res.status(204).end();
+  });
+
+  // "/hello" and "/hello/" name no user: a validation failure rather than an unknown path.
+  app.all('/hello{/}', (_req, res, next) => {
+    res.locals.route = '/hello';
+    next(new HttpError(400, 'The path must name a user: /hello/<username>.'));
+  });
+
+  app.use(notFound);
+  app.use(errorHandler(logger, metrics));
+  return app;
+}

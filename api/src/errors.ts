@@ -1,0 +1,71 @@
+/**
+ * One error type and one error middleware: whatever goes wrong, the client gets a JSON body
+ * { "error": "<sentence>" } with the right status, and never a stack trace.
+ */
+import type { ErrorRequestHandler, RequestHandler } from 'express';
+import type { Logger } from '#common/logger.js';
+import type { ApiMetrics } from './metrics.js';
+import { StorageError } from './store.js';
+
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly headers: Readonly<Record<string, string>> = {},
+  ) {
+    super(message);
+    this.name = 'HttpError';
+  }
+}
+
+export const BODY_LIMIT_BYTES = 16 * 1024;
+
+/** Errors raised by body-parser and the router carry a `type` and/or a 4xx `status`. */
+function toHttpError(err: unknown): HttpError | undefined {
+  if (err instanceof HttpError) return err;
+  if (err instanceof StorageError) {
+    return new HttpError(503, 'The storage service is unavailable; please try again shortly.', {
+      'retry-after': '1',
+    });
+  }
+  if (typeof err !== 'object' || err === null) return undefined;
+  const { type, status } = err as { type?: unknown; status?: unknown };
+  if (type === 'entity.too.large') {
+    return new HttpError(413, `The request body is larger than ${BODY_LIMIT_BYTES / 1024} KiB.`);
+  }
+  if (type === 'entity.parse.failed') return new HttpError(400, 'The request body is not valid JSON.');
+  if (type === 'encoding.unsupported') {
+    return new HttpError(400, 'The request body uses an unsupported Content-Encoding.');
+  }
+  if (type === 'charset.unsupported') {
+    return new HttpError(400, 'The request body must be JSON encoded as UTF-8.');
+  }
+  if (err instanceof URIError) return new HttpError(400, 'The request path is not valid percent-encoding.');
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    return new HttpError(400, 'The request could not be read.');
+  }
+  return undefined;
+}
+
+export function errorHandler(logger: Logger, metrics: ApiMetrics): ErrorRequestHandler {
+  return (err: unknown, req, res, next) => {
+    if (res.headersSent) {
+      next(err);
+      return;
+    }
+    let httpError = toHttpError(err);
+    if (err instanceof StorageError) {
+      metrics.storageError(err.operation);
+      logger.warn({ operation: err.operation, err: { message: err.message } }, 'storage failure');
+    }
+    if (!httpError) {
+      logger.error({ err, method: req.method, path: req.path }, 'unhandled error');
+      httpError = new HttpError(500, 'The server hit an unexpected error.');
+    }
+    res.status(httpError.status).set(httpError.headers).json({ error: httpError.message });
+  };
+}
+
+export const notFound: RequestHandler = (_req, _res, next) => {
+  next(new HttpError(404, 'There is nothing at this path.'));
+};
