@@ -27,6 +27,18 @@ export interface HelloSample {
   buckets: { le: number; count: number }[];
   /** Per-pod request counts, so a restarted pod (counter reset) is noticed. */
   pods: Record<string, number>;
+  /**
+   * Per-pod counters, so a restarted or new pod's delta counts from zero without disturbing the others.
+   * Optional: without it, any reset makes the whole measurement count from zero.
+   */
+  perPod?: Record<string, HelloCounts>;
+}
+
+/** One pod's cumulative /hello counters, shaped like the sum. */
+export interface HelloCounts {
+  requests: number;
+  errors: number;
+  buckets: { le: number; count: number }[];
 }
 
 export type MeasurementResult = 'Pass' | 'Fail' | 'NoData';

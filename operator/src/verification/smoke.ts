@@ -1,0 +1,135 @@
+/**
+ * Smoke checks: every check against every pod of the new revision, in order, each with its own timeout and
+ * retries. The first check that still fails after its retries fails the smoke test, with a message that
+ * says which check, which pod, what was expected and what came back.
+ */
+import { setTimeout as delay } from 'node:timers/promises';
+import type { ResolvedSmokeCheck } from '../api/defaults.js';
+import { PodHttpError, podName, type PodHttp, type PodResponse } from './pod-http.js';
+import type { PodRef, SmokeResult } from './types.js';
+
+export interface SmokeOptions {
+  /** Waits between attempts; injectable so tests need not wait. */
+  sleep?: (ms: number) => Promise<void>;
+}
+
+const FIRST_BACKOFF_MS = 250;
+const MAX_BACKOFF_MS = 4000;
+const BODY_EXCERPT_CHARS = 200;
+
+/** The wait before retry `n` (0-based): 250 ms, doubling, at most 4 s. */
+export function retryBackoffMs(n: number): number {
+  return Math.min(FIRST_BACKOFF_MS * 2 ** n, MAX_BACKOFF_MS);
+}
+
+export async function runSmokeChecks(
+  http: PodHttp,
+  pods: readonly PodRef[],
+  checks: readonly ResolvedSmokeCheck[],
+  options: SmokeOptions = {},
+): Promise<SmokeResult> {
+  // Zero pods would pass every check vacuously; a rollout with nothing to verify is not verified.
+  if (pods.length === 0)
+    return { passed: false, message: 'no pods of the new revision to run smoke checks against' };
+  if (checks.length === 0) return { passed: true, message: 'no smoke checks configured' };
+  const sleep = options.sleep ?? ((ms: number) => delay(ms));
+  for (const pod of pods) {
+    for (const check of checks) {
+      const failure = await runCheck(http, pod, check, sleep);
+      if (failure !== undefined) return { passed: false, message: failure };
+    }
+  }
+  const names = checks.map((check) => check.name).join(', ');
+  const podCount = pods.length === 1 ? '1 pod' : `${pods.length} pods`;
+  return { passed: true, message: `smoke checks passed on ${podCount}: ${names}` };
+}
+
+/** Undefined when the check passed within its attempts, else the failure message. */
+async function runCheck(
+  http: PodHttp,
+  pod: PodRef,
+  check: ResolvedSmokeCheck,
+  sleep: (ms: number) => Promise<void>,
+): Promise<string | undefined> {
+  const attempts = check.retries + 1;
+  let seen = '';
+  for (let attempt = 0; attempt < attempts; attempt++) {
+    if (attempt > 0) await sleep(retryBackoffMs(attempt - 1));
+    const outcome = await attemptCheck(http, pod, check);
+    if (outcome === undefined) return undefined;
+    seen = outcome;
+  }
+  const tries = attempts === 1 ? '1 attempt' : `${attempts} attempts`;
+  return (
+    `smoke check "${check.name}" (${check.method} ${check.path}) failed on pod ${podName(pod)} after ${tries}: ` +
+    `expected ${describeExpectation(check)}; got ${seen}`
+  );
+}
+
+async function attemptCheck(
+  http: PodHttp,
+  pod: PodRef,
+  check: ResolvedSmokeCheck,
+): Promise<string | undefined> {
+  let response: PodResponse;
+  try {
+    response = await http.request(pod, {
+      method: check.method,
+      path: check.path,
+      timeoutMs: check.timeoutSeconds * 1000,
+      ...(check.body !== undefined && { body: check.body }),
+    });
+  } catch (error) {
+    if (error instanceof PodHttpError) return `no answer (${error.reason})`;
+    return `no answer (${error instanceof Error ? error.message : String(error)})`;
+  }
+  const mismatch = evaluateResponse(check, response);
+  if (mismatch === undefined) return undefined;
+  if (response.proxyError !== undefined) {
+    return `status ${response.status} from the API server, which answered instead of the pod: ${response.proxyError}`;
+  }
+  return `status ${response.status} with ${excerpt(response.body)}${mismatch === 'status' ? '' : ` (${mismatch})`}`;
+}
+
+export function describeExpectation(check: ResolvedSmokeCheck): string {
+  const parts = [`status ${check.expectStatus}`];
+  if (check.contains !== undefined) parts.push(`a body containing ${JSON.stringify(check.contains)}`);
+  if (check.jsonField !== undefined) {
+    parts.push(
+      `JSON field ${JSON.stringify(check.jsonField.name)} equal to ${JSON.stringify(check.jsonField.equals)}`,
+    );
+  }
+  return parts.join(' and ');
+}
+
+/**
+ * Undefined when the answer meets the check; 'status' when the status is wrong; else why the body is.
+ * A JSON field matches when its value, as text (objects as JSON), equals the expected string.
+ */
+export function evaluateResponse(check: ResolvedSmokeCheck, response: PodResponse): string | undefined {
+  if (response.status !== check.expectStatus) return 'status';
+  if (check.contains !== undefined && !response.body.includes(check.contains)) {
+    return `the body does not contain ${JSON.stringify(check.contains)}`;
+  }
+  if (check.jsonField === undefined) return undefined;
+  const { name, equals } = check.jsonField;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(response.body);
+  } catch {
+    return 'the body is not JSON';
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+    return 'the body is not a JSON object';
+  if (!Object.hasOwn(parsed, name)) return `JSON field ${JSON.stringify(name)} is missing`;
+  const value: unknown = (parsed as Record<string, unknown>)[name];
+  const text = typeof value === 'string' ? value : JSON.stringify(value);
+  return text === equals ? undefined : `JSON field ${JSON.stringify(name)} is ${JSON.stringify(text)}`;
+}
+
+function excerpt(body: string): string {
+  if (body === '') return 'an empty body';
+  const flat = body.replace(/\s+/g, ' ').trim();
+  const cut = flat.length > BODY_EXCERPT_CHARS ? `${flat.slice(0, BODY_EXCERPT_CHARS)}…` : flat;
+  return `body ${cut}`;
+}
