@@ -83,6 +83,23 @@ export interface RedisSpec {
 
 export type ServiceType = 'ClusterIP' | 'NodePort' | 'LoadBalancer';
 
+/** The service level objectives the generated alerts measure against (see docs/monitoring.md). */
+export interface SloSpec {
+  /** Share of /hello requests that must not fail with a 5xx over 30 days, in percent: 0 < x < 100. */
+  availability?: number;
+  /** The 99th percentile of /hello latency must stay under this many milliseconds. */
+  latencyP99Ms?: number;
+}
+
+/** Prometheus Operator objects (ServiceMonitor, PrometheusRule) generated for this HelloWorld. */
+export interface MonitoringSpec {
+  /** Unset: on when the Prometheus Operator's CRDs exist in the cluster. */
+  enabled?: boolean;
+  slo?: SloSpec;
+  /** Added to the generated objects, so that a Prometheus selects them. */
+  labels?: Record<string, string>;
+}
+
 export interface HelloWorldSpec {
   image: string;
   replicas?: number;
@@ -95,6 +112,7 @@ export interface HelloWorldSpec {
   service?: { type?: ServiceType; port?: number };
   podAnnotations?: Record<string, string>;
   podLabels?: Record<string, string>;
+  monitoring?: MonitoringSpec;
 }
 
 export type Phase = 'Pending' | 'Progressing' | 'Verifying' | 'Available' | 'RolledBack' | 'Failed';
@@ -133,6 +151,8 @@ export interface VerificationStatus {
   /** Consecutive failed analysis measurements so far. */
   consecutiveFailures: number;
   measurements: number;
+  /** Measurements that saw no /hello traffic, so the final verdict can say what noData decided. */
+  noDataMeasurements?: number;
   lastMeasurementAt?: string;
   lastMessage?: string;
 }

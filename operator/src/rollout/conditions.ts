@@ -1,0 +1,110 @@
+/**
+ * Status conditions of a HelloWorld (metav1.Condition semantics) and every reason they, and the rollout
+ * events, can carry. `kubectl wait --for=condition=Available` and `kubectl describe` read these.
+ */
+import type { V1Deployment } from '@kubernetes/client-node';
+import type { Condition, ConditionStatus, ConditionType } from '../api/types.js';
+
+/** Why a rollout failed; the reason of Degraded=True, of the Warning event and of the rollback metric. */
+export const FailureReason = {
+  ProgressDeadlineExceeded: 'ProgressDeadlineExceeded',
+  ImagePullFailed: 'ImagePullFailed',
+  CrashLooping: 'CrashLooping',
+  SmokeTestFailed: 'SmokeTestFailed',
+  AnalysisFailed: 'AnalysisFailed',
+  Aborted: 'Aborted',
+} as const;
+export type FailureReason = (typeof FailureReason)[keyof typeof FailureReason];
+
+/** Every condition and event reason, in one place. */
+export const Reason = {
+  ...FailureReason,
+  Reconciled: 'Reconciled',
+  Pending: 'Pending',
+  RolloutStarted: 'RolloutStarted',
+  RolloutInProgress: 'RolloutInProgress',
+  RolloutComplete: 'RolloutComplete',
+  Verifying: 'Verifying',
+  SmokeTestPassed: 'SmokeTestPassed',
+  AnalysisPassed: 'AnalysisPassed',
+  RolloutSucceeded: 'RolloutSucceeded',
+  StableRevisionRestored: 'StableRevisionRestored',
+  RollbackInProgress: 'RollbackInProgress',
+  RolledBack: 'RolledBack',
+  RollbackComplete: 'RollbackComplete',
+  RollbackStalled: 'RollbackStalled',
+  RolloutFailed: 'RolloutFailed',
+  RetryRequested: 'RetryRequested',
+  AbortIgnored: 'AbortIgnored',
+  AsExpected: 'AsExpected',
+  MinimumReplicasAvailable: 'MinimumReplicasAvailable',
+  MinimumReplicasUnavailable: 'MinimumReplicasUnavailable',
+  InvalidSpec: 'InvalidSpec',
+  RedisNotReady: 'RedisNotReady',
+} as const;
+export type Reason = (typeof Reason)[keyof typeof Reason];
+
+export interface ConditionUpdate {
+  type: ConditionType;
+  status: ConditionStatus;
+  reason: string;
+  message: string;
+}
+
+/**
+ * Sets one condition, keeping lastTransitionTime when the status did not change (reason and message may
+ * still change). Returns a new array; the order of existing conditions is kept.
+ */
+export function setCondition(
+  conditions: readonly Condition[] | undefined,
+  update: ConditionUpdate,
+  observedGeneration: number,
+  now: Date,
+): Condition[] {
+  const list = conditions ?? [];
+  const existing = list.find((c) => c.type === update.type);
+  const next: Condition = {
+    type: update.type,
+    status: update.status,
+    observedGeneration,
+    lastTransitionTime:
+      existing && existing.status === update.status ? existing.lastTransitionTime : now.toISOString(),
+    reason: update.reason,
+    message: update.message,
+  };
+  return existing ? list.map((c) => (c.type === update.type ? next : c)) : [...list, next];
+}
+
+export function getCondition(
+  conditions: readonly Condition[] | undefined,
+  type: ConditionType,
+): Condition | undefined {
+  return conditions?.find((c) => c.type === type);
+}
+
+export function isConditionTrue(conditions: readonly Condition[] | undefined, type: ConditionType): boolean {
+  return getCondition(conditions, type)?.status === 'True';
+}
+
+/**
+ * Available: the service answers. True when the Deployment reports Available (enough replicas for its
+ * maxUnavailable) and at least one replica is available, whichever revision serves.
+ */
+export function availability(deployment: V1Deployment | undefined): ConditionUpdate {
+  if (!deployment) {
+    return {
+      type: 'Available',
+      status: 'False',
+      reason: Reason.MinimumReplicasUnavailable,
+      message: 'the Deployment does not exist yet',
+    };
+  }
+  const desired = deployment.spec?.replicas ?? 1;
+  const available = deployment.status?.availableReplicas ?? 0;
+  const deploymentAvailable =
+    deployment.status?.conditions?.find((c) => c.type === 'Available')?.status === 'True';
+  const counts = `${available} of ${desired} replicas available`;
+  return deploymentAvailable && available >= 1
+    ? { type: 'Available', status: 'True', reason: Reason.MinimumReplicasAvailable, message: counts }
+    : { type: 'Available', status: 'False', reason: Reason.MinimumReplicasUnavailable, message: counts };
+}

@@ -1,0 +1,315 @@
+/**
+ * The rollout state machine. Level-triggered and restart-safe: every call derives the next state from the
+ * persisted status, the annotations and what the cluster shows now, so an operator restarted anywhere in
+ * a rollout or verification carries on. The verifier calls are its only side effects.
+ *
+ *   Progressing ──complete──▶ Verifying ──pass──▶ Available (stable := revision)
+ *        │                        │
+ *        └──fail / abort──────────┴──▶ RolledBack (back to stable) | Failed (nothing undone)
+ */
+import { API_PORT } from '../api/defaults.js';
+import { ANNOTATION_ABORT, ANNOTATION_RETRY, type HelloWorldStatus } from '../api/types.js';
+import { measure as realMeasure } from '../verification/analysis.js';
+import type { PodRef } from '../verification/types.js';
+import { Reason, availability } from './conditions.js';
+import { assessRolloutHealth, findPodFailure, msUntilDeadline } from './health.js';
+import { podRevision } from './revision.js';
+import {
+  POLL_MS,
+  appliedImage,
+  condition,
+  emit,
+  failRollout,
+  newDraft,
+  previousReason,
+  promote,
+  requeueIn,
+  startRollout,
+  toDecision,
+  type Draft,
+} from './transitions.js';
+import type { RolloutDecision, RolloutInput, TemplateChoice } from './types.js';
+import { newVerification, verifyStep } from './verify.js';
+
+export type {
+  MeasureFn,
+  RolloutDecision,
+  RolloutEvent,
+  RolloutInput,
+  RolloutStatus,
+  TemplateChoice,
+} from './types.js';
+
+/**
+ * Which pod template the Deployment should run, decided before it is applied: the stable revision's while
+ * the spec asks for the revision that failed (until the spec or hello.dev/retry changes), else the spec's.
+ */
+export function chooseTemplate(input: {
+  status: HelloWorldStatus;
+  specRevision: string;
+  annotations: Record<string, string>;
+  autoRollback: boolean;
+}): TemplateChoice {
+  const { status, specRevision, annotations, autoRollback } = input;
+  const stable = status.stableRevision;
+  if (
+    autoRollback &&
+    stable !== undefined &&
+    stable !== specRevision &&
+    status.failedRevision === specRevision &&
+    !retryRequested(status, annotations)
+  ) {
+    return { use: 'stable', revision: stable };
+  }
+  return { use: 'spec' };
+}
+
+/** Judges the rollout after the Deployment was applied and says what the status, events and next look are. */
+export async function progressRollout(input: RolloutInput): Promise<RolloutDecision> {
+  const d = newDraft(input);
+  handleRetry(d);
+  if (!handleAbort(d)) {
+    const { appliedRevision: applied, specRevision } = input;
+    const { stableRevision: stable, failedRevision: failed } = d.status;
+    if (failed === applied && applied !== stable) holdFailed(d);
+    else if (applied === stable && specRevision !== stable && failed === specRevision) followRollback(d);
+    else if (applied === stable) followStable(d);
+    else await followNewRevision(d);
+  }
+  finish(d);
+  return toDecision(d);
+}
+
+function retryRequested(status: HelloWorldStatus, annotations: Record<string, string>): boolean {
+  const retry = annotations[ANNOTATION_RETRY];
+  return retry !== undefined && retry !== status.observedRetry;
+}
+
+/** A new hello.dev/retry value lets the failed revision roll out again. */
+function handleRetry(d: Draft): void {
+  const s = d.status;
+  if (!retryRequested(s, d.input.annotations)) return;
+  s.observedRetry = d.input.annotations[ANNOTATION_RETRY];
+  if (s.failedRevision === undefined) return;
+  const message = `${ANNOTATION_RETRY}=${s.observedRetry}: revision ${s.failedRevision} may roll out again`;
+  s.failedRevision = undefined;
+  // Forget the failed attempt so the next flow starts a fresh rollout of it.
+  if (s.currentRevision === d.input.appliedRevision) s.rolloutStartedAt = undefined;
+  emit(d, 'Normal', Reason.RetryRequested, message);
+}
+
+/** A new hello.dev/abort value fails the rollout in flight at once; otherwise it is only recorded. */
+function handleAbort(d: Draft): boolean {
+  const s = d.status;
+  const abort = d.input.annotations[ANNOTATION_ABORT];
+  if (abort === undefined || abort === s.observedAbort) return false;
+  s.observedAbort = abort;
+  const moving = s.phase === 'Progressing' || s.phase === 'Verifying';
+  const applied = d.input.appliedRevision;
+  if (moving && applied !== s.stableRevision) {
+    failRollout(
+      d,
+      Reason.Aborted,
+      `aborted by annotation ${ANNOTATION_ABORT}=${abort} while ${s.phase ?? ''}`,
+    );
+    return true;
+  }
+  emit(
+    d,
+    'Normal',
+    Reason.AbortIgnored,
+    `${ANNOTATION_ABORT}=${abort}: no rollout in progress, nothing to abort`,
+  );
+  return false;
+}
+
+/** The Deployment runs a revision that failed: nothing to judge until the spec or retry changes. */
+function holdFailed(d: Draft): void {
+  const s = d.status;
+  if (s.phase !== 'RolledBack') {
+    s.phase = 'Failed';
+    return;
+  }
+  // A rollback was decided, yet the failed template is still applied: it could not be undone.
+  s.phase = 'Failed';
+  const message = d.input.spec.rollout.autoRollback
+    ? `the Deployment still runs failed revision ${d.input.appliedRevision}: the pod template of stable revision ${s.stableRevision ?? ''} could not be applied`
+    : `autoRollback was turned off: the Deployment runs failed revision ${d.input.appliedRevision} again`;
+  condition(d, 'Progressing', 'False', Reason.RollbackStalled, message);
+  emit(d, 'Warning', Reason.RollbackStalled, message);
+}
+
+/** The Deployment is going (or went) back to the stable revision after a failure. */
+function followRollback(d: Draft): void {
+  const { now, spec, deployment } = d.input;
+  const s = d.status;
+  const stable = s.stableRevision ?? '';
+  if (s.currentRevision !== stable || s.rolloutStartedAt === undefined) {
+    s.currentRevision = stable;
+    s.rolloutStartedAt = now.toISOString();
+  }
+  s.phase = 'RolledBack';
+  // Old pods of the stable revision may carry restarts from long ago: only the Deployment and the clock judge.
+  const health = assessRolloutHealth({
+    deployment,
+    pods: [],
+    revision: stable,
+    spec,
+    startedAt: new Date(s.rolloutStartedAt ?? now.toISOString()),
+    now,
+  });
+  const target = `stable revision ${stable} (${s.stableImage ?? 'unknown image'})`;
+  if (health.state === 'Progressing') {
+    condition(
+      d,
+      'Progressing',
+      'True',
+      Reason.RollbackInProgress,
+      `rolling back to ${target}: ${health.message}`,
+    );
+    requeueIn(d, POLL_MS);
+  } else if (health.state === 'Complete') {
+    const message = `rolled back to ${target}; revision ${s.failedRevision ?? ''} is not retried until the spec changes or ${ANNOTATION_RETRY} gets a new value`;
+    if (previousReason(d, 'Progressing') !== Reason.RolledBack)
+      emit(d, 'Normal', Reason.RollbackComplete, message);
+    condition(d, 'Progressing', 'False', Reason.RolledBack, message);
+  } else {
+    const message = `rollback to ${target} is not completing: ${health.reason}: ${health.message}`;
+    if (previousReason(d, 'Progressing') !== Reason.RollbackStalled)
+      emit(d, 'Warning', Reason.RollbackStalled, message);
+    condition(d, 'Progressing', 'False', Reason.RollbackStalled, message);
+  }
+}
+
+/**
+ * The spec asks for the stable revision (steady state, or the user reverted). It was verified before and
+ * is never verified again; the Deployment only has to get there.
+ */
+function followStable(d: Draft): void {
+  const { now, spec, deployment, appliedRevision: stable } = d.input;
+  const s = d.status;
+  if (s.phase === 'Available' && s.currentRevision === stable) return;
+  if (s.currentRevision !== stable || s.rolloutStartedAt === undefined) {
+    s.currentRevision = stable;
+    s.rolloutStartedAt = now.toISOString();
+  }
+  const health = assessRolloutHealth({
+    deployment,
+    pods: [],
+    revision: stable,
+    spec,
+    startedAt: new Date(s.rolloutStartedAt ?? now.toISOString()),
+    now,
+  });
+  const target = `stable revision ${stable} (${appliedImage(d.input)})`;
+  if (health.state === 'Progressing') {
+    s.phase = 'Progressing';
+    condition(
+      d,
+      'Progressing',
+      'True',
+      Reason.RolloutInProgress,
+      `returning to ${target}: ${health.message}`,
+    );
+    requeueIn(d, POLL_MS);
+  } else if (health.state === 'Complete') {
+    const message = `back on ${target}, verified before and not verified again`;
+    s.phase = 'Available';
+    s.failedRevision = undefined;
+    condition(d, 'Progressing', 'False', Reason.StableRevisionRestored, message);
+    condition(d, 'Degraded', 'False', Reason.StableRevisionRestored, message);
+    emit(d, 'Normal', Reason.StableRevisionRestored, message);
+  } else {
+    const message = `returning to ${target} is not completing: ${health.message}`;
+    s.phase = 'Failed';
+    if (previousReason(d, 'Progressing') !== health.reason) emit(d, 'Warning', health.reason, message);
+    condition(d, 'Progressing', 'False', health.reason, message);
+    condition(d, 'Degraded', 'True', health.reason, message);
+  }
+}
+
+/** A revision that is not stable yet: roll it out, verify it, then promote or fail it. */
+async function followNewRevision(d: Draft): Promise<void> {
+  const { now, spec, deployment, pods, appliedRevision: revision } = d.input;
+  const s = d.status;
+  const moving = s.phase === 'Progressing' || s.phase === 'Verifying';
+  if (!moving || s.currentRevision !== revision || s.rolloutStartedAt === undefined) startRollout(d);
+
+  if (s.phase === 'Progressing') {
+    const startedAt = new Date(s.rolloutStartedAt ?? now.toISOString());
+    const health = assessRolloutHealth({ deployment, pods, revision, spec, startedAt, now });
+    if (health.state === 'Failed') {
+      failRollout(d, health.reason, health.message);
+      return;
+    }
+    if (health.state === 'Progressing') {
+      condition(d, 'Progressing', 'True', Reason.RolloutInProgress, health.message);
+      requeueIn(d, Math.min(POLL_MS, msUntilDeadline(spec, startedAt, now)));
+      return;
+    }
+    const { smoke, analysis } = spec.rollout.verification;
+    if (!(smoke.enabled && smoke.checks.length > 0) && !analysis.enabled) {
+      promote(d, `${health.message}; verification is disabled`);
+      return;
+    }
+    s.phase = 'Verifying';
+    s.verification = newVerification(revision, now);
+    emit(d, 'Normal', Reason.RolloutComplete, `${health.message}; verifying`);
+  }
+
+  // Verifying: pods that start crash-looping or lose their image still fail the rollout.
+  const podFailure = findPodFailure(pods, revision, spec.rollout.crashLoopRestartThreshold);
+  if (podFailure) {
+    failRollout(d, podFailure.reason, podFailure.message);
+    return;
+  }
+  const outcome = await verifyStep({
+    verification: s.verification?.revision === revision ? s.verification : newVerification(revision, now),
+    spec,
+    pods: readyPods(d.input),
+    verifier: d.input.verifier,
+    measure: d.input.measure ?? realMeasure,
+    now,
+  });
+  s.verification = outcome.verification;
+  if (outcome.smokePassedNow) {
+    emit(
+      d,
+      'Normal',
+      Reason.SmokeTestPassed,
+      `revision ${revision}: ${outcome.verification.lastMessage ?? ''}`,
+    );
+  }
+  if (outcome.kind === 'failed') failRollout(d, outcome.reason, outcome.message);
+  else if (outcome.kind === 'passed') promote(d, outcome.message);
+  else {
+    const message = `verifying revision ${revision}: ${outcome.verification.lastMessage ?? ''}`;
+    condition(d, 'Progressing', 'True', Reason.Verifying, message);
+    requeueIn(d, outcome.requeueAfterMs);
+  }
+}
+
+/** Ready, not terminating pods of the revision under verification. */
+function readyPods(input: RolloutInput): PodRef[] {
+  return input.pods
+    .filter(
+      (p) =>
+        podRevision(p) === input.appliedRevision &&
+        !p.metadata?.deletionTimestamp &&
+        p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
+    )
+    .map((p) => ({ namespace: p.metadata?.namespace ?? '', name: p.metadata?.name ?? '', port: API_PORT }));
+}
+
+/** Conditions every decision carries: Available from the Deployment, and Degraded once known. */
+function finish(d: Draft): void {
+  const { deployment, generation } = d.input;
+  const s = d.status;
+  const available = availability(deployment);
+  const serving = s.stableRevision ? `; stable revision ${s.stableRevision}` : '';
+  condition(d, available.type, available.status, available.reason, `${available.message}${serving}`);
+  if (!s.conditions?.some((c) => c.type === 'Degraded')) {
+    condition(d, 'Degraded', 'False', Reason.AsExpected, 'no failed rollout on record');
+  }
+  s.conditions = s.conditions?.map((c) => ({ ...c, observedGeneration: generation }));
+}

@@ -1,0 +1,64 @@
+/** The contract between the reconciler and the rollout state machine. */
+import type { V1Deployment, V1Pod } from '@kubernetes/client-node';
+import type { ResolvedSpec } from '../api/defaults.js';
+import type { HelloWorldStatus } from '../api/types.js';
+import type { HelloSample, Measurement, Verifier } from '../verification/types.js';
+
+export type AnalysisPolicy = ResolvedSpec['rollout']['verification']['analysis'];
+export type MeasureFn = (prev: HelloSample, cur: HelloSample, policy: AnalysisPolicy) => Measurement;
+
+/** The part of the status the state machine owns; the reconciler adds replica counts and the rest. */
+export type RolloutStatus = Pick<
+  HelloWorldStatus,
+  | 'phase'
+  | 'currentRevision'
+  | 'stableRevision'
+  | 'stableImage'
+  | 'failedRevision'
+  | 'observedRetry'
+  | 'observedAbort'
+  | 'rolloutStartedAt'
+  | 'verification'
+  | 'lastRollback'
+  | 'conditions'
+>;
+
+export interface RolloutInput {
+  now: Date;
+  /** metadata.generation of the HelloWorld. */
+  generation: number;
+  annotations: Record<string, string>;
+  /** The status as last persisted: everything the machine knows about the past. */
+  status: HelloWorldStatus;
+  spec: ResolvedSpec;
+  /** Revision of the pod template the spec asks for. */
+  specRevision: string;
+  /** Revision of the pod template now in the Deployment (the stable one while rolled back). */
+  appliedRevision: string;
+  specImage: string;
+  deployment?: V1Deployment;
+  /** This instance's API pods, every revision. */
+  pods: V1Pod[];
+  verifier: Verifier;
+  /** Judges one analysis interval; the real analysis unless a test injects one. */
+  measure?: MeasureFn;
+}
+
+export interface RolloutEvent {
+  type: 'Normal' | 'Warning';
+  reason: string;
+  message: string;
+}
+
+export interface RolloutDecision {
+  status: RolloutStatus;
+  /** Only for transitions; at most one per reason. */
+  events: RolloutEvent[];
+  requeueAfterMs?: number;
+  /** Set when a rollback was decided now (count it once). */
+  rollback?: { reason: string };
+  /** The Deployment's template must change now (a rollback was decided): apply again at once. */
+  templateChanged?: boolean;
+}
+
+export type TemplateChoice = { use: 'spec' } | { use: 'stable'; revision: string };

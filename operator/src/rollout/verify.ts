@@ -1,0 +1,175 @@
+/**
+ * One step of post-rollout verification: smoke tests once, then analysis samples one interval at a time.
+ * Everything needed to resume lives in VerificationStatus, so a restarted operator carries on where the
+ * last step stopped. The verifier is the only I/O; when it throws, the check fails with its error.
+ */
+import type { ResolvedSpec } from '../api/defaults.js';
+import type { VerificationStatus } from '../api/types.js';
+import type { HelloSample, PodRef, Verifier } from '../verification/types.js';
+import { FailureReason } from './conditions.js';
+import type { MeasureFn } from './types.js';
+
+/** How often to look again while no pod of the new revision is ready to be checked. */
+const WAIT_FOR_PODS_MS = 5_000;
+
+export interface VerifyInput {
+  verification: VerificationStatus;
+  spec: ResolvedSpec;
+  /** Ready pods of the revision under verification. */
+  pods: PodRef[];
+  verifier: Verifier;
+  measure: MeasureFn;
+  now: Date;
+}
+
+type StepResult = { verification: VerificationStatus } & (
+  | { kind: 'waiting'; requeueAfterMs: number }
+  | { kind: 'passed'; message: string }
+  | {
+      kind: 'failed';
+      reason: typeof FailureReason.SmokeTestFailed | typeof FailureReason.AnalysisFailed;
+      message: string;
+    }
+);
+
+/** Where verification stands after this step; `smokePassedNow` marks the transition for an event. */
+export type VerifyOutcome = StepResult & { smokePassedNow: boolean };
+
+export function newVerification(revision: string, now: Date): VerificationStatus {
+  return { revision, startedAt: now.toISOString(), consecutiveFailures: 0, measurements: 0 };
+}
+
+export async function verifyStep(input: VerifyInput): Promise<VerifyOutcome> {
+  const { spec, pods, now } = input;
+  const smoke = spec.rollout.verification.smoke;
+  let v: VerificationStatus = { ...input.verification };
+  let smokePassedNow = false;
+
+  if (smoke.enabled && smoke.checks.length > 0 && v.smokePassed !== true) {
+    if (pods.length === 0) return { ...waitForPods(v, spec, now, 'smoke tests'), smokePassedNow };
+    const result = await input.verifier.smoke(pods, smoke.checks).catch((err: unknown) => ({
+      passed: false,
+      message: `smoke tests could not run: ${errorText(err)}`,
+    }));
+    v = { ...v, lastMessage: `smoke tests: ${result.message}` };
+    if (!result.passed) {
+      const reason = FailureReason.SmokeTestFailed;
+      return { kind: 'failed', reason, message: result.message, verification: v, smokePassedNow };
+    }
+    v.smokePassed = true;
+    smokePassedNow = true;
+  }
+
+  const analysis = spec.rollout.verification.analysis;
+  if (!analysis.enabled) {
+    return {
+      kind: 'passed',
+      message: v.lastMessage ?? 'no checks configured',
+      verification: v,
+      smokePassedNow,
+    };
+  }
+  return { ...(await analysisStep(v, input)), smokePassedNow };
+}
+
+async function analysisStep(start: VerificationStatus, input: VerifyInput): Promise<StepResult> {
+  const { spec, now, pods } = input;
+  const policy = spec.rollout.verification.analysis;
+  const v: VerificationStatus = { ...start, analysisStartedAt: start.analysisStartedAt ?? now.toISOString() };
+  const intervalMs = policy.intervalSeconds * 1000;
+  const windowEnd = Date.parse(v.analysisStartedAt ?? '') + policy.windowSeconds * 1000;
+  const last = v.lastMeasurementAt === undefined ? undefined : Date.parse(v.lastMeasurementAt);
+  const due =
+    last === undefined ||
+    now.getTime() - last >= intervalMs ||
+    (now.getTime() >= windowEnd && last < windowEnd);
+
+  if (due) {
+    v.lastMeasurementAt = now.toISOString();
+    const sample = await takeSample(input.verifier, pods);
+    if ('error' in sample) {
+      v.consecutiveFailures += 1;
+      v.lastMessage = `analysis: could not read metrics: ${sample.error}`;
+    } else if (!v.lastSample) {
+      v.lastSample = sample.sample;
+      v.lastMessage = `analysis: baseline taken from ${pods.length} pod(s); first measurement in ${policy.intervalSeconds}s`;
+    } else {
+      const m = input.measure(v.lastSample, sample.sample, policy);
+      v.lastSample = sample.sample;
+      v.measurements += 1;
+      const failed = m.result === 'Fail' || (m.result === 'NoData' && policy.noData === 'Fail');
+      v.consecutiveFailures = failed ? v.consecutiveFailures + 1 : 0;
+      if (m.result === 'NoData') v.noDataMeasurements = (v.noDataMeasurements ?? 0) + 1;
+      const counted =
+        m.result === 'NoData'
+          ? ` (counted as a ${failed ? 'failure' : 'pass'}: noData is ${policy.noData})`
+          : '';
+      v.lastMessage = `analysis measurement ${v.measurements}: ${m.result}: ${m.message}${counted}`;
+    }
+    if (v.consecutiveFailures >= policy.failureLimit) {
+      return {
+        kind: 'failed',
+        reason: FailureReason.AnalysisFailed,
+        message: `${v.consecutiveFailures} consecutive failed measurements (failureLimit ${policy.failureLimit}); last: ${v.lastMessage}`,
+        verification: v,
+      };
+    }
+  }
+
+  const measuredAt = Date.parse(v.lastMeasurementAt ?? '');
+  if (now.getTime() >= windowEnd && measuredAt >= windowEnd && v.measurements > 0) {
+    return { kind: 'passed', message: passMessage(v, policy), verification: v };
+  }
+  const next = Math.min(measuredAt + intervalMs, measuredAt < windowEnd ? windowEnd : Infinity);
+  return { kind: 'waiting', requeueAfterMs: next - now.getTime(), verification: v };
+}
+
+async function takeSample(
+  verifier: Verifier,
+  pods: PodRef[],
+): Promise<{ sample: HelloSample } | { error: string }> {
+  if (pods.length === 0) return { error: 'no ready pod of the revision to sample' };
+  try {
+    return { sample: await verifier.sample(pods) };
+  } catch (err) {
+    return { error: errorText(err) };
+  }
+}
+
+function passMessage(
+  v: VerificationStatus,
+  policy: ResolvedSpec['rollout']['verification']['analysis'],
+): string {
+  const noData = v.noDataMeasurements ?? 0;
+  const parts = [
+    `analysis passed: ${v.measurements} measurement(s) over ${policy.windowSeconds}s, fewer than ${policy.failureLimit} consecutive failures`,
+  ];
+  if (noData === v.measurements) {
+    parts.push(`no /hello traffic during the whole window; passed because noData is ${policy.noData}`);
+  } else if (noData > 0) {
+    parts.push(`${noData} measurement(s) without /hello traffic (noData is ${policy.noData})`);
+  }
+  parts.push(`last: ${v.lastMessage ?? ''}`);
+  return parts.join('; ');
+}
+
+/** No ready pod to test: wait, but not beyond the progress deadline counted from verification start. */
+function waitForPods(v: VerificationStatus, spec: ResolvedSpec, now: Date, what: string): StepResult {
+  const waitedMs = now.getTime() - Date.parse(v.startedAt);
+  const limitSeconds = spec.rollout.progressDeadlineSeconds;
+  if (waitedMs > limitSeconds * 1000) {
+    const message = `no ready pod of revision ${v.revision} for ${what} within ${limitSeconds}s`;
+    return {
+      kind: 'failed',
+      reason: FailureReason.SmokeTestFailed,
+      message,
+      verification: { ...v, lastMessage: message },
+    };
+  }
+  const lastMessage = `waiting for a ready pod of revision ${v.revision} for ${what}`;
+  return { kind: 'waiting', requeueAfterMs: WAIT_FOR_PODS_MS, verification: { ...v, lastMessage } };
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
