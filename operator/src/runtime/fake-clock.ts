@@ -1,0 +1,72 @@
+/**
+ * A manual Clock for unit tests: time moves only when the test calls `advance`. Timers fire in due-time
+ * order (ties in creation order), and microtasks are flushed between them so async chains settle.
+ */
+import type { Clock, TimerHandle } from './clock.js';
+
+interface FakeTimer {
+  id: number;
+  due: number;
+  fn: () => void;
+}
+
+export class FakeClock implements Clock {
+  private current: number;
+  private nextId = 1;
+  private readonly timers = new Map<number, FakeTimer>();
+
+  constructor(start = 0) {
+    this.current = start;
+  }
+
+  now(): number {
+    return this.current;
+  }
+
+  setTimeout(fn: () => void, ms: number): TimerHandle {
+    const id = this.nextId++;
+    this.timers.set(id, { id, due: this.current + Math.max(0, ms), fn });
+    return id;
+  }
+
+  clearTimeout(handle: TimerHandle): void {
+    if (typeof handle === 'number') this.timers.delete(handle);
+  }
+
+  /** Number of timers not yet fired. */
+  pendingTimers(): number {
+    return this.timers.size;
+  }
+
+  /** Moves time forward by `ms`, firing every timer that falls due, in order. */
+  async advance(ms: number): Promise<void> {
+    const target = this.current + ms;
+    await flushMicrotasks();
+    for (;;) {
+      const next = this.earliest();
+      if (next === undefined || next.due > target) break;
+      this.timers.delete(next.id);
+      this.current = next.due;
+      next.fn();
+      await flushMicrotasks();
+    }
+    this.current = target;
+    await flushMicrotasks();
+  }
+
+  private earliest(): FakeTimer | undefined {
+    let best: FakeTimer | undefined;
+    for (const timer of this.timers.values()) {
+      if (best === undefined || timer.due < best.due || (timer.due === best.due && timer.id < best.id)) {
+        best = timer;
+      }
+    }
+    return best;
+  }
+}
+
+/** Lets every already-queued promise continuation run. */
+export async function flushMicrotasks(rounds = 20): Promise<void> {
+  for (let i = 0; i < rounds; i++) await Promise.resolve();
+  await new Promise<void>((resolve) => setImmediate(resolve));
+}

@@ -1,0 +1,171 @@
+/**
+ * The operator's one seam for writes to the API server (and the few reads informers do not cover).
+ *
+ * Every write is server-side apply with the field manager `helloworld-operator`, or a delete, or an
+ * apply to the HelloWorld status subresource; each is counted per verb and kind, so tests and the
+ * benchmark can prove that a steady state makes zero writes.
+ */
+import { KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
+import { API_VERSION, KIND, type HelloWorld, type HelloWorldStatus } from '../api/types.js';
+import { firstDifference, withDesiredHash } from './apply-diff.js';
+import { HttpKubeRest, isNotFound, ResourcePaths, type KubeRest } from './rest.js';
+
+export const FIELD_MANAGER = 'helloworld-operator';
+const APPLY_PATCH = 'application/apply-patch+yaml';
+
+export type WriteVerb = 'apply' | 'delete' | 'status';
+
+/** The writes the reconciler needs; an interface so its unit tests can record calls instead. */
+export interface KubeWriter {
+  apply<T extends KubernetesObject>(desired: T): Promise<T>;
+  applyIfNeeded<T extends KubernetesObject>(desired: T, live: T | undefined): Promise<ApplyOutcome<T>>;
+  delete(apiVersion: string, kind: string, namespace: string | undefined, name: string): Promise<boolean>;
+  patchStatus(hw: HelloWorld, status: HelloWorldStatus): Promise<HelloWorld>;
+}
+
+export interface ApplyOutcome<T> {
+  /** The object after the apply, or `live` when no write was needed. */
+  object: T;
+  applied: boolean;
+  /** The first differing field path that caused the write ("" when the object was missing). */
+  reason?: string;
+}
+
+export interface KubeClientOptions {
+  /** Called after every successful write (e.g. to count `helloworld_kube_writes_total`). */
+  onWrite?: (verb: WriteVerb, kind: string) => void;
+}
+
+export class KubeClient implements KubeWriter {
+  private readonly paths: ResourcePaths;
+  private readonly writes = new Map<string, number>();
+
+  constructor(
+    readonly rest: KubeRest,
+    private readonly options: KubeClientOptions = {},
+  ) {
+    this.paths = new ResourcePaths(rest);
+  }
+
+  static fromKubeConfig(kc: KubeConfig, options?: KubeClientOptions): KubeClient {
+    return new KubeClient(new HttpKubeRest(kc), options);
+  }
+
+  /** Server-side apply of `desired` (force: the operator owns the fields it sets). */
+  async apply<T extends KubernetesObject>(desired: T): Promise<T> {
+    const { apiVersion, kind, namespace, name } = identify(desired);
+    const path = await this.paths.path(apiVersion, kind, namespace, name);
+    const result = await this.rest.request<T>('PATCH', path, {
+      query: { fieldManager: FIELD_MANAGER, force: true },
+      body: desired,
+      contentType: APPLY_PATCH,
+    });
+    this.count('apply', kind);
+    return result;
+  }
+
+  /**
+   * Stamps `desired` with its hash and applies it only when `live` (from an informer cache) is missing or
+   * differs in a field `desired` sets: the zero-write steady state and the drift repair in one call.
+   */
+  async applyIfNeeded<T extends KubernetesObject>(desired: T, live: T | undefined): Promise<ApplyOutcome<T>> {
+    const stamped = withDesiredHash(desired);
+    const reason = firstDifference(stamped, live);
+    if (reason === undefined && live !== undefined) return { object: live, applied: false };
+    return { object: await this.apply(stamped), applied: true, reason: reason ?? '' };
+  }
+
+  /** Deletes an object (dependents are collected in the background); false when it was already gone. */
+  async delete(
+    apiVersion: string,
+    kind: string,
+    namespace: string | undefined,
+    name: string,
+  ): Promise<boolean> {
+    const path = await this.paths.path(apiVersion, kind, namespace, name);
+    try {
+      await this.rest.request('DELETE', path, { query: { propagationPolicy: 'Background' } });
+    } catch (error) {
+      if (isNotFound(error)) return false;
+      throw error;
+    }
+    this.count('delete', kind);
+    return true;
+  }
+
+  /**
+   * Server-side apply of `status` on the HelloWorld's status subresource. The fields the operator set
+   * before and leaves out now are removed, as apply semantics say.
+   */
+  async patchStatus(hw: HelloWorld, status: HelloWorldStatus): Promise<HelloWorld> {
+    const path = await this.paths.path(API_VERSION, KIND, hw.metadata.namespace, hw.metadata.name);
+    const result = await this.rest.request<HelloWorld>('PATCH', `${path}/status`, {
+      query: { fieldManager: FIELD_MANAGER, force: true },
+      body: {
+        apiVersion: API_VERSION,
+        kind: KIND,
+        metadata: { name: hw.metadata.name, namespace: hw.metadata.namespace },
+        status,
+      },
+      contentType: APPLY_PATCH,
+    });
+    this.count('status', KIND);
+    return result;
+  }
+
+  /** Reads one object; undefined when it does not exist. */
+  async get<T extends KubernetesObject>(
+    apiVersion: string,
+    kind: string,
+    namespace: string | undefined,
+    name: string,
+  ): Promise<T | undefined> {
+    const path = await this.paths.path(apiVersion, kind, namespace, name);
+    try {
+      return await this.rest.request<T>('GET', path);
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw error;
+    }
+  }
+
+  /** Successful writes so far, per verb (and per `verb/kind`), for tests and benchmarks. */
+  writeCount(verb?: WriteVerb, kind?: string): number {
+    if (verb === undefined) return this.writes.get('') ?? 0;
+    return this.writes.get(kind === undefined ? verb : `${verb}/${kind}`) ?? 0;
+  }
+
+  private count(verb: WriteVerb, kind: string): void {
+    for (const key of ['', verb, `${verb}/${kind}`]) this.writes.set(key, (this.writes.get(key) ?? 0) + 1);
+    this.options.onWrite?.(verb, kind);
+  }
+}
+
+function identify(obj: KubernetesObject): {
+  apiVersion: string;
+  kind: string;
+  namespace?: string;
+  name: string;
+} {
+  const { apiVersion, kind } = obj;
+  const name = obj.metadata?.name;
+  if (apiVersion === undefined || kind === undefined || name === undefined) {
+    throw new Error('an applied object needs apiVersion, kind and metadata.name');
+  }
+  return { apiVersion, kind, namespace: obj.metadata?.namespace, name };
+}
+
+/**
+ * Loads credentials: in a pod, the service account; otherwise KUBECONFIG or ~/.kube/config (client-node's
+ * default order). Returns where they came from, for the start-up log line.
+ */
+export function loadKubeConfig(env: NodeJS.ProcessEnv = process.env): { kc: KubeConfig; source: string } {
+  const kc = new KubeConfig();
+  const inCluster = env.KUBERNETES_SERVICE_HOST !== undefined && env.KUBECONFIG === undefined;
+  if (inCluster) {
+    kc.loadFromCluster();
+    return { kc, source: 'in-cluster service account' };
+  }
+  kc.loadFromDefault();
+  return { kc, source: env.KUBECONFIG !== undefined ? `KUBECONFIG=${env.KUBECONFIG}` : 'default kubeconfig' };
+}

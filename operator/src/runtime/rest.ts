@@ -1,0 +1,200 @@
+/**
+ * Raw JSON requests to the Kubernetes API server, authenticated by client-node's KubeConfig.
+ *
+ * Objects travel as the API server's own JSON, never through client-node's typed serializer: the
+ * serializer drops fields it does not know and turns timestamps into Dates, which would make the
+ * informer cache, server-side apply and `needsApply` disagree about what an object looks like.
+ */
+import {
+  HttpMethod,
+  IsomorphicFetchHttpLibrary,
+  RequestContext,
+  type KubeConfig,
+} from '@kubernetes/client-node';
+
+export type Verb = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+export interface RequestOptions {
+  query?: Record<string, string | number | boolean | undefined>;
+  body?: unknown;
+  /** Content type of `body`; defaults to application/json. */
+  contentType?: string;
+  timeoutMs?: number;
+}
+
+/** The one function every API call in the runtime goes through; tests may wrap it. */
+export interface KubeRest {
+  request<T>(verb: Verb, path: string, options?: RequestOptions): Promise<T>;
+}
+
+/** A failed API call, with the HTTP status and the reason of the returned metav1.Status. */
+export class ApiError extends Error {
+  constructor(
+    readonly code: number,
+    readonly reason: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+export function isNotFound(error: unknown): boolean {
+  return error instanceof ApiError && error.code === 404;
+}
+
+export function isConflict(error: unknown): boolean {
+  return error instanceof ApiError && error.code === 409;
+}
+
+export function isAlreadyExists(error: unknown): boolean {
+  return error instanceof ApiError && error.code === 409 && error.reason === 'AlreadyExists';
+}
+
+const DEFAULT_TIMEOUT_MS = 30_000;
+
+export class HttpKubeRest implements KubeRest {
+  private readonly http = new IsomorphicFetchHttpLibrary();
+
+  constructor(private readonly kc: KubeConfig) {}
+
+  async request<T>(verb: Verb, path: string, options: RequestOptions = {}): Promise<T> {
+    const cluster = this.kc.getCurrentCluster();
+    if (cluster === null) throw new Error('the kubeconfig has no current cluster');
+    const url = new URL(cluster.server.replace(/\/$/, '') + path);
+    for (const [name, value] of Object.entries(options.query ?? {})) {
+      if (value !== undefined) url.searchParams.set(name, String(value));
+    }
+    const context = new RequestContext(url.toString(), HttpMethod[verb]);
+    await this.kc.applySecurityAuthentication(context);
+    context.setHeaderParam('Accept', 'application/json');
+    if (options.body !== undefined) {
+      context.setHeaderParam('Content-Type', options.contentType ?? 'application/json');
+      context.setBody(JSON.stringify(options.body));
+    }
+    context.setSignal(AbortSignal.timeout(options.timeoutMs ?? DEFAULT_TIMEOUT_MS));
+    const response = await this.http.send(context).toPromise();
+    const text = await response.body.text();
+    if (response.httpStatusCode >= 200 && response.httpStatusCode < 300) {
+      return (text === '' ? undefined : JSON.parse(text)) as T;
+    }
+    throw toApiError(response.httpStatusCode, verb, path, text);
+  }
+}
+
+function toApiError(code: number, verb: Verb, path: string, text: string): ApiError {
+  let reason = '';
+  let message = text.slice(0, 500);
+  try {
+    const status = JSON.parse(text) as { reason?: string; message?: string };
+    reason = status.reason ?? '';
+    message = status.message ?? message;
+  } catch {
+    // not a metav1.Status; keep the raw text
+  }
+  return new ApiError(code, reason, `${verb} ${path}: ${code} ${reason}: ${message}`);
+}
+
+/** Where a kind lives in the API; `namespaced` decides whether paths include the namespace. */
+export interface ResourceInfo {
+  apiVersion: string;
+  plural: string;
+  namespaced: boolean;
+}
+
+/** The kinds the operator reads and writes; anything else is looked up by discovery. */
+const KNOWN_RESOURCES: Record<string, ResourceInfo> = {
+  'v1/ConfigMap': { apiVersion: 'v1', plural: 'configmaps', namespaced: true },
+  'v1/Event': { apiVersion: 'v1', plural: 'events', namespaced: true },
+  'v1/Namespace': { apiVersion: 'v1', plural: 'namespaces', namespaced: false },
+  'v1/PersistentVolumeClaim': { apiVersion: 'v1', plural: 'persistentvolumeclaims', namespaced: true },
+  'v1/Pod': { apiVersion: 'v1', plural: 'pods', namespaced: true },
+  'v1/Secret': { apiVersion: 'v1', plural: 'secrets', namespaced: true },
+  'v1/Service': { apiVersion: 'v1', plural: 'services', namespaced: true },
+  'v1/ServiceAccount': { apiVersion: 'v1', plural: 'serviceaccounts', namespaced: true },
+  'apps/v1/Deployment': { apiVersion: 'apps/v1', plural: 'deployments', namespaced: true },
+  'apps/v1/ReplicaSet': { apiVersion: 'apps/v1', plural: 'replicasets', namespaced: true },
+  'apps/v1/StatefulSet': { apiVersion: 'apps/v1', plural: 'statefulsets', namespaced: true },
+  'autoscaling/v2/HorizontalPodAutoscaler': {
+    apiVersion: 'autoscaling/v2',
+    plural: 'horizontalpodautoscalers',
+    namespaced: true,
+  },
+  'policy/v1/PodDisruptionBudget': {
+    apiVersion: 'policy/v1',
+    plural: 'poddisruptionbudgets',
+    namespaced: true,
+  },
+  'networking.k8s.io/v1/NetworkPolicy': {
+    apiVersion: 'networking.k8s.io/v1',
+    plural: 'networkpolicies',
+    namespaced: true,
+  },
+  'coordination.k8s.io/v1/Lease': {
+    apiVersion: 'coordination.k8s.io/v1',
+    plural: 'leases',
+    namespaced: true,
+  },
+  'hello.dev/v1alpha1/HelloWorld': {
+    apiVersion: 'hello.dev/v1alpha1',
+    plural: 'helloworlds',
+    namespaced: true,
+  },
+};
+
+interface APIResourceList {
+  resources: { name: string; kind: string; namespaced: boolean }[];
+}
+
+/** Resolves kinds to URL paths: a fixed table for the operator's kinds, cached discovery for the rest. */
+export class ResourcePaths {
+  private readonly discovered = new Map<string, ResourceInfo>();
+
+  constructor(private readonly rest: KubeRest) {}
+
+  async info(apiVersion: string, kind: string): Promise<ResourceInfo> {
+    const key = `${apiVersion}/${kind}`;
+    const known = KNOWN_RESOURCES[key] ?? this.discovered.get(key);
+    if (known !== undefined) return known;
+    const list = await this.rest.request<APIResourceList>('GET', groupVersionPath(apiVersion));
+    for (const r of list.resources) {
+      if (!r.name.includes('/')) {
+        this.discovered.set(`${apiVersion}/${r.kind}`, {
+          apiVersion,
+          plural: r.name,
+          namespaced: r.namespaced,
+        });
+      }
+    }
+    const found = this.discovered.get(key);
+    if (found === undefined) throw new Error(`the API server does not serve ${kind} in ${apiVersion}`);
+    return found;
+  }
+
+  /** `/apis/<group>/<version>[/namespaces/<ns>]/<plural>[/<name>]`. */
+  async path(
+    apiVersion: string,
+    kind: string,
+    namespace: string | undefined,
+    name?: string,
+  ): Promise<string> {
+    const info = await this.info(apiVersion, kind);
+    return resourcePath(info, namespace, name);
+  }
+}
+
+export function groupVersionPath(apiVersion: string): string {
+  return apiVersion.includes('/') ? `/apis/${apiVersion}` : `/api/${apiVersion}`;
+}
+
+export function resourcePath(info: ResourceInfo, namespace: string | undefined, name?: string): string {
+  let path = groupVersionPath(info.apiVersion);
+  if (info.namespaced) {
+    if (namespace === undefined || namespace === '')
+      throw new Error(`a ${info.plural} path needs a namespace`);
+    path += `/namespaces/${encodeURIComponent(namespace)}`;
+  }
+  path += `/${info.plural}`;
+  if (name !== undefined) path += `/${encodeURIComponent(name)}`;
+  return path;
+}
