@@ -22,6 +22,13 @@ export interface ResolvedSmokeCheck extends Required<Omit<SmokeCheck, 'body' | '
   jsonField?: { name: string; equals: string };
 }
 
+export interface ResolvedMonitoring {
+  /** Undefined: decided at run time by whether the Prometheus Operator's CRDs exist. */
+  enabled?: boolean;
+  slo: { availability: number; latencyP99Ms: number };
+  labels: Record<string, string>;
+}
+
 export interface ResolvedSpec {
   image: string;
   replicas: number;
@@ -60,6 +67,7 @@ export interface ResolvedSpec {
   service: { type: ServiceType; port: number };
   podAnnotations: Record<string, string>;
   podLabels: Record<string, string>;
+  monitoring: ResolvedMonitoring;
 }
 
 const DEFAULT_API_RESOURCES: V1ResourceRequirements = {
@@ -176,5 +184,13 @@ export function resolveSpec(spec: HelloWorldSpec): ResolvedSpec {
     service: { type: spec.service?.type ?? 'ClusterIP', port: spec.service?.port ?? 80 },
     podAnnotations: spec.podAnnotations ?? {},
     podLabels: spec.podLabels ?? {},
+    monitoring: {
+      ...(spec.monitoring?.enabled !== undefined && { enabled: spec.monitoring.enabled }),
+      slo: {
+        availability: spec.monitoring?.slo?.availability ?? 99.9,
+        latencyP99Ms: spec.monitoring?.slo?.latencyP99Ms ?? 250,
+      },
+      labels: spec.monitoring?.labels ?? {},
+    },
   };
 }
