@@ -5,6 +5,7 @@ import {
   deltaCounts,
   histogramQuantile,
   measure,
+  measurementVerdict,
   parseHelloSample,
   sumSamples,
   type AnalysisPolicy,
@@ -80,7 +81,7 @@ describe('parseHelloSample', () => {
     expect(sample.perPod).toEqual({ 'pod-a': { requests: 18, errors: 3, buckets: sample.buckets } });
   });
 
-  it('reads any label order, spacing, escaped quotes, exponents, timestamps and CRLF line ends', () => {
+  it('reads any label order, spacing, escaped quotes, exponents, special values in any case, timestamps and CRLF', () => {
     const text = [
       '# a comment that is not HELP or TYPE',
       'http_requests_total{ status_code = "500" , route="/hello/:username",method="GET", } 1.2e1 1712345678000',
@@ -91,6 +92,7 @@ describe('parseHelloSample', () => {
       'http_request_duration_seconds_bucket{le="0.5",route="/hello/:username"}\t15',
       'process_cpu_seconds_total 0.25',
       'weird_gauge NaN',
+      'nodejs_eventloop_lag_mean_seconds Nan',
       'another_gauge -Inf',
     ].join('\n');
     const sample = parseHelloSample(text, 'pod-a');
@@ -407,5 +409,16 @@ describe('measure', () => {
     expect(stored.buckets.at(-1)?.le).toBeNull();
     const cur = pod('pod-a', [{ status: 200, durations: [...times(100, 0.002), ...times(20, 4)] }]);
     expect(measure(stored, cur, policy)).toMatchObject({ result: 'Fail', requests: 20, p99Ms: 2500 });
+  });
+});
+
+describe('measurementVerdict', () => {
+  const noData = { result: 'NoData', requests: 0, message: 'no /hello requests in the interval' } as const;
+
+  it('applies the noData setting to NoData and keeps Pass and Fail', () => {
+    expect(measurementVerdict(noData, { noData: 'Pass' })).toBe('Pass');
+    expect(measurementVerdict(noData, { noData: 'Fail' })).toBe('Fail');
+    expect(measurementVerdict({ result: 'Fail', requests: 1, message: '' }, { noData: 'Pass' })).toBe('Fail');
+    expect(measurementVerdict({ result: 'Pass', requests: 1, message: '' }, { noData: 'Fail' })).toBe('Pass');
   });
 });

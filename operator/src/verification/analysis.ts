@@ -235,3 +235,14 @@ export function measure(
     message: `${errorText}, ${p99Text}: within ${percent(policy.maxErrorRate)} and ${milliseconds(policy.maxP99LatencyMs)}`,
   };
 }
+
+/**
+ * What a measurement counts as: Pass or Fail as measured, and NoData as the policy's `noData` setting says,
+ * so an idle revision is judged deliberately rather than passed by accident.
+ */
+export function measurementVerdict(
+  measurement: Measurement,
+  policy: Pick<AnalysisPolicy, 'noData'>,
+): 'Pass' | 'Fail' {
+  return measurement.result === 'NoData' ? policy.noData : measurement.result;
+}

@@ -20,15 +20,21 @@ const METRIC_NAME = /[a-zA-Z_:][a-zA-Z0-9_:]*/y;
 const LABEL_NAME = /[a-zA-Z_][a-zA-Z0-9_]*/y;
 const TOKEN = /[^\s]+/y;
 
-/** A sample value or an `le` bound: floats with exponents, `+Inf`, `-Inf`, `NaN`. */
+/**
+ * A sample value or an `le` bound: floats with exponents, `+Inf`, `-Inf`, `NaN`. Like Prometheus (Go's
+ * ParseFloat) the special values are case-insensitive: prom-client writes NaN as "Nan".
+ */
 export function parseSampleValue(text: string): number | undefined {
-  switch (text) {
-    case '+Inf':
-    case 'Inf':
+  switch (text.toLowerCase()) {
+    case '+inf':
+    case 'inf':
+    case '+infinity':
+    case 'infinity':
       return Infinity;
-    case '-Inf':
+    case '-inf':
+    case '-infinity':
       return -Infinity;
-    case 'NaN':
+    case 'nan':
       return NaN;
   }
   // Number() alone would accept "", "0x10", "Infinity" and whitespace; the format allows none of them.
