@@ -42,8 +42,12 @@ async function startApi(name: string, env: Record<string, string> = {}, port?: n
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let output = '';
-  proc.stderr?.on('data', (d: Buffer) => (output = (output + d.toString()).slice(-4000)));
-  const exited = new Promise<void>((done) => proc.once('exit', () => done()));
+  proc.stderr.on('data', (d: Buffer) => (output = (output + d.toString()).slice(-4000)));
+  const exited = new Promise<void>((done) => {
+    proc.once('exit', () => {
+      done();
+    });
+  });
   const api: ApiProcess = {
     pod: { namespace: 'test', name, port: listenOn },
     base: `http://127.0.0.1:${listenOn}`,
