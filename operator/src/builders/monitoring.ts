@@ -208,12 +208,12 @@ export function ruleGroups(hw: HelloWorld, spec: ResolvedSpec): RuleGroup[] {
     for: b.for,
     labels: { severity: b.severity, slo: 'availability', ...common },
     annotations: {
-      summary: `${shown} is burning its error budget ${promNumber(b.factor)}x too fast`,
+      summary: `${shown} is burning its error budget at ${promNumber(b.factor)}x the sustainable rate`,
       description:
         `{{ $value | humanizePercentage }} of /hello requests of ${shown} failed with a 5xx over the last ${b.long}, ` +
         `and over the last ${b.short} too. The availability SLO of ${promNumber(availability)}% leaves an error ` +
         `budget of ${budgetPercent}% of requests; at ${promNumber(b.factor)}x that rate the 30-day budget is gone ` +
-        `in ${promNumber(30 / b.factor)} days.`,
+        `in ${String(Math.round((30 / b.factor) * 10) / 10)} days.`,
       runbook_url: runbook(b.alert),
     },
   }));
@@ -252,7 +252,7 @@ export function ruleGroups(hw: HelloWorld, spec: ResolvedSpec): RuleGroup[] {
     labels: { severity: 'warning', ...common },
     annotations: {
       summary: `The last rollout of ${shown} was rolled back ({{ $labels.reason }})`,
-      description: `The operator rolled ${shown} back to its stable revision because the new one failed with {{ $labels.reason }}. Users are served by the previous release; the failed one is not retried until the spec changes or hello.dev/retry is set.`,
+      description: `The operator rolled ${shown} back to its stable revision: the new revision ended with {{ $labels.reason }}. Users are served by the previous release; the failed one is not retried until the spec changes or hello.dev/retry is set.`,
       runbook_url: runbook('HelloWorldRolledBack'),
     },
   };
@@ -282,13 +282,13 @@ function storageAlerts(hw: HelloWorld, spec: ResolvedSpec): Rule[] {
   // max by: the kubelet of whichever node mounts the volume reports it; drop node and instance labels.
   const by = 'max by (namespace, persistentvolumeclaim)';
   const capacity = `${by} (kubelet_volume_stats_capacity_bytes{${volume}})`;
-  const common = { severity: 'warning', helloworld: name };
+  const labels = (): Record<string, string> => ({ severity: 'warning', helloworld: name });
   return [
     {
       alert: 'HelloWorldRedisStorageFilling',
       expr: `${by} (kubelet_volume_stats_used_bytes{${volume}})\n/\n${capacity}\n> 0.8`,
       for: '15m',
-      labels: common,
+      labels: labels(),
       annotations: {
         summary: `The Redis volume of ${namespace}/${name} is {{ $value | humanizePercentage }} full`,
         description: `PersistentVolumeClaim ${namespace}/${pvc} is over 80% full. When it is full Redis stops accepting writes and PUT /hello fails.`,
@@ -299,7 +299,7 @@ function storageAlerts(hw: HelloWorld, spec: ResolvedSpec): Rule[] {
       alert: 'HelloWorldRedisStorageFullIn4Days',
       expr: `${by} (predict_linear(kubelet_volume_stats_used_bytes{${volume}}[6h], 4 * 24 * 3600))\n> ${capacity}`,
       for: '1h',
-      labels: common,
+      labels: labels(),
       annotations: {
         summary: `The Redis volume of ${namespace}/${name} will be full within 4 days`,
         description: `At the growth of the last 6 hours, PersistentVolumeClaim ${namespace}/${pvc} runs out of space within 4 days. When it is full Redis stops accepting writes and PUT /hello fails.`,
