@@ -1,0 +1,158 @@
+// apiServerProxy against the real API server of the test cluster (hack/cluster.sh, or KUBECONFIG_TEST):
+// its pods are simulated, so no HTTP reaches them and the API server answers in their place; and, to see
+// a real answer come back through the proxy, a pod whose status points at this machine, where a real API
+// process listens.
+/* eslint-disable @typescript-eslint/no-unsafe-class-instance-assignment -- the client's models are plain data */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { networkInterfaces } from 'node:os';
+import { resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
+import {
+  createTestNamespace,
+  deleteTestNamespace,
+  loadKubeConfig,
+  repoRoot,
+  waitFor,
+} from '../../../test/support/cluster.js';
+import { freePort, startRedis, type RedisHandle } from '../../../test/support/redis.js';
+import { defaultSmokeChecks } from '../api/defaults.js';
+import { apiServerProxy, type PodHttp } from './pod-http.js';
+import { runSmokeChecks } from './smoke.js';
+import type { PodRef } from './types.js';
+import { createVerifier } from './verifier.js';
+
+jest.setTimeout(120_000);
+
+let kc: KubeConfig;
+let core: CoreV1Api;
+let ns: string;
+let proxy: PodHttp;
+let redis: RedisHandle;
+let api: ChildProcess | undefined;
+
+/** An IPv4 address of this machine the API server may proxy to (it refuses loopback and link-local). */
+function proxyableLocalAddress(): string {
+  for (const addresses of Object.values(networkInterfaces())) {
+    for (const address of addresses ?? []) {
+      if (address.family === 'IPv4' && !address.internal && !address.address.startsWith('169.254.')) {
+        return address.address;
+      }
+    }
+  }
+  throw new Error('this machine has no non-loopback IPv4 address for the API server to proxy to');
+}
+
+async function startApi(port: number): Promise<ChildProcess> {
+  const proc = spawn(process.execPath, [resolve(repoRoot, 'dist/api/main.js')], {
+    cwd: repoRoot,
+    env: { PATH: process.env.PATH ?? '', PORT: String(port), REDIS_URL: redis.url, LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/readyz`)).status === 200, {
+    describe: `the API on port ${port} to be ready`,
+    timeoutMs: 15_000,
+    intervalMs: 50,
+  });
+  return proc;
+}
+
+beforeAll(async () => {
+  kc = loadKubeConfig();
+  core = kc.makeApiClient(CoreV1Api);
+  proxy = apiServerProxy(kc);
+  ns = await createTestNamespace('verification');
+  execFileSync(process.execPath, [resolve(repoRoot, 'node_modules/typescript/bin/tsc'), '-b', 'api'], {
+    cwd: repoRoot,
+    stdio: 'inherit',
+  });
+  redis = await startRedis();
+});
+
+afterAll(async () => {
+  if (api && api.exitCode === null && api.signalCode === null) {
+    const exited = new Promise((done) => api?.once('exit', done));
+    api.kill('SIGKILL');
+    await exited;
+  }
+  await redis.stop();
+  await deleteTestNamespace(ns, { kc });
+});
+
+describe('apiServerProxy', () => {
+  it('returns the API server’s answer for a simulated pod, and the smoke test fails saying so', async () => {
+    await core.createNamespacedPod({
+      namespace: ns,
+      body: {
+        metadata: { name: 'simulated' },
+        spec: {
+          containers: [{ name: 'api', image: 'registry.invalid/hello:1', ports: [{ containerPort: 8080 }] }],
+        },
+      },
+    });
+    await waitFor(
+      async () => {
+        const pod = await core.readNamespacedPod({ name: 'simulated', namespace: ns });
+        return pod.status?.phase === 'Running' && pod.status.podIP !== undefined;
+      },
+      { describe: `pod ${ns}/simulated to run`, timeoutMs: 30_000 },
+    );
+    const pod: PodRef = { namespace: ns, name: 'simulated', port: 8080 };
+
+    const response = await proxy.request(pod, { method: 'GET', path: '/readyz', timeoutMs: 20_000 });
+    expect([502, 503]).toContain(response.status);
+    expect(response.proxyError).toEqual(expect.any(String));
+
+    const checks = defaultSmokeChecks()
+      .slice(0, 1)
+      .map((check) => ({ ...check, retries: 0, timeoutSeconds: 20 }));
+    const smoke = await runSmokeChecks(proxy, [pod], checks);
+    expect(smoke.passed).toBe(false);
+    expect(smoke.message).toMatch(
+      new RegExp(
+        `^smoke check "readiness" \\(GET /readyz\\) failed on pod ${ns}/simulated after 1 attempt: ` +
+          'expected status 200; got status 50[23] from the API server, which answered instead of the pod: .+',
+      ),
+    );
+  });
+
+  it('returns the API server’s 404 for a pod that does not exist', async () => {
+    const response = await proxy.request(
+      { namespace: ns, name: 'missing', port: 8080 },
+      { method: 'GET', path: '/readyz', timeoutMs: 10_000 },
+    );
+    expect(response.status).toBe(404);
+    expect(response.proxyError).toBe('pods "missing" not found');
+  });
+
+  it('reaches a real API process through the proxy: smoke checks pass and metrics are sampled', async () => {
+    const port = await freePort();
+    api = await startApi(port);
+    // A pod bound to a node nobody runs, whose status says its IP is this machine: the API server proxies
+    // to that address, where the real API listens. Nothing else manages the pod, so the status stays.
+    await core.createNamespacedPod({
+      namespace: ns,
+      body: {
+        metadata: { name: 'local' },
+        spec: {
+          nodeName: 'verification-test-no-such-node',
+          containers: [{ name: 'api', image: 'registry.invalid/hello:1', ports: [{ containerPort: port }] }],
+        },
+      },
+    });
+    const address = proxyableLocalAddress();
+    const current = await core.readNamespacedPod({ name: 'local', namespace: ns });
+    current.status = { phase: 'Running', podIP: address, podIPs: [{ ip: address }] };
+    await core.replaceNamespacedPodStatus({ name: 'local', namespace: ns, body: current });
+    const pod: PodRef = { namespace: ns, name: 'local', port };
+
+    const smoke = await runSmokeChecks(proxy, [pod], defaultSmokeChecks());
+    expect(smoke).toEqual({
+      passed: true,
+      message: 'smoke checks passed on 1 pod: readiness, store-date-of-birth, read-date-of-birth',
+    });
+    const sample = await createVerifier(proxy).sample([pod]);
+    // The PUT and the GET of the smoke checks, counted by the API and read back through the proxy.
+    expect(sample).toMatchObject({ requests: 2, errors: 0, pods: { [`${ns}/local`]: 2 } });
+  });
+});
