@@ -1,0 +1,249 @@
+/**
+ * Test fixtures for the rollout state machine: Deployments and pods in the shapes the API server reports,
+ * a scripted verifier, and a small driver that plays the reconciler's part (choose template, apply,
+ * judge, persist status through a JSON round trip as the API server would).
+ */
+/* eslint-disable @typescript-eslint/no-unsafe-class-instance-assignment -- client-node's model classes
+   describe JSON; the API server's answers, like these fixtures, are plain objects. */
+import type { V1Deployment, V1DeploymentCondition, V1Pod } from '@kubernetes/client-node';
+import { resolveSpec, type ResolvedSpec } from '../api/defaults.js';
+import type { HelloWorldSpec, HelloWorldStatus } from '../api/types.js';
+import type { HelloSample, Measurement, PodRef, SmokeResult, Verifier } from '../verification/types.js';
+import { chooseTemplate, progressRollout } from './machine.js';
+import { REVISION_ANNOTATION } from './revision.js';
+import type { MeasureFn, RolloutDecision, RolloutEvent } from './types.js';
+
+export const REV1 = 'aaaaaaaaa1';
+export const REV2 = 'bbbbbbbbb2';
+export const REV3 = 'ccccccccc3';
+export const IMAGES: Record<string, string> = { [REV1]: 'hello:1', [REV2]: 'hello:2', [REV3]: 'hello:3' };
+export const T0 = new Date('2026-03-01T12:00:00.000Z');
+
+export interface DeploymentState {
+  replicas?: number;
+  updated?: number;
+  available?: number;
+  total?: number;
+  /** metadata.generation; the controller has observed it unless `observed` says otherwise. */
+  generation?: number;
+  observed?: number;
+  conditions?: V1DeploymentCondition[];
+}
+
+export function deployment(revision: string, state: DeploymentState = {}): V1Deployment {
+  const replicas = state.replicas ?? 2;
+  const available = state.available ?? replicas;
+  const generation = state.generation ?? 1;
+  return {
+    metadata: { name: 'hello', namespace: 'ns', generation },
+    spec: {
+      replicas,
+      selector: { matchLabels: { app: 'hello' } },
+      template: {
+        metadata: { annotations: { [REVISION_ANNOTATION]: revision } },
+        spec: { containers: [{ name: 'api', image: IMAGES[revision] ?? 'hello:?' }] },
+      },
+    },
+    status: {
+      observedGeneration: state.observed ?? generation,
+      replicas: state.total ?? replicas,
+      updatedReplicas: state.updated ?? replicas,
+      availableReplicas: available,
+      readyReplicas: available,
+      conditions: state.conditions ?? [
+        { type: 'Available', status: available > 0 ? 'True' : 'False', reason: 'MinimumReplicasAvailable' },
+      ],
+    },
+  };
+}
+
+/** Mid-rollout: one new pod up, the old ones still serving. */
+export const rolling = (revision: string): V1Deployment =>
+  deployment(revision, { updated: 1, available: 2, total: 3 });
+export const complete = (revision: string): V1Deployment => deployment(revision);
+export const deadlineExceeded = (revision: string, state: DeploymentState = {}): V1Deployment =>
+  deployment(revision, {
+    ...state,
+    updated: 1,
+    available: 2,
+    total: 3,
+    conditions: [
+      { type: 'Available', status: 'True', reason: 'MinimumReplicasAvailable' },
+      {
+        type: 'Progressing',
+        status: 'False',
+        reason: 'ProgressDeadlineExceeded',
+        message: 'ReplicaSet "hello-7d9f" has timed out progressing.',
+      },
+    ],
+  });
+
+export interface PodState {
+  ready?: boolean;
+  restarts?: number;
+  waiting?: { reason: string; message?: string };
+  lastExit?: { reason: string; exitCode: number };
+}
+
+export function pod(name: string, revision: string, state: PodState = {}): V1Pod {
+  return {
+    metadata: { name, namespace: 'ns', annotations: { [REVISION_ANNOTATION]: revision } },
+    status: {
+      conditions: [{ type: 'Ready', status: (state.ready ?? true) ? 'True' : 'False' }],
+      containerStatuses: [
+        {
+          name: 'api',
+          image: IMAGES[revision] ?? 'hello:?',
+          imageID: '',
+          ready: state.ready ?? true,
+          restartCount: state.restarts ?? 0,
+          state: state.waiting ? { waiting: state.waiting } : { running: {} },
+          ...(state.lastExit && { lastState: { terminated: state.lastExit } }),
+        },
+      ],
+    },
+  };
+}
+
+export const readyPods = (revision: string, count = 2): V1Pod[] =>
+  Array.from({ length: count }, (_, i) => pod(`hello-${revision}-${i}`, revision));
+
+export function sample(requests: number, errors = 0): HelloSample {
+  return {
+    requests,
+    errors,
+    buckets: [
+      { le: 0.1, count: requests },
+      { le: Infinity, count: requests },
+    ],
+    pods: {},
+  };
+}
+
+/** Answers from scripts, then defaults: smoke passes, every sample adds 100 good requests. */
+export class ScriptedVerifier implements Verifier {
+  readonly smokeScript: (SmokeResult | Error)[] = [];
+  readonly sampleScript: (HelloSample | Error)[] = [];
+  readonly smokeCalls: PodRef[][] = [];
+  readonly sampleCalls: PodRef[][] = [];
+  private requests = 0;
+
+  smoke(pods: PodRef[]): Promise<SmokeResult> {
+    this.smokeCalls.push(pods);
+    const next = this.smokeScript.shift() ?? {
+      passed: true,
+      message: `3 checks passed on ${pods.length} pods`,
+    };
+    return next instanceof Error ? Promise.reject(next) : Promise.resolve(next);
+  }
+
+  sample(pods: PodRef[]): Promise<HelloSample> {
+    this.sampleCalls.push(pods);
+    this.requests += 100;
+    const next = this.sampleScript.shift() ?? sample(this.requests);
+    return next instanceof Error ? Promise.reject(next) : Promise.resolve(next);
+  }
+}
+
+/** A measure that answers from a script (then Pass) and records what it was given. */
+export function scriptedMeasure(
+  script: Measurement['result'][],
+): MeasureFn & { calls: [HelloSample, HelloSample][] } {
+  const calls: [HelloSample, HelloSample][] = [];
+  const fn = (prev: HelloSample, cur: HelloSample): Measurement => {
+    calls.push([prev, cur]);
+    const result = script.shift() ?? 'Pass';
+    const messages = {
+      Pass: 'error rate 0.0%, p99 12 ms',
+      Fail: 'error rate 20.0% exceeds 5.0%',
+      NoData: 'no /hello requests in the interval',
+    };
+    return { result, requests: result === 'NoData' ? 0 : 100, message: messages[result] };
+  };
+  return Object.assign(fn, { calls });
+}
+
+/** Plays the reconciler: what the tests change is the world (Deployment, pods, clock, spec, annotations). */
+export class Sim {
+  status: HelloWorldStatus = {};
+  annotations: Record<string, string> = {};
+  now = T0;
+  spec: ResolvedSpec;
+  specRevision = REV1;
+  generation = 1;
+  deployment: V1Deployment | undefined;
+  pods: V1Pod[] = [];
+  verifier = new ScriptedVerifier();
+  measure: MeasureFn | undefined = scriptedMeasure([]);
+  events: RolloutEvent[] = [];
+  last: RolloutDecision | undefined;
+
+  constructor(spec: Partial<HelloWorldSpec> = {}) {
+    this.spec = resolveSpec({ image: IMAGES[REV1] ?? '', ...spec });
+  }
+
+  /** The revision the reconciler would apply now. */
+  applied(): string {
+    const choice = chooseTemplate({
+      status: this.status,
+      specRevision: this.specRevision,
+      annotations: this.annotations,
+      autoRollback: this.spec.rollout.autoRollback,
+    });
+    return choice.use === 'stable' ? choice.revision : this.specRevision;
+  }
+
+  async step(): Promise<RolloutDecision> {
+    const decision = await progressRollout({
+      now: this.now,
+      generation: this.generation,
+      annotations: { ...this.annotations },
+      status: this.status,
+      spec: this.spec,
+      specRevision: this.specRevision,
+      appliedRevision: this.applied(),
+      specImage: IMAGES[this.specRevision] ?? '',
+      ...(this.deployment && { deployment: this.deployment }),
+      pods: this.pods,
+      verifier: this.verifier,
+      ...(this.measure && { measure: this.measure }),
+    });
+    this.status = JSON.parse(JSON.stringify(decision.status)) as HelloWorldStatus;
+    this.events.push(...decision.events);
+    this.last = decision;
+    return decision;
+  }
+
+  advance(seconds: number): void {
+    this.now = new Date(this.now.getTime() + seconds * 1000);
+  }
+
+  changeSpec(revision: string): void {
+    this.specRevision = revision;
+    this.generation += 1;
+  }
+
+  /** The world as a fully rolled-out revision. */
+  settle(revision: string): void {
+    this.deployment = complete(revision);
+    this.pods = readyPods(revision);
+  }
+
+  condition(type: string): { status: string; reason: string; message: string; lastTransitionTime: string } {
+    const found = this.status.conditions?.find((c) => c.type === type);
+    if (!found) throw new Error(`no ${type} condition`);
+    return found;
+  }
+
+  /** Runs a first rollout of REV1 to Available (verification included). */
+  async reachStable(): Promise<void> {
+    this.settle(REV1);
+    await this.step();
+    for (let i = 0; i < 6; i++) {
+      this.advance(this.spec.rollout.verification.analysis.intervalSeconds);
+      await this.step();
+    }
+    if (this.status.phase !== 'Available')
+      throw new Error(`expected Available, got ${this.status.phase ?? '-'}`);
+  }
+}
