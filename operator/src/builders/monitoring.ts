@@ -155,156 +155,205 @@ export function promNumber(value: number): string {
   return String(Number(value.toPrecision(12)));
 }
 
-const runbook = (alert: string): string => `${RUNBOOK_BASE_URL}#${alert.toLowerCase()}`;
+/** What every rule of one HelloWorld is templated with. */
+interface Instance {
+  namespace: string;
+  name: string;
+  /** `namespace/name`, for humans. */
+  shown: string;
+  /** Selects the HelloWorld's API series (target labels of its ServiceMonitor). */
+  target: string;
+  /** The SLI: the API's own routes only; probes and scrapes would dilute it. */
+  requests: string;
+  availability: number;
+  /** The error budget as a ratio, e.g. 0.001. */
+  budget: string;
+  latencyP99Ms: number;
+  latencySeconds: string;
+}
 
-/** The recording and alerting rules of one HelloWorld, as Prometheus rule groups. */
-export function ruleGroups(hw: HelloWorld, spec: ResolvedSpec): RuleGroup[] {
+function instance(hw: HelloWorld, spec: ResolvedSpec): Instance {
   const { namespace, name } = hw.metadata;
   const { availability, latencyP99Ms } = spec.monitoring.slo;
   const target = `namespace="${namespace}",service="${name}"`;
-  // Only the API's own routes are the SLI; probes and scrapes would dilute it.
-  const requests = `${target},route=~"/hello.*"`;
-  const by = 'sum by (namespace, service)';
-  const budget = promNumber((100 - availability) / 100);
-  const budgetPercent = promNumber(100 - availability);
-  const latencySeconds = promNumber(latencyP99Ms / 1000);
-  const shown = `${namespace}/${name}`;
-  const common = { helloworld: name };
-
-  const rates = SLI_WINDOWS.map((w) => ({
-    record: `helloworld:http_requests:rate${w}`,
-    expr: `${by} (rate(http_requests_total{${requests}}[${w}]))`,
-  }));
-  // `or ... * 0` records 0 rather than nothing while there are requests but no 5xx series yet.
-  const errorRatio = (w: string): Rule => ({
-    record: `helloworld:http_request_errors:ratio_rate${w}`,
-    expr:
-      `(${by} (rate(http_requests_total{${requests},status_code=~"5.."}[${w}])) or ` +
-      `${by} (rate(http_requests_total{${requests}}[${w}])) * 0)\n/\n` +
-      `${by} (rate(http_requests_total{${requests}}[${w}]))`,
-  });
-  const quantile = (percentile: 50 | 95 | 99, w: string): Rule => ({
-    record: `helloworld:http_request_duration_seconds:p${String(percentile)}_${w}`,
-    expr: `histogram_quantile(${promNumber(percentile / 100)}, sum by (namespace, service, le) (rate(http_request_duration_seconds_bucket{${requests}}[${w}])))`,
-  });
-  const targets: Rule[] = [
-    {
-      record: 'helloworld:slo_error_budget:ratio',
-      expr: `vector(${budget})`,
-      labels: { namespace, service: name },
-    },
-    {
-      record: 'helloworld:slo_latency_p99:seconds',
-      expr: `vector(${latencySeconds})`,
-      labels: { namespace, service: name },
-    },
-  ];
-
-  const burnAlerts: Rule[] = BURN_RATE_ALERTS.map((b) => ({
-    alert: b.alert,
-    expr:
-      `helloworld:http_request_errors:ratio_rate${b.long}{${target}} > (${promNumber(b.factor)} * ${budget})\n` +
-      `and\nhelloworld:http_request_errors:ratio_rate${b.short}{${target}} > (${promNumber(b.factor)} * ${budget})`,
-    for: b.for,
-    labels: { severity: b.severity, slo: 'availability', ...common },
-    annotations: {
-      summary: `${shown} is burning its error budget at ${promNumber(b.factor)}x the sustainable rate`,
-      description:
-        `{{ $value | humanizePercentage }} of /hello requests of ${shown} failed with a 5xx over the last ${b.long}, ` +
-        `and over the last ${b.short} too. The availability SLO of ${promNumber(availability)}% leaves an error ` +
-        `budget of ${budgetPercent}% of requests; at ${promNumber(b.factor)}x that rate the 30-day budget is gone ` +
-        `in ${String(Math.round((30 / b.factor) * 10) / 10)} days.`,
-      runbook_url: runbook(b.alert),
-    },
-  }));
-
-  const p99 = (w: string): string =>
-    `helloworld:http_request_duration_seconds:p99_${w}{${target}} > ${latencySeconds}`;
-  const latencyAlerts: Rule[] = [
-    {
-      alert: 'HelloWorldLatencySLOBreach',
-      expr: `${p99('1h')}\nand\n${p99('5m')}`,
-      for: '5m',
-      labels: { severity: 'critical', slo: 'latency', ...common },
-      annotations: {
-        summary: `${shown} answers /hello slower than its p99 latency SLO of ${String(latencyP99Ms)} ms`,
-        description: `The 99th percentile of /hello latency of ${shown} is {{ $value | humanizeDuration }} over the last 5 minutes and above ${String(latencyP99Ms)} ms over the last hour.`,
-        runbook_url: runbook('HelloWorldLatencySLOBreach'),
-      },
-    },
-    {
-      alert: 'HelloWorldLatencyDegraded',
-      expr: `${p99('6h')}\nand\n${p99('30m')}`,
-      for: '30m',
-      labels: { severity: 'warning', slo: 'latency', ...common },
-      annotations: {
-        summary: `${shown} has been slower than its p99 latency SLO of ${String(latencyP99Ms)} ms for hours`,
-        description: `The 99th percentile of /hello latency of ${shown} is {{ $value | humanizeDuration }} over the last 30 minutes and above ${String(latencyP99Ms)} ms over the last 6 hours.`,
-        runbook_url: runbook('HelloWorldLatencyDegraded'),
-      },
-    },
-  ];
-
-  const rollback: Rule = {
-    alert: 'HelloWorldRolledBack',
-    // Set by the operator while the HelloWorld runs a rolled-back revision (status.lastRollback).
-    expr: `max by (namespace, name, reason) (helloworld_rolled_back{namespace="${namespace}",name="${name}"}) > 0`,
-    labels: { severity: 'warning', ...common },
-    annotations: {
-      summary: `The last rollout of ${shown} was rolled back ({{ $labels.reason }})`,
-      description: `The operator rolled ${shown} back to its stable revision: the new revision ended with {{ $labels.reason }}. Users are served by the previous release; the failed one is not retried until the spec changes or hello.dev/retry is set.`,
-      runbook_url: runbook('HelloWorldRolledBack'),
-    },
+  return {
+    namespace,
+    name,
+    shown: `${namespace}/${name}`,
+    target,
+    requests: `${target},route=~"/hello.*"`,
+    availability,
+    budget: promNumber((100 - availability) / 100),
+    latencyP99Ms,
+    latencySeconds: promNumber(latencyP99Ms / 1000),
   };
+}
 
+/** An alert with the labels and annotations every alert has; its runbook is its section of runbooks.md. */
+function alertRule(
+  i: Instance,
+  alert: string,
+  rule: { expr: string; for?: string; severity: 'critical' | 'warning'; slo?: string },
+  text: { summary: string; description: string },
+): Rule {
+  return {
+    alert,
+    expr: rule.expr,
+    ...(rule.for !== undefined && { for: rule.for }),
+    labels: { severity: rule.severity, ...(rule.slo !== undefined && { slo: rule.slo }), helloworld: i.name },
+    annotations: { ...text, runbook_url: `${RUNBOOK_BASE_URL}#${alert.toLowerCase()}` },
+  };
+}
+
+/** The recording and alerting rules of one HelloWorld, as Prometheus rule groups. */
+export function ruleGroups(hw: HelloWorld, spec: ResolvedSpec): RuleGroup[] {
+  const i = instance(hw, spec);
+  const prefix = `helloworld-${i.namespace}-${i.name}`;
   return [
+    { name: `${prefix}.sli`, rules: sliRules(i) },
+    { name: `${prefix}.latency`, rules: latencyRules(i) },
     {
-      name: `helloworld-${namespace}-${name}.sli`,
-      rules: [...rates, ...SLI_WINDOWS.map(errorRatio), errorRatio('3d')],
-    },
-    {
-      name: `helloworld-${namespace}-${name}.latency`,
-      rules: [...SLI_WINDOWS.flatMap((w) => [quantile(50, w), quantile(95, w), quantile(99, w)]), ...targets],
-    },
-    {
-      name: `helloworld-${namespace}-${name}.alerts`,
-      rules: [...burnAlerts, ...latencyAlerts, rollback, ...storageAlerts(hw, spec)],
+      name: `${prefix}.alerts`,
+      rules: [
+        ...burnRateAlerts(i),
+        ...latencyAlerts(i),
+        rollbackAlert(i),
+        ...(spec.redis.mode === 'Managed' ? storageAlerts(i, `data-${redisName(hw)}-0`) : []),
+      ],
     },
   ];
 }
 
+function sliRules(i: Instance): Rule[] {
+  const by = 'sum by (namespace, service)';
+  const total = (w: string): string => `${by} (rate(http_requests_total{${i.requests}}[${w}]))`;
+  const errors = (w: string): string =>
+    `${by} (rate(http_requests_total{${i.requests},status_code=~"5.."}[${w}]))`;
+  return [
+    ...SLI_WINDOWS.map((w) => ({ record: `helloworld:http_requests:rate${w}`, expr: total(w) })),
+    // `or ... * 0` records 0 rather than nothing while there are requests but no 5xx series yet.
+    ...[...SLI_WINDOWS, '3d'].map((w) => ({
+      record: `helloworld:http_request_errors:ratio_rate${w}`,
+      expr: `(${errors(w)} or ${total(w)} * 0)\n/\n${total(w)}`,
+    })),
+  ];
+}
+
+function latencyRules(i: Instance): Rule[] {
+  const quantile = (percentile: 50 | 95 | 99, w: string): Rule => ({
+    record: `helloworld:http_request_duration_seconds:p${String(percentile)}_${w}`,
+    expr: `histogram_quantile(${promNumber(percentile / 100)}, sum by (namespace, service, le) (rate(http_request_duration_seconds_bucket{${i.requests}}[${w}])))`,
+  });
+  // The objectives as series, so dashboards can draw them next to the measurements.
+  const labels = (): Record<string, string> => ({ namespace: i.namespace, service: i.name });
+  return [
+    ...SLI_WINDOWS.flatMap((w) => [quantile(50, w), quantile(95, w), quantile(99, w)]),
+    { record: 'helloworld:slo_error_budget:ratio', expr: `vector(${i.budget})`, labels: labels() },
+    { record: 'helloworld:slo_latency_p99:seconds', expr: `vector(${i.latencySeconds})`, labels: labels() },
+  ];
+}
+
+function burnRateAlerts(i: Instance): Rule[] {
+  return BURN_RATE_ALERTS.map((b) => {
+    const factor = promNumber(b.factor);
+    const above = (w: string): string =>
+      `helloworld:http_request_errors:ratio_rate${w}{${i.target}} > (${factor} * ${i.budget})`;
+    return alertRule(
+      i,
+      b.alert,
+      {
+        expr: `${above(b.long)}\nand\n${above(b.short)}`,
+        for: b.for,
+        severity: b.severity,
+        slo: 'availability',
+      },
+      {
+        summary: `${i.shown} is burning its error budget at ${factor}x the sustainable rate`,
+        description:
+          `{{ $value | humanizePercentage }} of /hello requests of ${i.shown} failed with a 5xx over the last ${b.long}, ` +
+          `and over the last ${b.short} too. The availability SLO of ${promNumber(i.availability)}% leaves an error ` +
+          `budget of ${promNumber(100 - i.availability)}% of requests; at ${factor}x that rate the 30-day budget is ` +
+          `gone in ${String(Math.round((30 / b.factor) * 10) / 10)} days.`,
+      },
+    );
+  });
+}
+
+function latencyAlerts(i: Instance): Rule[] {
+  const above = (w: string): string =>
+    `helloworld:http_request_duration_seconds:p99_${w}{${i.target}} > ${i.latencySeconds}`;
+  const slo = `${String(i.latencyP99Ms)} ms`;
+  return [
+    alertRule(
+      i,
+      'HelloWorldLatencySLOBreach',
+      { expr: `${above('1h')}\nand\n${above('5m')}`, for: '5m', severity: 'critical', slo: 'latency' },
+      {
+        summary: `${i.shown} answers /hello slower than its p99 latency SLO of ${slo}`,
+        description: `The 99th percentile of /hello latency of ${i.shown} is {{ $value | humanizeDuration }} over the last 5 minutes and above ${slo} over the last hour.`,
+      },
+    ),
+    alertRule(
+      i,
+      'HelloWorldLatencyDegraded',
+      { expr: `${above('6h')}\nand\n${above('30m')}`, for: '30m', severity: 'warning', slo: 'latency' },
+      {
+        summary: `${i.shown} has been slower than its p99 latency SLO of ${slo} for hours`,
+        description: `The 99th percentile of /hello latency of ${i.shown} is {{ $value | humanizeDuration }} over the last 30 minutes and above ${slo} over the last 6 hours.`,
+      },
+    ),
+  ];
+}
+
+/** On the operator's gauge, 1 while the HelloWorld runs a revision it was rolled back to. */
+function rollbackAlert(i: Instance): Rule {
+  return alertRule(
+    i,
+    'HelloWorldRolledBack',
+    {
+      expr: `max by (namespace, name, reason) (helloworld_rolled_back{namespace="${i.namespace}",name="${i.name}"}) > 0`,
+      severity: 'warning',
+    },
+    {
+      summary: `The last rollout of ${i.shown} was rolled back ({{ $labels.reason }})`,
+      description: `The operator rolled ${i.shown} back to its stable revision: the new revision ended with {{ $labels.reason }}. Users are served by the previous release; the failed one is not retried until the spec changes or hello.dev/retry is set.`,
+    },
+  );
+}
+
 /** PVC alerts of the managed Redis; an external Redis is somebody else's disk. */
-function storageAlerts(hw: HelloWorld, spec: ResolvedSpec): Rule[] {
-  if (spec.redis.mode !== 'Managed') return [];
-  const { namespace, name } = hw.metadata;
-  const pvc = `data-${redisName(hw)}-0`;
-  const volume = `namespace="${namespace}",persistentvolumeclaim="${pvc}"`;
+function storageAlerts(i: Instance, pvc: string): Rule[] {
+  const volume = `namespace="${i.namespace}",persistentvolumeclaim="${pvc}"`;
   // max by: the kubelet of whichever node mounts the volume reports it; drop node and instance labels.
   const by = 'max by (namespace, persistentvolumeclaim)';
   const capacity = `${by} (kubelet_volume_stats_capacity_bytes{${volume}})`;
-  const labels = (): Record<string, string> => ({ severity: 'warning', helloworld: name });
+  const consequence = 'When it is full Redis stops accepting writes and PUT /hello fails.';
   return [
-    {
-      alert: 'HelloWorldRedisStorageFilling',
-      expr: `${by} (kubelet_volume_stats_used_bytes{${volume}})\n/\n${capacity}\n> 0.8`,
-      for: '15m',
-      labels: labels(),
-      annotations: {
-        summary: `The Redis volume of ${namespace}/${name} is {{ $value | humanizePercentage }} full`,
-        description: `PersistentVolumeClaim ${namespace}/${pvc} is over 80% full. When it is full Redis stops accepting writes and PUT /hello fails.`,
-        runbook_url: runbook('HelloWorldRedisStorageFilling'),
+    alertRule(
+      i,
+      'HelloWorldRedisStorageFilling',
+      {
+        expr: `${by} (kubelet_volume_stats_used_bytes{${volume}})\n/\n${capacity}\n> 0.8`,
+        for: '15m',
+        severity: 'warning',
       },
-    },
-    {
-      alert: 'HelloWorldRedisStorageFullIn4Days',
-      expr: `${by} (predict_linear(kubelet_volume_stats_used_bytes{${volume}}[6h], 4 * 24 * 3600))\n> ${capacity}`,
-      for: '1h',
-      labels: labels(),
-      annotations: {
-        summary: `The Redis volume of ${namespace}/${name} will be full within 4 days`,
-        description: `At the growth of the last 6 hours, PersistentVolumeClaim ${namespace}/${pvc} runs out of space within 4 days. When it is full Redis stops accepting writes and PUT /hello fails.`,
-        runbook_url: runbook('HelloWorldRedisStorageFullIn4Days'),
+      {
+        summary: `The Redis volume of ${i.shown} is {{ $value | humanizePercentage }} full`,
+        description: `PersistentVolumeClaim ${i.namespace}/${pvc} is over 80% full. ${consequence}`,
       },
-    },
+    ),
+    alertRule(
+      i,
+      'HelloWorldRedisStorageFullIn4Days',
+      {
+        expr: `${by} (predict_linear(kubelet_volume_stats_used_bytes{${volume}}[6h], 4 * 24 * 3600))\n> ${capacity}`,
+        for: '1h',
+        severity: 'warning',
+      },
+      {
+        summary: `The Redis volume of ${i.shown} will be full within 4 days`,
+        description: `At the growth of the last 6 hours, PersistentVolumeClaim ${i.namespace}/${pvc} runs out of space within 4 days. ${consequence}`,
+      },
+    ),
   ];
 }
