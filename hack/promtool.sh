@@ -47,10 +47,15 @@ if [ ! -x "$dest/promtool" ]; then
     log "building promtool $version failed"
     exit 1
   fi
-  rm -rf "$dest"
-  mv "$tmp" "$dest"
-  trap - EXIT
   log "built promtool $version in $((SECONDS - start))s"
+  # A concurrent run may have finished first; its binary is the same.
+  if [ -x "$dest/promtool" ]; then
+    rm -rf "$tmp"
+  else
+    rm -rf "$dest"
+    mv "$tmp" "$dest"
+  fi
+  trap - EXIT
 fi
 
 if [ "${1:-}" = "--path" ]; then
