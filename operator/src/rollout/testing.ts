@@ -83,12 +83,32 @@ export interface PodState {
   restarts?: number;
   waiting?: { reason: string; message?: string };
   lastExit?: { reason: string; exitCode: number };
+  terminating?: boolean;
+  /** An init container named `init` (image busybox:nope) waiting for this reason. */
+  initWaiting?: { reason: string; message?: string };
 }
 
 export function pod(name: string, revision: string, state: PodState = {}): V1Pod {
   return {
-    metadata: { name, namespace: 'ns', annotations: { [REVISION_ANNOTATION]: revision } },
+    metadata: {
+      name,
+      namespace: 'ns',
+      annotations: { [REVISION_ANNOTATION]: revision },
+      ...(state.terminating && { deletionTimestamp: T0 }),
+    },
     status: {
+      ...(state.initWaiting && {
+        initContainerStatuses: [
+          {
+            name: 'init',
+            image: 'busybox:nope',
+            imageID: '',
+            ready: false,
+            restartCount: 0,
+            state: { waiting: state.initWaiting },
+          },
+        ],
+      }),
       conditions: [{ type: 'Ready', status: (state.ready ?? true) ? 'True' : 'False' }],
       containerStatuses: [
         {
