@@ -1,0 +1,276 @@
+/* eslint-disable @typescript-eslint/no-unsafe-class-instance-assignment -- client-node's models are plain JSON on the wire */
+// The informer against the real API server of the local cluster: events, indexes, and recovery from a
+// broken watch and from a real 410 Gone.
+import { Watch, type KubeConfig, type V1ConfigMap } from '@kubernetes/client-node';
+import { createLogger } from '#common/logger.js';
+import {
+  createTestNamespace,
+  deleteTestNamespace,
+  loadKubeConfig,
+  waitFor,
+} from '../../../test/support/cluster.js';
+import { Informer, type Watcher } from './informer.js';
+import { HttpKubeRest, type KubeRest, type RequestOptions, type Verb } from './rest.js';
+
+const logger = createLogger('informer-test', 'silent');
+
+/** The real client-node Watch, with a record of the watches it opened and a way to tamper with the next. */
+class SpyWatcher implements Watcher {
+  readonly controllers: AbortController[] = [];
+  readonly gone: string[] = [];
+  /** resourceVersion to send instead of the informer's on the next watch. */
+  nextResourceVersion: string | undefined;
+  private readonly real: Watch;
+
+  constructor(kc: KubeConfig) {
+    this.real = new Watch(kc);
+  }
+
+  async watch(
+    path: string,
+    query: Record<string, string | number | boolean | undefined>,
+    callback: (phase: string, obj: unknown) => void,
+    done: (err: unknown) => void,
+  ): Promise<AbortController> {
+    const params = { ...query };
+    if (this.nextResourceVersion !== undefined) {
+      params.resourceVersion = this.nextResourceVersion;
+      this.nextResourceVersion = undefined;
+    }
+    const controller = await this.real.watch(
+      path,
+      params,
+      (phase, obj: { code?: number }) => {
+        if (phase === 'ERROR' && obj.code === 410) this.gone.push('event');
+        callback(phase, obj);
+      },
+      (err: { statusCode?: number } | null) => {
+        if (err?.statusCode === 410) this.gone.push('status');
+        done(err);
+      },
+    );
+    this.controllers.push(controller);
+    return controller;
+  }
+}
+
+/** The real REST client; list calls can be held at a gate so a test can change things meanwhile. */
+class GatedRest implements KubeRest {
+  lists = 0;
+  private gate: Promise<void> | undefined;
+  private arrived: (() => void) | undefined;
+
+  constructor(private readonly real: KubeRest) {}
+
+  /** Holds the next list until the returned `open` is called; `reached` resolves when one is held. */
+  hold(): { reached: Promise<void>; open: () => void } {
+    let open!: () => void;
+    this.gate = new Promise((resolve) => (open = resolve));
+    const reached = new Promise<void>((resolve) => (this.arrived = resolve));
+    return {
+      reached,
+      open: () => {
+        this.gate = undefined;
+        open();
+      },
+    };
+  }
+
+  async request<T>(verb: Verb, path: string, options?: RequestOptions): Promise<T> {
+    if (verb === 'GET' && options?.query?.limit !== undefined) {
+      this.lists++;
+      if (this.gate !== undefined) {
+        this.arrived?.();
+        await this.gate;
+      }
+    }
+    return this.real.request<T>(verb, path, options);
+  }
+}
+
+describe('Informer (real API server)', () => {
+  let kc: KubeConfig;
+  let rest: HttpKubeRest;
+  let namespace: string;
+  let selector: string;
+  let informer: Informer<V1ConfigMap> | undefined;
+
+  const configMap = (
+    name: string,
+    data: Record<string, string>,
+    extra: Partial<V1ConfigMap['metadata']> = {},
+  ) => ({
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: {
+      name,
+      namespace,
+      labels: { 'test-run': namespace, 'app.kubernetes.io/instance': 'web' },
+      ...extra,
+    },
+    data,
+  });
+  const create = (body: object) =>
+    rest.request<V1ConfigMap>('POST', `/api/v1/namespaces/${namespace}/configmaps`, { body });
+  const patch = (name: string, data: Record<string, string>) =>
+    rest.request('PATCH', `/api/v1/namespaces/${namespace}/configmaps/${name}`, {
+      body: { data },
+      contentType: 'application/merge-patch+json',
+    });
+  const remove = (name: string) =>
+    rest.request('DELETE', `/api/v1/namespaces/${namespace}/configmaps/${name}`);
+
+  beforeAll(async () => {
+    kc = loadKubeConfig();
+    rest = new HttpKubeRest(kc);
+    namespace = await createTestNamespace('informer', kc);
+    selector = `test-run=${namespace}`;
+  });
+
+  afterEach(async () => {
+    await informer?.stop();
+    informer = undefined;
+  });
+
+  afterAll(async () => {
+    await deleteTestNamespace(namespace, { kc });
+  });
+
+  function startInformer(watcher: Watcher, source: KubeRest = rest) {
+    const events: string[] = [];
+    const restarts: unknown[] = [];
+    const started = new Informer<V1ConfigMap>({
+      path: '/api/v1/configmaps',
+      labelSelector: selector,
+      rest: source,
+      watcher,
+      logger,
+      pageSize: 2, // exercise paging with a handful of objects
+      onRestart: (_resource, error) => restarts.push(error),
+    });
+    started.addHandler({
+      add: (obj) => events.push(`add ${obj.metadata?.name ?? ''}`),
+      update: (obj, old) =>
+        events.push(`update ${obj.metadata?.name ?? ''} ${old.data?.v ?? ''}->${obj.data?.v ?? ''}`),
+      delete: (obj) => events.push(`delete ${obj.metadata?.name ?? ''}`),
+    });
+    expect(started.hasSynced()).toBe(false);
+    started.start();
+    informer = started;
+    return { informer: started, events, restarts };
+  }
+
+  it('lists, then sees adds, updates and deletes, and keeps its indexes current', async () => {
+    const owner = await create(configMap('owner', { v: '0' }));
+    await create(configMap('pre-1', { v: '1' }));
+    await create(configMap('pre-2', { v: '1' }));
+    const { informer: inf, events } = startInformer(new Watch(kc));
+    await waitFor(() => inf.hasSynced(), { describe: 'the first list' });
+    expect(inf.size()).toBe(3);
+    expect(events.sort()).toEqual(['add owner', 'add pre-1', 'add pre-2']);
+    events.length = 0;
+
+    await create(
+      configMap(
+        'child',
+        { v: '1' },
+        {
+          ownerReferences: [
+            {
+              apiVersion: 'v1',
+              kind: 'ConfigMap',
+              name: 'owner',
+              uid: owner.metadata!.uid!,
+              controller: true,
+            },
+          ],
+        },
+      ),
+    );
+    await patch('pre-1', { v: '2' });
+    await remove('pre-2');
+    await waitFor(() => events.length >= 3, { describe: 'three watch events' });
+    expect(events).toEqual(['add child', 'update pre-1 1->2', 'delete pre-2']);
+    expect(inf.get(namespace, 'pre-1')?.data?.v).toBe('2');
+    expect(inf.get(namespace, 'pre-1')?.metadata?.managedFields).toBeUndefined();
+    expect(inf.get(namespace, 'pre-2')).toBeUndefined();
+    expect(inf.byController(namespace, 'ConfigMap', 'owner').map((o) => o.metadata?.name)).toEqual(['child']);
+    expect(inf.byInstance(namespace, 'web')).toHaveLength(3);
+    expect(inf.list(namespace)).toHaveLength(3);
+    expect(inf.list('elsewhere')).toEqual([]);
+
+    await remove('child');
+    await waitFor(() => inf.byController(namespace, 'ConfigMap', 'owner').length === 0, {
+      describe: 'the owner index to drop the deleted child',
+    });
+    for (const name of ['owner', 'pre-1']) await remove(name);
+  });
+
+  it('relists after a broken watch and reports what changed while it was down', async () => {
+    for (const name of ['a', 'b', 'c']) await create(configMap(name, { v: '1' }));
+    const watcher = new SpyWatcher(kc);
+    const gated = new GatedRest(rest);
+    const { informer: inf, events, restarts } = startInformer(watcher, gated);
+    await waitFor(() => inf.hasSynced() && watcher.controllers.length === 1, {
+      describe: 'a synced informer',
+    });
+    events.length = 0;
+
+    const gate = gated.hold();
+    watcher.controllers[0]!.abort(); // the connection breaks
+    await gate.reached;
+    await remove('a');
+    await patch('b', { v: '2' });
+    await create(configMap('d', { v: '1' }));
+    gate.open();
+
+    await waitFor(() => events.length >= 3, { describe: 'the relist to report three changes' });
+    expect(events.sort()).toEqual(['add d', 'delete a', 'update b 1->2']);
+    expect(restarts).toHaveLength(1);
+    expect(gated.lists).toBe(2 * Math.ceil(3 / 2)); // two full, paged lists
+
+    // And it watches again.
+    await waitFor(() => watcher.controllers.length === 2 && inf.activeWatch() !== undefined, {
+      describe: 'a new watch',
+    });
+    await patch('c', { v: '3' });
+    await waitFor(() => inf.get(namespace, 'c')?.data?.v === '3', {
+      describe: 'the update of c after the restart',
+    });
+    for (const name of ['b', 'c', 'd']) await remove(name);
+  });
+
+  it('relists on 410 Gone from the API server without counting it as a failure', async () => {
+    await create(configMap('e', { v: '1' }));
+    const watcher = new SpyWatcher(kc);
+    const { informer: inf, events, restarts } = startInformer(watcher);
+    await waitFor(() => inf.hasSynced() && watcher.controllers.length === 1, {
+      describe: 'a synced informer',
+    });
+
+    // The next watch asks for a resourceVersion long compacted away, as after a long disconnection.
+    watcher.nextResourceVersion = '1';
+    watcher.controllers[0]!.abort();
+    await waitFor(() => watcher.gone.length > 0, {
+      describe: 'a 410 Gone from the API server',
+      timeoutMs: 15_000,
+    });
+    await waitFor(() => watcher.controllers.length >= 3, { describe: 'a watch after the relist' });
+    expect(restarts).toHaveLength(1); // the abort; the 410 is routine
+
+    events.length = 0;
+    await patch('e', { v: '2' });
+    await waitFor(() => events.includes('update e 1->2'), { describe: 'the update after the 410' });
+    await remove('e');
+    await waitFor(() => events.includes('delete e'), { describe: 'the delete after the 410' });
+  });
+
+  it('stops cleanly', async () => {
+    const { informer: inf } = startInformer(new Watch(kc));
+    await waitFor(() => inf.hasSynced() && inf.activeWatch() !== undefined, {
+      describe: 'a watching informer',
+    });
+    await inf.stop();
+    expect(inf.activeWatch()).toBeUndefined();
+  });
+});
