@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# Builds the binaries of the local test cluster from Go modules and caches them outside the repo,
+# keyed by version, so a warm machine never rebuilds:
+#
+#   kubernetes  kube-apiserver, kube-controller-manager, kube-scheduler  (hack/tools/kubernetes)
+#   etcd        etcd                                                     (hack/tools/etcd)
+#   kwok        kwok                                                     (hack/tools/kwok)
+#
+# The pinned versions are the ones required by the wrapper modules' go.mod files.
+# Cache: ${HELLO_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/helloworld-operator}/bin/<tool>-<version>/
+#
+# Prints the binary directories, colon-separated, so that `PATH=$(hack/build-tools.sh):$PATH` works.
+# Progress goes to stderr. BUILD_PARALLELISM (default: number of cores) is passed to `go build -p`.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+tools=$root/hack/tools
+cache=${HELLO_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/helloworld-operator}/bin
+parallel=${BUILD_PARALLELISM:-$(nproc 2>/dev/null || echo 2)}
+
+log() { echo "build-tools: $*" >&2; }
+
+if ! command -v go >/dev/null 2>&1; then
+  log "go is not on PATH; the cluster binaries are built from Go modules (Go 1.26 or newer)"
+  exit 1
+fi
+
+# required_version MODULE_DIR MODULE_PATH: the version that the wrapper's go.mod requires.
+required_version() {
+  (cd "$1" && go list -m -f '{{.Version}}' "$2")
+}
+
+# module_time MODULE_DIR MODULE_PATH VERSION: the publication time that the module proxy reports;
+# used as the reproducible build date.
+module_time() {
+  (cd "$1" && go list -m -f '{{if .Time}}{{.Time.UTC.Format "2006-01-02T15:04:05Z"}}{{end}}' "$2@$3" 2>/dev/null) ||
+    true
+}
+
+# build TOOL VERSION BINARIES... -- GO_BUILD_ARGS...: builds into a temporary directory next to the
+# cache entry, then renames it into place, so an interrupted build never looks finished. A binary
+# given as NAME=BUILT is renamed from the name that `go build` gives it.
+build() {
+  local tool=$1 version=$2
+  shift 2
+  local -a bins=() renames=()
+  while [ "$1" != "--" ]; do
+    bins+=("${1%%=*}")
+    case $1 in *=*) renames+=("$1") ;; esac
+    shift
+  done
+  shift
+  local dest=$cache/$tool-$version
+  local ok=1 b
+  for b in "${bins[@]}"; do [ -x "$dest/$b" ] || ok=0; done
+  if [ "$ok" = 1 ]; then
+    echo "$dest"
+    return 0
+  fi
+  mkdir -p "$cache"
+  local tmp
+  tmp=$(mktemp -d "$cache/.$tool-$version.XXXXXX")
+  log "building $tool $version (${bins[*]}) into $dest; a cold build takes several minutes"
+  local start=$SECONDS
+  if ! (cd "$tools/$tool" && CGO_ENABLED=0 go build -p "$parallel" -trimpath -o "$tmp/" "$@" >&2); then
+    rm -rf "$tmp"
+    log "building $tool $version failed"
+    return 1
+  fi
+  for b in ${renames[@]+"${renames[@]}"}; do
+    [ ! -e "$tmp/${b#*=}" ] || mv "$tmp/${b#*=}" "$tmp/${b%%=*}"
+  done
+  for b in "${bins[@]}"; do
+    if [ ! -x "$tmp/$b" ]; then
+      rm -rf "$tmp"
+      log "building $tool $version did not produce $b"
+      return 1
+    fi
+  done
+  rm -rf "$dest"
+  mv "$tmp" "$dest"
+  log "built $tool $version in $((SECONDS - start))s"
+  echo "$dest"
+}
+
+# Kubernetes: version ldflags like upstream's kube::version::ldflags (hack/lib/version.sh), so that
+# /version and `kubectl version` report the real release rather than v0.0.0-master.
+k8s_version=$(required_version "$tools/kubernetes" k8s.io/kubernetes)
+k8s_minor=${k8s_version#v*.}
+k8s_minor=${k8s_minor%%.*}
+k8s_major=${k8s_version#v}
+k8s_major=${k8s_major%%.*}
+k8s_date=$(module_time "$tools/kubernetes" k8s.io/kubernetes "$k8s_version")
+k8s_ldflags="-s -w"
+for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+  k8s_ldflags+=" -X $pkg.gitVersion=$k8s_version -X $pkg.gitMajor=$k8s_major -X $pkg.gitMinor=$k8s_minor"
+  k8s_ldflags+=" -X $pkg.gitTreeState=clean -X $pkg.gitCommit= -X $pkg.buildDate=${k8s_date:-1970-01-01T00:00:00Z}"
+done
+k8s_dir=$(build kubernetes "$k8s_version" kube-apiserver kube-controller-manager kube-scheduler -- \
+  -tags selinux,notest,grpcnotrace -ldflags "all=$k8s_ldflags" \
+  k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager \
+  k8s.io/kubernetes/cmd/kube-scheduler)
+
+# etcd: the server module is `package main`, so `go build` names the binary "server".
+etcd_version=$(required_version "$tools/etcd" go.etcd.io/etcd/server/v3)
+etcd_dir=$(build etcd "$etcd_version" etcd=server -- \
+  -ldflags "-s -w -X go.etcd.io/etcd/api/v3/version.GitSHA=$etcd_version" \
+  go.etcd.io/etcd/server/v3)
+
+kwok_version=$(required_version "$tools/kwok" sigs.k8s.io/kwok)
+kwok_dir=$(build kwok "$kwok_version" kwok -- \
+  -ldflags "-s -w -X sigs.k8s.io/kwok/pkg/consts.Version=${kwok_version#v}" \
+  sigs.k8s.io/kwok/cmd/kwok)
+
+echo "$k8s_dir:$etcd_dir:$kwok_dir"

@@ -1,0 +1,283 @@
+// Checks of the local test cluster itself (hack/cluster.sh, docs/local-cluster.md): the pinned
+// server version, the simulated nodes, and the simulated pod behaviours of hack/cluster/kwok-stages.yaml.
+// The API's model classes are plain data; the client serializes object literals just the same.
+/* eslint-disable @typescript-eslint/no-unsafe-class-instance-assignment */
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import {
+  AppsV1Api,
+  BatchV1Api,
+  CoreV1Api,
+  VersionApi,
+  type KubeConfig,
+  type V1ContainerStatus,
+  type V1Deployment,
+  type V1Pod,
+} from '@kubernetes/client-node';
+import {
+  createTestNamespace,
+  deleteTestNamespace,
+  isApiError,
+  kubeconfigPath,
+  loadKubeConfig,
+  repoRoot,
+  waitFor,
+} from '../support/cluster.js';
+
+/** The Kubernetes release that hack/tools/kubernetes/go.mod pins, e.g. "v1.37.2". */
+function pinnedKubernetesVersion(): string {
+  const goMod = readFileSync(`${repoRoot}hack/tools/kubernetes/go.mod`, 'utf8');
+  const match = /^\s*k8s\.io\/kubernetes (v\d+\.\d+\.\d+)\s*$/m.exec(goMod);
+  if (match?.[1] === undefined) {
+    throw new Error('hack/tools/kubernetes/go.mod does not require k8s.io/kubernetes');
+  }
+  return match[1];
+}
+
+function deployment(
+  name: string,
+  image: string,
+  replicas: number,
+  progressDeadlineSeconds?: number,
+): V1Deployment {
+  return {
+    metadata: { name },
+    spec: {
+      replicas,
+      ...(progressDeadlineSeconds === undefined ? {} : { progressDeadlineSeconds }),
+      selector: { matchLabels: { app: name } },
+      template: {
+        metadata: { labels: { app: name } },
+        spec: { containers: [{ name: 'app', image }] },
+      },
+    },
+  };
+}
+
+function containerStatus(pod: V1Pod): V1ContainerStatus | undefined {
+  return pod.status?.containerStatuses?.[0];
+}
+
+let kc: KubeConfig;
+let core: CoreV1Api;
+let apps: AppsV1Api;
+let batch: BatchV1Api;
+let namespace: string | undefined;
+
+beforeAll(() => {
+  kc = loadKubeConfig();
+  core = kc.makeApiClient(CoreV1Api);
+  apps = kc.makeApiClient(AppsV1Api);
+  batch = kc.makeApiClient(BatchV1Api);
+});
+
+afterEach(async () => {
+  if (namespace !== undefined) {
+    await deleteTestNamespace(namespace, { kc });
+    namespace = undefined;
+  }
+});
+
+async function newNamespace(prefix: string): Promise<string> {
+  namespace = await createTestNamespace(prefix, kc);
+  return namespace;
+}
+
+async function podsOf(ns: string, app: string): Promise<V1Pod[]> {
+  return (await core.listNamespacedPod({ namespace: ns, labelSelector: `app=${app}` })).items;
+}
+
+describe('local cluster', () => {
+  test('reports the pinned Kubernetes version', async () => {
+    const pinned = pinnedKubernetesVersion();
+    const info = await kc.makeApiClient(VersionApi).getCode();
+    expect(info.gitVersion).toBe(pinned);
+    expect(`v${info.major}.${info.minor}`).toBe(pinned.split('.').slice(0, 2).join('.'));
+
+    const kubectl = spawnSync('kubectl', ['--kubeconfig', kubeconfigPath(), 'version', '-o', 'json'], {
+      encoding: 'utf8',
+    });
+    if (kubectl.error === undefined) {
+      expect(kubectl.status).toBe(0);
+      const parsed = JSON.parse(kubectl.stdout) as { serverVersion?: { gitVersion?: string } };
+      expect(parsed.serverVersion?.gitVersion).toBe(pinned);
+    }
+  });
+
+  test('has three Ready simulated nodes, one in each zone', async () => {
+    const nodes = await waitFor(
+      async () => {
+        const items = (await core.listNode({ labelSelector: 'type=kwok' })).items;
+        const ready = items.filter((n) =>
+          n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
+        );
+        return ready.length === 3 ? ready : false;
+      },
+      { describe: 'three Ready kwok nodes', timeoutMs: 30_000 },
+    );
+    const zones = nodes.map((n) => n.metadata?.labels?.['topology.kubernetes.io/zone']).sort();
+    expect(zones).toEqual(['zone-a', 'zone-b', 'zone-c']);
+    expect(nodes.map((n) => n.metadata?.name).sort()).toEqual(['kwok-node-1', 'kwok-node-2', 'kwok-node-3']);
+  });
+
+  test('a Deployment of 3 replicas becomes 3/3 Ready with pod IPs', async () => {
+    const ns = await newNamespace('cluster-ready');
+    await apps.createNamespacedDeployment({
+      namespace: ns,
+      body: deployment('web', 'registry.invalid/web:1', 3),
+    });
+    await waitFor(
+      async () => {
+        const d = await apps.readNamespacedDeployment({ name: 'web', namespace: ns });
+        return d.status?.readyReplicas === 3 && d.status.availableReplicas === 3;
+      },
+      { describe: `deployment ${ns}/web to have 3 ready replicas`, timeoutMs: 60_000 },
+    );
+    const pods = await podsOf(ns, 'web');
+    expect(pods).toHaveLength(3);
+    for (const pod of pods) {
+      expect(pod.status?.phase).toBe('Running');
+      expect(pod.spec?.nodeName).toMatch(/^kwok-node-[123]$/);
+      expect(pod.status?.podIP).toMatch(/^10\.244\./);
+    }
+  }, 90_000);
+
+  test('unready.invalid/ pods run but never become Ready; the rollout reports ProgressDeadlineExceeded', async () => {
+    const ns = await newNamespace('cluster-unready');
+    await apps.createNamespacedDeployment({
+      namespace: ns,
+      body: deployment('stuck', 'unready.invalid/x:1', 3, 10),
+    });
+    const d = await waitFor(
+      async () => {
+        const current = await apps.readNamespacedDeployment({ name: 'stuck', namespace: ns });
+        const progressing = current.status?.conditions?.find((c) => c.type === 'Progressing');
+        return progressing?.reason === 'ProgressDeadlineExceeded' ? current : false;
+      },
+      {
+        describe: `deployment ${ns}/stuck to report ProgressDeadlineExceeded`,
+        timeoutMs: 60_000,
+        intervalMs: 500,
+      },
+    );
+    expect(d.status?.readyReplicas ?? 0).toBe(0);
+    const pods = await podsOf(ns, 'stuck');
+    expect(pods).toHaveLength(3);
+    for (const pod of pods) {
+      expect(pod.status?.phase).toBe('Running');
+      expect(pod.status?.podIP).toBeDefined();
+      expect(pod.status?.conditions?.find((c) => c.type === 'Ready')?.status).toBe('False');
+      expect(containerStatus(pod)?.state?.running).toBeDefined();
+    }
+  }, 90_000);
+
+  test('crashloop.invalid/ pods show CrashLoopBackOff with a growing restart count', async () => {
+    const ns = await newNamespace('cluster-crashloop');
+    await core.createNamespacedPod({
+      namespace: ns,
+      body: {
+        metadata: { name: 'crasher', labels: { app: 'crasher' } },
+        spec: { containers: [{ name: 'app', image: 'crashloop.invalid/x:1' }] },
+      },
+    });
+    const first = await waitFor(
+      async () => {
+        const s = containerStatus(await core.readNamespacedPod({ name: 'crasher', namespace: ns }));
+        return s?.state?.waiting?.reason === 'CrashLoopBackOff' ? s.restartCount : false;
+      },
+      { describe: `pod ${ns}/crasher to be in CrashLoopBackOff`, timeoutMs: 30_000 },
+    );
+    await waitFor(
+      async () => {
+        const pod = await core.readNamespacedPod({ name: 'crasher', namespace: ns });
+        const s = containerStatus(pod);
+        return (
+          s?.state?.waiting?.reason === 'CrashLoopBackOff' && s.restartCount > first && !s.ready
+        );
+      },
+      {
+        describe: `the restart count of pod ${ns}/crasher to grow past ${first}`,
+        timeoutMs: 30_000,
+        intervalMs: 500,
+      },
+    );
+  }, 90_000);
+
+  test('pullfail.invalid/ pods stay Pending in ImagePullBackOff', async () => {
+    const ns = await newNamespace('cluster-pullfail');
+    await core.createNamespacedPod({
+      namespace: ns,
+      body: {
+        metadata: { name: 'puller' },
+        spec: { containers: [{ name: 'app', image: 'pullfail.invalid/x:1' }] },
+      },
+    });
+    const pod = await waitFor(
+      async () => {
+        const p = await core.readNamespacedPod({ name: 'puller', namespace: ns });
+        return containerStatus(p)?.state?.waiting?.reason === 'ImagePullBackOff' ? p : false;
+      },
+      { describe: `pod ${ns}/puller to be in ImagePullBackOff`, timeoutMs: 30_000 },
+    );
+    expect(pod.status?.phase).toBe('Pending');
+    expect(pod.spec?.nodeName).toMatch(/^kwok-node-/);
+  }, 60_000);
+
+  test('Job pods succeed unless their image starts with fail.invalid/', async () => {
+    const ns = await newNamespace('cluster-jobs');
+    const job = (name: string, image: string) => ({
+      metadata: { name },
+      spec: {
+        backoffLimit: 0,
+        template: { spec: { restartPolicy: 'Never', containers: [{ name: 'task', image }] } },
+      },
+    });
+    await batch.createNamespacedJob({ namespace: ns, body: job('good', 'registry.invalid/task:1') });
+    await batch.createNamespacedJob({ namespace: ns, body: job('bad', 'fail.invalid/task:1') });
+    const finished = async (name: string) =>
+      waitFor(
+        async () => {
+          const j = await batch.readNamespacedJob({ name, namespace: ns });
+          return j.status?.conditions?.find(
+            (c) => (c.type === 'Complete' || c.type === 'Failed') && c.status === 'True',
+          )?.type;
+        },
+        { describe: `job ${ns}/${name} to finish`, timeoutMs: 60_000, intervalMs: 500 },
+      );
+    expect(await finished('good')).toBe('Complete');
+    expect(await finished('bad')).toBe('Failed');
+  }, 90_000);
+
+  test('deleting a Deployment garbage-collects its ReplicaSets and pods', async () => {
+    const ns = await newNamespace('cluster-gc');
+    await apps.createNamespacedDeployment({
+      namespace: ns,
+      body: deployment('doomed', 'registry.invalid/web:1', 3),
+    });
+    await waitFor(
+      async () =>
+        (await apps.readNamespacedDeployment({ name: 'doomed', namespace: ns })).status?.readyReplicas === 3,
+      { describe: `deployment ${ns}/doomed to have 3 ready replicas`, timeoutMs: 60_000 },
+    );
+    expect((await apps.listNamespacedReplicaSet({ namespace: ns })).items).toHaveLength(1);
+
+    await apps.deleteNamespacedDeployment({ name: 'doomed', namespace: ns });
+    await waitFor(
+      async () => {
+        const replicaSets = (await apps.listNamespacedReplicaSet({ namespace: ns })).items.length;
+        const pods = (await core.listNamespacedPod({ namespace: ns })).items.length;
+        return replicaSets === 0 && pods === 0;
+      },
+      { describe: `the ReplicaSets and pods of ${ns}/doomed to be garbage-collected`, timeoutMs: 60_000 },
+    );
+    const gone = await apps.readNamespacedDeployment({ name: 'doomed', namespace: ns }).then(
+      () => false,
+      (error: unknown) => isApiError(error, 404),
+    );
+    expect(gone).toBe(true);
+
+    // The namespace controller empties and removes the namespace.
+    namespace = undefined;
+    await deleteTestNamespace(ns, { kc, wait: true });
+  }, 120_000);
+});

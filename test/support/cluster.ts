@@ -1,0 +1,155 @@
+// Helpers for tests that run against the local Kubernetes cluster (hack/cluster.sh,
+// docs/local-cluster.md). The Jest globalSetup (cluster-global-setup.ts) starts or reuses the
+// cluster and exports KUBECONFIG_TEST; these helpers never fall back to the user's own KUBECONFIG.
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { randomBytes } from 'node:crypto';
+import { ApiException, CoreV1Api, Health, KubeConfig } from '@kubernetes/client-node';
+
+/** The repository's root directory. */
+export const repoRoot: string = fileURLToPath(new URL('../../', import.meta.url));
+
+/** The admin kubeconfig that `hack/cluster.sh up` writes. */
+export const localKubeconfigPath: string = `${repoRoot}.cluster/kubeconfig`;
+
+/**
+ * The kubeconfig of the test cluster: KUBECONFIG_TEST when set (a cluster you point the tests at),
+ * else the local cluster's .cluster/kubeconfig.
+ */
+export function kubeconfigPath(): string {
+  const explicit = process.env.KUBECONFIG_TEST;
+  return explicit !== undefined && explicit !== '' ? explicit : localKubeconfigPath;
+}
+
+/** Loads the test cluster's kubeconfig. Throws when the file does not exist. */
+export function loadKubeConfig(path: string = kubeconfigPath()): KubeConfig {
+  if (!existsSync(path)) {
+    throw new Error(
+      `no kubeconfig at ${path}: start the local cluster with \`make cluster-up\`, or run the tests ` +
+        'through Jest so that its globalSetup starts it',
+    );
+  }
+  const kc = new KubeConfig();
+  kc.loadFromFile(path);
+  return kc;
+}
+
+/** True when the API server of `kc` answers /readyz within `timeoutMs`. */
+export async function isClusterReady(kc: KubeConfig, timeoutMs = 3000): Promise<boolean> {
+  try {
+    return await new Health(kc).readyz({ timeout: timeoutMs });
+  } catch {
+    return false;
+  }
+}
+
+export interface WaitForOptions {
+  /** Give up after this long (default 30 s). */
+  timeoutMs?: number;
+  /** Pause between attempts (default 250 ms). */
+  intervalMs?: number;
+  /** What is awaited, for the failure message, e.g. "deployment web to have 3 ready replicas". */
+  describe: string;
+}
+
+/**
+ * Polls `predicate` until it returns a value other than `undefined`, `null` or `false`, and
+ * returns that value. Errors thrown by the predicate count as "not yet". On timeout it throws an
+ * error naming what was awaited, how long, and the last value or error seen.
+ */
+export async function waitFor<T>(
+  predicate: () => Promise<T | undefined | null | false> | T | undefined | null | false,
+  options: WaitForOptions,
+): Promise<T> {
+  const timeoutMs = options.timeoutMs ?? 30_000;
+  const intervalMs = options.intervalMs ?? 250;
+  const deadline = Date.now() + timeoutMs;
+  let last: string;
+  for (;;) {
+    try {
+      const value = await predicate();
+      if (value !== undefined && value !== null && value !== false) {
+        return value;
+      }
+      last = `last result: ${String(value)}`;
+    } catch (error) {
+      last = `last error: ${describeError(error)}`;
+    }
+    if (Date.now() >= deadline) {
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${options.describe} (${last})`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+}
+
+/** A short description of an error, including the HTTP status and body of API errors. */
+export function describeError(error: unknown): string {
+  if (error instanceof ApiException) {
+    return `HTTP ${error.code}: ${JSON.stringify(error.body)}`;
+  }
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** True when `error` is an API error with the given HTTP status (e.g. 404). */
+export function isApiError(error: unknown, code: number): boolean {
+  return error instanceof ApiException && error.code === code;
+}
+
+/** Label put on every namespace that createTestNamespace creates. */
+export const testNamespaceLabel = 'helloworld-operator.test/namespace';
+
+/**
+ * Creates a namespace named `<prefix>-<random>` and returns its name. Delete it with
+ * deleteTestNamespace in afterEach/afterAll.
+ */
+export async function createTestNamespace(
+  prefix: string,
+  kc: KubeConfig = loadKubeConfig(),
+): Promise<string> {
+  const core = kc.makeApiClient(CoreV1Api);
+  const name = `${prefix}-${randomBytes(3).toString('hex')}`.toLowerCase();
+  await core.createNamespace({
+    // eslint-disable-next-line @typescript-eslint/no-unsafe-class-instance-assignment -- plain data
+    body: { metadata: { name, labels: { [testNamespaceLabel]: 'true' } } },
+  });
+  return name;
+}
+
+/**
+ * Deletes a namespace. With `wait`, resolves only when it is gone (the namespace controller has
+ * deleted everything in it); a missing namespace is not an error.
+ */
+export async function deleteTestNamespace(
+  name: string,
+  options: { kc?: KubeConfig; wait?: boolean; timeoutMs?: number } = {},
+): Promise<void> {
+  const core = (options.kc ?? loadKubeConfig()).makeApiClient(CoreV1Api);
+  try {
+    await core.deleteNamespace({ name, propagationPolicy: 'Background' });
+  } catch (error) {
+    if (isApiError(error, 404)) {
+      return;
+    }
+    throw error;
+  }
+  if (options.wait === true) {
+    await waitFor(
+      async () => {
+        try {
+          await core.readNamespace({ name });
+          return false;
+        } catch (error) {
+          if (isApiError(error, 404)) {
+            return true;
+          }
+          throw error;
+        }
+      },
+      {
+        describe: `namespace ${name} to be deleted`,
+        timeoutMs: options.timeoutMs ?? 60_000,
+        intervalMs: 500,
+      },
+    );
+  }
+}
