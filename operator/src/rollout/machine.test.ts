@@ -219,6 +219,55 @@ describe('failures of a new revision roll back to the stable one', () => {
   });
 });
 
+describe('restarts and stalls', () => {
+  it('keeps counting the deadline from the persisted start after an operator restart', async () => {
+    const before = await rollingOutRev2();
+    before.advance(100);
+    await before.step();
+    const after = new Sim();
+    Object.assign(after, {
+      status: structuredClone(before.status),
+      now: before.now,
+      specRevision: REV2,
+      generation: before.generation,
+      deployment: before.deployment,
+      pods: before.pods,
+    });
+    const resumed = await after.step();
+    expect(resumed.events).toEqual([]);
+    expect(after.status.rolloutStartedAt).toBe(before.status.rolloutStartedAt);
+    after.advance(30);
+    expect((await after.step()).rollback).toEqual({ reason: 'ProgressDeadlineExceeded' });
+  });
+
+  it('reports a rollback that does not complete, once', async () => {
+    const sim = await rollingOutRev2();
+    sim.deployment = deadlineExceeded(REV2);
+    await sim.step();
+    sim.deployment = rolling(REV1);
+    await sim.step();
+    sim.advance(200);
+    const stalled = await sim.step();
+    expect(sim.condition('Progressing')).toMatchObject({ status: 'False', reason: 'RollbackStalled' });
+    expect(stalled.events.map((e) => `${e.type}/${e.reason}`)).toEqual(['Warning/RollbackStalled']);
+    expect((await sim.step()).events).toEqual([]);
+    sim.settle(REV1);
+    await sim.step();
+    expect(sim.condition('Progressing').reason).toBe('RolledBack');
+  });
+
+  it('says so when the stable template could not be applied', async () => {
+    const sim = await rollingOutRev2();
+    sim.deployment = deadlineExceeded(REV2);
+    await sim.step();
+    sim.forceApplied = REV2;
+    const decision = await sim.step();
+    expect(sim.status.phase).toBe('Failed');
+    expect(decision.events.map((e) => e.reason)).toEqual(['RollbackStalled']);
+    expect(sim.condition('Progressing').message).toContain('could not be applied');
+  });
+});
+
 describe('chooseTemplate', () => {
   const status = { stableRevision: REV1, failedRevision: REV2, observedRetry: 'a' };
   it('keeps the stable template while the spec asks for the failed revision', () => {
@@ -350,6 +399,17 @@ describe('autoRollback off', () => {
 });
 
 describe('abort', () => {
+  it('rolls back at once while verifying', async () => {
+    const sim = await rollingOutRev2();
+    sim.settle(REV2);
+    await sim.step();
+    expect(sim.status.phase).toBe('Verifying');
+    sim.annotations[ANNOTATION_ABORT] = 'stop';
+    const decision = await sim.step();
+    expect(decision.rollback).toEqual({ reason: 'Aborted' });
+    expect(sim.applied()).toBe(REV1);
+  });
+
   it('rolls back at once while progressing, and acts on each value once', async () => {
     const sim = await rollingOutRev2();
     sim.annotations[ANNOTATION_ABORT] = '1';

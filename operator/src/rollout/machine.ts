@@ -249,7 +249,10 @@ async function followNewRevision(d: Draft): Promise<void> {
     }
     const { smoke, analysis } = spec.rollout.verification;
     if (!(smoke.enabled && smoke.checks.length > 0) && !analysis.enabled) {
-      promote(d, `${health.message}; verification is disabled`);
+      const why = spec.rollout.verification.enabled
+        ? 'no smoke checks and no analysis'
+        : 'verification is disabled';
+      promote(d, `${health.message}; ${why}`);
       return;
     }
     s.phase = 'Verifying';

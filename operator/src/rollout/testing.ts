@@ -197,6 +197,8 @@ export class Sim {
   measure: MeasureFn | undefined = scriptedMeasure([]);
   events: RolloutEvent[] = [];
   last: RolloutDecision | undefined;
+  /** Set to apply a revision other than chooseTemplate's, as a reconciler that cannot find it would. */
+  forceApplied: string | undefined;
 
   constructor(spec: Partial<HelloWorldSpec> = {}) {
     this.spec = resolveSpec({ image: IMAGES[REV1] ?? '', ...spec });
@@ -221,7 +223,7 @@ export class Sim {
       status: this.status,
       spec: this.spec,
       specRevision: this.specRevision,
-      appliedRevision: this.applied(),
+      appliedRevision: this.forceApplied ?? this.applied(),
       specImage: IMAGES[this.specRevision] ?? '',
       ...(this.deployment && { deployment: this.deployment }),
       pods: this.pods,
