@@ -238,7 +238,7 @@ export class Informer<T extends KubernetesObject> {
             this.upsert(this.transform(obj));
             break;
           case 'DELETED':
-            this.remove(keyOf(obj), obj);
+            this.remove(keyOf(obj), this.transform(obj));
             break;
           case 'ERROR': {
             const status = raw as { code?: number; reason?: string; message?: string };
@@ -256,7 +256,9 @@ export class Informer<T extends KubernetesObject> {
         }
         outcome.resourceVersion = obj.metadata?.resourceVersion ?? outcome.resourceVersion;
       };
+      let finished = false;
       const done = (err: unknown): void => {
+        finished = true;
         this.currentWatch = undefined;
         if (isGone(err)) outcome.gone = true;
         else if (err !== null && err !== undefined && !isIdleTimeout(err)) outcome.error ??= err;
@@ -271,8 +273,9 @@ export class Informer<T extends KubernetesObject> {
       };
       this.options.watcher.watch(this.options.path, query, onEvent, done).then(
         (controller) => {
+          if (finished) return; // failed while connecting; `done` has run already
           this.currentWatch = controller;
-          if (this.abort.signal.aborted) controller.abort();
+          if (this.stopped()) controller.abort();
         },
         (error: unknown) => {
           outcome.error = error;

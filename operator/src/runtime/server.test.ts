@@ -1,6 +1,6 @@
 import { createLogger } from '#common/logger.js';
 import { OperatorMetrics } from './metrics.js';
-import { createOpsServer, type OpsServer } from './server.js';
+import { createOpsServer, operatorReadiness, type OpsServer } from './server.js';
 
 describe('ops server', () => {
   let server: OpsServer;
@@ -68,5 +68,21 @@ describe('ops server', () => {
   it('rejects unknown paths and methods', async () => {
     expect((await fetch(`${base}/nope`)).status).toBe(404);
     expect((await fetch(`${base}/metrics`, { method: 'POST' })).status).toBe(405);
+  });
+});
+
+describe('operatorReadiness', () => {
+  it('is ready as a healthy standby, or as a leader once synced', () => {
+    const check = (healthy: boolean, isLeader: boolean, informersSynced: boolean) =>
+      operatorReadiness({
+        healthy: () => healthy,
+        isLeader: () => isLeader,
+        informersSynced: () => informersSynced,
+      })();
+    expect(check(true, false, false)).toBe(true);
+    expect(check(true, true, false)).toBe(false);
+    expect(check(true, true, true)).toBe(true);
+    expect(check(false, false, true)).toBe(false);
+    expect(check(false, true, true)).toBe(false);
   });
 });

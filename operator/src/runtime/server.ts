@@ -26,6 +26,17 @@ export interface OpsServer {
   close(): Promise<void>;
 }
 
+/**
+ * The readiness rule: healthy, and either not leading (a standby) or leading with every informer synced.
+ */
+export function operatorReadiness(deps: {
+  healthy: () => boolean;
+  isLeader: () => boolean;
+  informersSynced: () => boolean;
+}): () => boolean {
+  return () => deps.healthy() && (!deps.isLeader() || deps.informersSynced());
+}
+
 export function createOpsServer(options: OpsServerOptions): OpsServer {
   const server: Server = createServer((req, res) => {
     handle(options, req, res).catch((error: unknown) => {
