@@ -60,6 +60,8 @@ export function createRedisStore(options: RedisStoreOptions): BirthdayStore {
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
     commandTimeout: commandTimeoutMs,
+    // A hung server (pending replies, no data) gets its socket dropped and a fresh connection.
+    socketTimeout: Math.max(1000, commandTimeoutMs * 4),
     connectTimeout: Math.max(1000, commandTimeoutMs * 4),
     retryStrategy: (attempt) => reconnectDelay(attempt, cap),
     // Concurrent requests share one write to the socket: fewer syscalls, same one-command-per-request.

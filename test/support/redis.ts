@@ -12,6 +12,10 @@ export interface RedisHandle {
   stop(): Promise<void>;
   /** Starts it again on the same port, empty. */
   restart(): Promise<void>;
+  /** Freezes the server (SIGSTOP): connections stay open but nothing answers, like a hung node. */
+  pause(): void;
+  /** Undoes pause() (SIGCONT). */
+  resume(): void;
 }
 
 const live = new Set<ChildProcess>();
@@ -51,7 +55,8 @@ export async function pingRedis(port: number, timeoutMs = 500): Promise<void> {
     socket.once('connect', () => socket.write('PING\r\n'));
     socket.once('data', (data) => {
       socket.destroy();
-      if (data.toString().startsWith('+PONG')) resolve();
+      // NOAUTH: a server started with --requirepass is up, it just wants a password.
+      if (/^(\+PONG|-NOAUTH)/.test(data.toString())) resolve();
       else reject(new Error(`unexpected reply ${data.toString().trim()}`));
     });
   });
@@ -70,7 +75,14 @@ async function waitUntil(check: () => Promise<void>, timeoutMs: number, what: st
   }
 }
 
-export async function startRedis(options: { port?: number } = {}): Promise<RedisHandle> {
+export interface RedisOptions {
+  /** Fixed port; default a free one. */
+  readonly port?: number;
+  /** Extra redis-server arguments, e.g. ['--requirepass', 'secret']. */
+  readonly args?: readonly string[];
+}
+
+export async function startRedis(options: RedisOptions = {}): Promise<RedisHandle> {
   const port = options.port ?? (await freePort());
   const binary = process.env.REDIS_SERVER_BIN ?? 'redis-server';
   let child: ChildProcess | undefined;
@@ -90,6 +102,7 @@ export async function startRedis(options: { port?: number } = {}): Promise<Redis
         'no',
         '--daemonize',
         'no',
+        ...(options.args ?? []),
       ],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
@@ -131,6 +144,12 @@ export async function startRedis(options: { port?: number } = {}): Promise<Redis
     restart: async () => {
       await stop();
       await launch();
+    },
+    pause: () => {
+      child?.kill('SIGSTOP');
+    },
+    resume: () => {
+      child?.kill('SIGCONT');
     },
   };
 }

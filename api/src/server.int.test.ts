@@ -1,0 +1,289 @@
+// The built program (dist/api/main.js) as Kubernetes runs it: configuration, signals, graceful shutdown
+// under keep-alive load, socket-level errors, secrets in logs, and the smoke check CLI.
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { Agent, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
+import { connect } from 'node:net';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { jest } from '@jest/globals';
+import { freePort, startRedis, type RedisHandle } from '../../test/support/redis.js';
+
+/** Exactly { "error": "<non-empty sentence>" }. */
+function expectErrorShape(body: unknown): void {
+  expect(typeof body === 'object' && body !== null ? Object.keys(body) : body).toEqual(['error']);
+  expect(typeof (body as { error: unknown }).error).toBe('string');
+}
+
+jest.setTimeout(60_000);
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const MAIN = resolve(ROOT, 'dist/api/main.js');
+const SMOKE = resolve(ROOT, 'dist/api/smoke.js');
+const running = new Set<ChildProcess>();
+let redis: RedisHandle;
+
+beforeAll(async () => {
+  // Test the program as shipped: compile the API project (and common) first.
+  execFileSync(process.execPath, [resolve(ROOT, 'node_modules/typescript/bin/tsc'), '-b', 'api'], {
+    cwd: ROOT,
+    stdio: 'inherit',
+  });
+  redis = await startRedis();
+});
+
+afterEach(() => {
+  for (const child of running) child.kill('SIGKILL');
+  running.clear();
+});
+
+afterAll(async () => {
+  await redis.stop();
+});
+
+interface Api {
+  readonly proc: ChildProcess;
+  readonly base: string;
+  readonly port: number;
+  readonly exited: Promise<number | null>;
+  output(): string;
+}
+
+async function spawnApi(env: Record<string, string>, waitReady = true): Promise<Api> {
+  const port = await freePort();
+  const proc = spawn(process.execPath, [MAIN], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', PORT: String(port), REDIS_URL: redis.url, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  running.add(proc);
+  let out = '';
+  proc.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  proc.stderr.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<number | null>((done) =>
+    proc.once('exit', (code) => {
+      running.delete(proc);
+      done(code);
+    }),
+  );
+  const api = { proc, port, base: `http://127.0.0.1:${port}`, exited, output: () => out };
+  if (waitReady) {
+    for (let i = 0; ; i++) {
+      const ready = await fetch(`${api.base}/readyz`).then(
+        (r) => r.status === 200,
+        () => false,
+      );
+      if (ready) break;
+      if (i > 300 || proc.exitCode !== null) throw new Error(`API did not become ready:\n${out}`);
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  }
+  return api;
+}
+
+interface Reply {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: string;
+}
+
+function call(
+  agent: Agent | false,
+  port: number,
+  method: string,
+  path: string,
+  body?: string,
+): Promise<Reply> {
+  return new Promise((done, fail) => {
+    const req = httpRequest({ host: '127.0.0.1', port, method, path, agent }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (text += chunk));
+      res.on('end', () => {
+        done({ status: res.statusCode ?? 0, headers: res.headers, body: text });
+      });
+      res.on('error', fail);
+    });
+    req.on('error', fail);
+    req.end(body);
+  });
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('graceful shutdown', () => {
+  it('loses no request of a keep-alive load across SIGTERM, then exits 0', async () => {
+    const api = await spawnApi({ SHUTDOWN_DRAIN_MS: '2000', SHUTDOWN_TIMEOUT_MS: '10000' });
+    const agent = new Agent({ keepAlive: true, maxSockets: 16 });
+    expect((await call(agent, api.port, 'PUT', '/hello/loaded', '{"dateOfBirth":"2000-01-01"}')).status).toBe(
+      204,
+    );
+
+    const errors: string[] = [];
+    const statuses: number[] = [];
+    let afterSignal = 0;
+    let closeHeaders = 0;
+    let signalled = false;
+    let stop = false;
+    const worker = async (n: number): Promise<void> => {
+      for (let i = 0; !stop; i++) {
+        const put = (i + n) % 2 === 0;
+        try {
+          const reply = put
+            ? await call(agent, api.port, 'PUT', '/hello/loaded', '{"dateOfBirth":"2000-01-01"}')
+            : await call(agent, api.port, 'GET', '/hello/loaded');
+          statuses.push(reply.status);
+          if (signalled) afterSignal++;
+          if (reply.headers.connection === 'close') closeHeaders++;
+        } catch (err) {
+          errors.push((err as Error).message);
+        }
+      }
+    };
+    const workers = Array.from({ length: 16 }, (_, n) => worker(n));
+
+    await sleep(400);
+    signalled = true;
+    api.proc.kill('SIGTERM');
+    await sleep(300);
+    // Draining: readiness fails at once, liveness and the API keep answering.
+    expect((await call(false, api.port, 'GET', '/readyz')).status).toBe(503);
+    expect((await call(false, api.port, 'GET', '/healthz')).status).toBe(200);
+    // The load balancer would stop sending within the drain delay; the load stops well before it ends.
+    await sleep(700);
+    stop = true;
+    await Promise.all(workers);
+
+    expect(await api.exited).toBe(0);
+    agent.destroy();
+    expect(errors).toEqual([]);
+    expect(statuses.length).toBeGreaterThan(100);
+    expect(statuses.filter((s) => s !== 200 && s !== 204)).toEqual([]);
+    expect(afterSignal).toBeGreaterThan(0);
+    expect(closeHeaders).toBeGreaterThan(0); // keep-alive clients were told to reconnect
+    expect(api.output()).toContain('shutdown complete');
+  });
+
+  it('finishes requests still in flight when the drain ends, refusing new connections', async () => {
+    const api = await spawnApi({
+      SHUTDOWN_DRAIN_MS: '200',
+      SHUTDOWN_TIMEOUT_MS: '10000',
+      CHAOS_LATENCY_MS: '1500',
+    });
+    expect(api.output()).toContain('CHAOS ENABLED');
+    const agent = new Agent({ keepAlive: true });
+    const inFlight = Array.from({ length: 8 }, () => call(agent, api.port, 'GET', '/hello/nobody'));
+    await sleep(300);
+    api.proc.kill('SIGTERM');
+    // Once the drain is over the listener closes; the slow requests are still being answered.
+    for (let i = 0; ; i++) {
+      const refused = await new Promise<boolean>((done) => {
+        const socket = connect(api.port, '127.0.0.1');
+        socket.once('connect', () => {
+          socket.destroy();
+          done(false);
+        });
+        socket.once('error', () => {
+          done(true);
+        });
+      });
+      if (refused) break;
+      if (i > 100) throw new Error('listener never closed');
+      await sleep(20);
+    }
+    const replies = await Promise.all(inFlight);
+    expect(replies.map((r) => r.status)).toEqual(Array(8).fill(404));
+    expect(await api.exited).toBe(0);
+    agent.destroy();
+  });
+
+  it('gives up at SHUTDOWN_TIMEOUT_MS and exits 1 when a request never finishes', async () => {
+    const api = await spawnApi({
+      SHUTDOWN_DRAIN_MS: '100',
+      SHUTDOWN_TIMEOUT_MS: '1000',
+      CHAOS_LATENCY_MS: '30000',
+    });
+    const stuck = call(false, api.port, 'GET', '/hello/nobody').catch((err: unknown) => err);
+    await sleep(200);
+    api.proc.kill('SIGTERM');
+    expect(await api.exited).toBe(1);
+    expect(String(await stuck)).toMatch(/socket hang up|ECONNRESET/);
+    expect(api.output()).toContain('shutdown timed out');
+  });
+});
+
+describe('start-up', () => {
+  it('refuses an invalid environment with one clear line and exit 1', async () => {
+    const api = await spawnApi({ CHAOS_ERROR_RATE: '7' }, false);
+    expect(await api.exited).toBe(1);
+    const lines = api.output().trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain('invalid configuration: CHAOS_ERROR_RATE must be between 0 and 1, got 7');
+  });
+
+  it('uses REDIS_PASSWORD over the URL password and never logs either, nor a date of birth', async () => {
+    const secured = await startRedis({ args: ['--requirepass', 'pw-from-env-31337'] });
+    try {
+      const api = await spawnApi({
+        REDIS_URL: `redis://:pw-in-url-4242@127.0.0.1:${secured.port}`,
+        REDIS_PASSWORD: 'pw-from-env-31337',
+        LOG_LEVEL: 'debug',
+        SHUTDOWN_DRAIN_MS: '0',
+      });
+      expect(
+        (await call(false, api.port, 'PUT', '/hello/secret', '{"dateOfBirth":"1977-07-07"}')).status,
+      ).toBe(204);
+      expect((await call(false, api.port, 'GET', '/hello/secret')).status).toBe(200);
+      api.proc.kill('SIGTERM');
+      await api.exited;
+      const out = api.output();
+      expect(out).toContain('"route":"/hello/:username"');
+      for (const secret of ['pw-from-env-31337', 'pw-in-url-4242', '1977-07-07', '1977']) {
+        expect(out).not.toContain(secret);
+      }
+    } finally {
+      await secured.stop();
+    }
+  });
+});
+
+describe('socket-level errors', () => {
+  it('answers oversized headers and broken HTTP with JSON too', async () => {
+    const api = await spawnApi({ SHUTDOWN_DRAIN_MS: '0' });
+    const rawRequest = (text: string) =>
+      new Promise<string>((done, fail) => {
+        const socket = connect(api.port, '127.0.0.1', () => socket.end(text));
+        let reply = '';
+        socket.on('data', (d: Buffer) => (reply += d.toString()));
+        socket.on('close', () => {
+          done(reply);
+        });
+        socket.on('error', fail);
+      });
+    const big = await rawRequest(
+      `GET /hello/alice HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`,
+    );
+    expect(big).toMatch(/^HTTP\/1\.1 431 /);
+    expect(big).toContain('{"error":"The request headers are too large."}');
+    const broken = await rawRequest('NOT HTTP AT ALL\r\n\r\n');
+    expect(broken).toMatch(/^HTTP\/1\.1 400 /);
+    expectErrorShape(JSON.parse(broken.split('\r\n\r\n')[1] ?? ''));
+  });
+});
+
+describe('smoke check CLI', () => {
+  it('passes against a healthy instance and fails against nothing, with a one-line JSON report', async () => {
+    const api = await spawnApi({ SHUTDOWN_DRAIN_MS: '0' });
+    const good = spawnSync(process.execPath, [SMOKE, '--url', api.base], { encoding: 'utf8' });
+    expect(good.status).toBe(0);
+    const report = JSON.parse(good.stdout) as { ok: boolean; checks: { name: string; ok: boolean }[] };
+    expect(good.stdout.trim().split('\n')).toHaveLength(1);
+    expect(report.ok).toBe(true);
+    expect(report.checks.map((c) => c.name)).toEqual(['healthz', 'readyz', 'put', 'get', 'invalid-request']);
+
+    const port = await freePort();
+    const bad = spawnSync(process.execPath, [SMOKE, '--url', `http://127.0.0.1:${port}`], {
+      encoding: 'utf8',
+    });
+    expect(bad.status).toBe(1);
+    expect((JSON.parse(bad.stdout) as { ok: boolean }).ok).toBe(false);
+  });
+});
