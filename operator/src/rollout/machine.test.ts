@@ -15,8 +15,9 @@ async function rollingOutRev2(sim = new Sim()): Promise<Sim> {
 }
 
 describe('first rollout', () => {
-  it('goes Progressing → Verifying → Available and makes the revision stable', async () => {
+  it('goes Pending → Progressing → Verifying → Available and makes the revision stable', async () => {
     const sim = new Sim();
+    sim.status = { phase: 'Pending' };
     sim.deployment = rolling(REV1);
     sim.pods = [pod('hello-0', REV1, { ready: false })];
     let decision = await sim.step();

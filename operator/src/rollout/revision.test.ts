@@ -1,4 +1,3 @@
-/* eslint-disable @typescript-eslint/no-unsafe-class-instance-assignment -- pod templates as plain JSON */
 import { describe, expect, it } from '@jest/globals';
 import type { V1PodTemplateSpec } from '@kubernetes/client-node';
 import { REVISION_ANNOTATION, canonicalJson, podRevision, revisionOf } from './revision.js';

@@ -3,8 +3,6 @@
  * a scripted verifier, and a small driver that plays the reconciler's part (choose template, apply,
  * judge, persist status through a JSON round trip as the API server would).
  */
-/* eslint-disable @typescript-eslint/no-unsafe-class-instance-assignment -- client-node's model classes
-   describe JSON; the API server's answers, like these fixtures, are plain objects. */
 import type { V1Deployment, V1DeploymentCondition, V1Pod } from '@kubernetes/client-node';
 import { resolveSpec, type ResolvedSpec } from '../api/defaults.js';
 import type { HelloWorldSpec, HelloWorldStatus } from '../api/types.js';
