@@ -41,6 +41,7 @@ export const Reason = {
   MinimumReplicasUnavailable: 'MinimumReplicasUnavailable',
   InvalidSpec: 'InvalidSpec',
   RedisNotReady: 'RedisNotReady',
+  RedisSecretInvalid: 'RedisSecretInvalid',
 } as const;
 export type Reason = (typeof Reason)[keyof typeof Reason];
 
