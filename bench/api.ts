@@ -8,7 +8,8 @@
  * Both servers run as child processes against one throwaway redis-server; autocannon drives them from
  * this process. Plain TypeScript run by Node's type stripping: no imports of project sources.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer as createNetServer } from 'node:net';
 import { dirname, resolve } from 'node:path';
@@ -180,10 +181,21 @@ interface Row {
   p50: number;
   p99: number;
   errors: number;
+  cpuMicros: number;
+}
+
+// CPU time a server process used, in seconds (utime + stime from /proc). Throughput on a shared 2-core
+// machine depends on what else runs; CPU per request does not, so the table shows both.
+const TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / TICKS;
 }
 
 async function measure(
   target: string,
+  pid: number,
   base: string,
   scenario: 'GET' | 'PUT',
   connections: number,
@@ -198,8 +210,11 @@ async function measure(
       : {}),
   };
   await autocannon({ ...options, duration: Math.max(1, Math.round(duration / 5)) }); // warm-up: JIT, pools
+  const cpuBefore = cpuSeconds(pid);
   const result = await autocannon(options);
+  const cpu = cpuSeconds(pid) - cpuBefore;
   return {
+    cpuMicros: (cpu * 1e6) / Math.max(1, result.requests.total),
     target,
     scenario,
     rps: result.requests.average,
@@ -234,18 +249,23 @@ async function main(): Promise<void> {
     'no',
   ]);
   // The API as deployed: info-level request logs (to /dev/null here), metrics on.
-  start(process.execPath, ['dist/api/main.js'], {
+  const api = start(process.execPath, ['dist/api/main.js'], {
     PORT: String(apiPort),
     REDIS_URL: `redis://127.0.0.1:${redisPort}`,
     LOG_LEVEL: 'info',
   });
-  start(process.execPath, [fileURLToPath(import.meta.url), '--bare', String(barePort), String(redisPort)]);
+  const bare = start(process.execPath, [
+    fileURLToPath(import.meta.url),
+    '--bare',
+    String(barePort),
+    String(redisPort),
+  ]);
   const targets = [
-    ['bare node:http', `http://127.0.0.1:${barePort}`],
-    ['api (express)', `http://127.0.0.1:${apiPort}`],
+    ['bare node:http', bare.pid ?? 0, `http://127.0.0.1:${barePort}`],
+    ['api (express)', api.pid ?? 0, `http://127.0.0.1:${apiPort}`],
   ] as const;
-  for (const [, base] of targets) await waitFor(`${base}/readyz`);
-  for (const [, base] of targets) {
+  for (const [, , base] of targets) await waitFor(`${base}/readyz`);
+  for (const [, , base] of targets) {
     const res = await fetch(`${base}/hello/${USER}`, { method: 'PUT', body: BODY });
     if (res.status !== 204) throw new Error(`seeding ${base} answered ${res.status}`);
   }
@@ -253,7 +273,9 @@ async function main(): Promise<void> {
   console.log(`${connections} connections, ${duration} s per run, after a warm-up; Node ${process.version}`);
   const rows: Row[] = [];
   for (const scenario of ['GET', 'PUT'] as const) {
-    for (const [name, base] of targets) rows.push(await measure(name, base, scenario, connections, duration));
+    for (const [name, pid, base] of targets) {
+      rows.push(await measure(name, pid, base, scenario, connections, duration));
+    }
   }
 
   const table = rows.map((r) => ({
@@ -263,6 +285,7 @@ async function main(): Promise<void> {
     'p50 ms': r.p50,
     'p99 ms': r.p99,
     errors: r.errors,
+    'server CPU µs/req': Math.round(r.cpuMicros),
   }));
   console.table(table);
   for (const scenario of ['GET', 'PUT']) {
@@ -273,7 +296,8 @@ async function main(): Promise<void> {
     const verdict = ratio >= 0.8 && api.p99 < 10 ? 'meets' : 'misses';
     console.log(
       `${scenario}: api keeps ${(ratio * 100).toFixed(1)}% of bare throughput, p99 ${api.p99} ms ` +
-        `(${verdict} the target of >= 80% and p99 < 10 ms)`,
+        `(${verdict} the target of >= 80% and p99 < 10 ms); ` +
+        `CPU per request ${Math.round(api.cpuMicros)} µs vs ${Math.round(bare.cpuMicros)} µs bare`,
     );
   }
   process.exit(0);

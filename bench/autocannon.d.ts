@@ -16,6 +16,8 @@ declare module 'autocannon' {
     p90: number;
     p99: number;
     max: number;
+    /** Requests completed (on `requests`). */
+    total: number;
   }
   interface Result {
     requests: Histogram;

@@ -2,7 +2,7 @@
  * One error type and one error middleware: whatever goes wrong, the client gets a JSON body
  * { "error": "<sentence>" } with the right status, and never a stack trace.
  */
-import type { ErrorRequestHandler, RequestHandler } from 'express';
+import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
 import type { Logger } from '#common/logger.js';
 import type { ApiMetrics } from './metrics.js';
 import { StorageError } from './store.js';
@@ -19,6 +19,25 @@ export class HttpError extends Error {
 }
 
 export const BODY_LIMIT_BYTES = 16 * 1024;
+
+/**
+ * Writes a JSON answer straight to Node's response: the hot path skips res.json's content-type
+ * negotiation and freshness checks, which this API never needs. HEAD answers get the headers only.
+ */
+export function sendJson(
+  res: Response,
+  status: number,
+  body: unknown,
+  headers: Readonly<Record<string, string>> = {},
+): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    ...headers,
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+  });
+  res.end(text);
+}
 
 /** Errors raised by body-parser and the router carry a `type` and/or a 4xx `status`. */
 function toHttpError(err: unknown): HttpError | undefined {
@@ -62,7 +81,7 @@ export function errorHandler(logger: Logger, metrics: ApiMetrics): ErrorRequestH
       logger.error({ err, method: req.method, path: req.path }, 'unhandled error');
       httpError = new HttpError(500, 'The server hit an unexpected error.');
     }
-    res.status(httpError.status).set(httpError.headers).json({ error: httpError.message });
+    sendJson(res, httpError.status, { error: httpError.message }, httpError.headers);
   };
 }
 
