@@ -55,6 +55,14 @@ integration: node_modules ## Run the integration tests (real redis-server, real 
 test: lint typecheck unit integration ## What CI runs: lint, type-check, unit and integration tests.
 
 ##@ Run
+.PHONY: up
+up: build ## Main job: local cluster + CRD + operator (local process) + a sample HelloWorld, then show it.
+	hack/up.sh
+
+.PHONY: down
+down: ## Stop what `make up` started and remove the local cluster.
+	hack/up.sh down
+
 .PHONY: run-api
 run-api: build ## Run the API locally (REDIS_URL, default redis://127.0.0.1:6379).
 	node dist/api/main.js

@@ -13,6 +13,12 @@ const base = {
   transform: { '^.+\\.ts$': tsJest },
   testEnvironment: 'node',
 };
+// Suites that need Kubernetes get the local cluster (started, or reused when already up) and its
+// kubeconfig in KUBECONFIG_TEST / KUBECONFIG; see test/support/cluster-global-setup.ts.
+const cluster = {
+  globalSetup: '<rootDir>/test/support/cluster-global-setup.ts',
+  globalTeardown: '<rootDir>/test/support/cluster-global-teardown.ts',
+};
 export default {
   projects: [
     {
@@ -23,11 +29,13 @@ export default {
     },
     {
       ...base,
+      ...cluster,
       displayName: 'integration',
       testMatch: ['<rootDir>/{api,operator,common}/src/**/*.int.test.ts', '<rootDir>/test/integration/**/*.test.ts'],
     },
     {
       ...base,
+      ...cluster,
       displayName: 'e2e',
       testMatch: ['<rootDir>/test/e2e/**/*.test.ts'],
     },

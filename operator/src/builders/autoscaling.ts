@@ -19,7 +19,10 @@ export function buildHpa(hw: HelloWorld, spec: ResolvedSpec): V2HorizontalPodAut
           type: 'Resource',
           resource: {
             name: 'cpu',
-            target: { type: 'Utilization', averageUtilization: spec.autoscaling.targetCPUUtilizationPercentage },
+            target: {
+              type: 'Utilization',
+              averageUtilization: spec.autoscaling.targetCPUUtilizationPercentage,
+            },
           },
         },
       ],

@@ -46,7 +46,9 @@ describe('desired state', () => {
         'app.kubernetes.io/managed-by': 'helloworld-operator',
       });
     }
-    expect(state.absent).toEqual([{ apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler', name: 'demo' }]);
+    expect(state.absent).toEqual([
+      { apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler', name: 'demo' },
+    ]);
   });
 
   it('builds a hardened Deployment with the spec defaults', () => {
@@ -57,7 +59,10 @@ describe('desired state', () => {
     expect(spec.progressDeadlineSeconds).toBe(120);
     const pod = spec.template.spec!;
     const api = pod.containers[0]!;
-    expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } });
+    expect(pod.securityContext).toMatchObject({
+      runAsNonRoot: true,
+      seccompProfile: { type: 'RuntimeDefault' },
+    });
     expect(api.securityContext).toEqual({
       allowPrivilegeEscalation: false,
       readOnlyRootFilesystem: true,
@@ -95,11 +100,16 @@ describe('desired state', () => {
   });
 
   it('wires an external Redis from the user Secret and creates no managed Redis', () => {
-    const { state, byKind } = build({ redis: { mode: 'External', urlSecretRef: { name: 'memorydb', key: 'url' } } });
+    const { state, byKind } = build({
+      redis: { mode: 'External', urlSecretRef: { name: 'memorydb', key: 'url' } },
+    });
     expect(state.apply.map((o) => o.kind)).not.toContain('StatefulSet');
     const [dep] = byKind('Deployment') as V1Deployment[];
     const env = dep!.spec!.template.spec!.containers[0]!.env!;
-    expect(env).toContainEqual({ name: 'REDIS_URL', valueFrom: { secretKeyRef: { name: 'memorydb', key: 'url' } } });
+    expect(env).toContainEqual({
+      name: 'REDIS_URL',
+      valueFrom: { secretKeyRef: { name: 'memorydb', key: 'url' } },
+    });
     expect(env.map((e) => e.name)).not.toContain('REDIS_PASSWORD');
   });
 
@@ -112,11 +122,16 @@ describe('desired state', () => {
     const labels = dep!.spec!.template.metadata!.labels!;
     expect(labels['app.kubernetes.io/instance']).toBe('demo');
     expect(labels.team).toBe('a');
-    expect(dep!.spec!.template.spec!.containers[0]!.env!.at(-1)).toEqual({ name: 'LOG_LEVEL', value: 'debug' });
+    expect(dep!.spec!.template.spec!.containers[0]!.env!.at(-1)).toEqual({
+      name: 'LOG_LEVEL',
+      value: 'debug',
+    });
   });
 
   it('configures a durable Redis whose password never reaches a command line', () => {
-    const { byKind } = build({ redis: { storage: { size: '5Gi', storageClassName: 'fast', whenDeleted: 'Delete' } } });
+    const { byKind } = build({
+      redis: { storage: { size: '5Gi', storageClassName: 'fast', whenDeleted: 'Delete' } },
+    });
     const [sts] = byKind('StatefulSet') as V1StatefulSet[];
     const [secret] = byKind('Secret') as V1Secret[];
     const container = sts!.spec!.template.spec!.containers[0]!;
@@ -129,7 +144,10 @@ describe('desired state', () => {
       resources: { requests: { storage: '5Gi' } },
       storageClassName: 'fast',
     });
-    expect(sts!.spec!.persistentVolumeClaimRetentionPolicy).toEqual({ whenDeleted: 'Delete', whenScaled: 'Retain' });
+    expect(sts!.spec!.persistentVolumeClaimRetentionPolicy).toEqual({
+      whenDeleted: 'Delete',
+      whenScaled: 'Retain',
+    });
     const config = Buffer.from(secret!.data!['redis.conf']!, 'base64').toString();
     expect(config).toContain('requirepass s3cret');
     expect(config).toContain('appendonly yes');
@@ -160,10 +178,22 @@ describe('disruption budget', () => {
   it.each<[string, Partial<HelloWorldSpec>, object]>([
     ['defaults to minAvailable 1', {}, { minAvailable: 1 }],
     ['keeps a maxUnavailable', { disruptionBudget: { maxUnavailable: '50%' } }, { maxUnavailable: '50%' }],
-    ['keeps a percentage', { disruptionBudget: { minAvailable: '50%' }, replicas: 4 }, { minAvailable: '50%' }],
+    [
+      'keeps a percentage',
+      { disruptionBudget: { minAvailable: '50%' }, replicas: 4 },
+      { minAvailable: '50%' },
+    ],
     ['never blocks drains with one replica', { replicas: 1 }, { maxUnavailable: 1 }],
-    ['nor with an HPA minimum of one', { autoscaling: { minReplicas: 1, maxReplicas: 3 } }, { maxUnavailable: 1 }],
-    ['allows minAvailable 0 with one replica', { replicas: 1, disruptionBudget: { minAvailable: 0 } }, { minAvailable: 0 }],
+    [
+      'nor with an HPA minimum of one',
+      { autoscaling: { minReplicas: 1, maxReplicas: 3 } },
+      { maxUnavailable: 1 },
+    ],
+    [
+      'allows minAvailable 0 with one replica',
+      { replicas: 1, disruptionBudget: { minAvailable: 0 } },
+      { minAvailable: 0 },
+    ],
   ])('%s', (_name, spec, expected) => {
     const result = pdb(spec)!;
     expect(result).toMatchObject({ ...expected, unhealthyPodEvictionPolicy: 'AlwaysAllow' });

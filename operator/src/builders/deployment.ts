@@ -45,7 +45,10 @@ function apiContainer(hw: HelloWorld, spec: ResolvedSpec): V1Container {
     env: [
       { name: 'PORT', value: String(API_PORT) },
       { name: 'SHUTDOWN_DRAIN_MS', value: String(DRAIN_MS) },
-      { name: 'SHUTDOWN_TIMEOUT_MS', value: String((TERMINATION_GRACE_SECONDS - PRE_STOP_SLEEP_SECONDS - 2) * 1000) },
+      {
+        name: 'SHUTDOWN_TIMEOUT_MS',
+        value: String((TERMINATION_GRACE_SECONDS - PRE_STOP_SLEEP_SECONDS - 2) * 1000),
+      },
       ...redisEnv(hw, spec),
       // User env last: Kubernetes lets a later entry of the same name win, so users can override.
       ...spec.env,
@@ -66,7 +69,11 @@ function apiContainer(hw: HelloWorld, spec: ResolvedSpec): V1Container {
 }
 
 /** The pod template of the spec; its revision hash is stamped on it as an annotation. */
-export function buildPodTemplate(hw: HelloWorld, spec: ResolvedSpec, configChecksum: string): V1PodTemplateSpec {
+export function buildPodTemplate(
+  hw: HelloWorld,
+  spec: ResolvedSpec,
+  configChecksum: string,
+): V1PodTemplateSpec {
   const selector = selectorLabels(hw, 'api');
   const template: V1PodTemplateSpec = {
     metadata: {
@@ -110,7 +117,11 @@ export function buildPodTemplate(hw: HelloWorld, spec: ResolvedSpec, configCheck
  * With autoscaling on, `replicas` is left out so the HPA alone owns it (server-side apply then never
  * fights over the field).
  */
-export function buildDeployment(hw: HelloWorld, spec: ResolvedSpec, template: V1PodTemplateSpec): V1Deployment {
+export function buildDeployment(
+  hw: HelloWorld,
+  spec: ResolvedSpec,
+  template: V1PodTemplateSpec,
+): V1Deployment {
   return {
     apiVersion: 'apps/v1',
     kind: 'Deployment',

@@ -7,7 +7,12 @@ import type { ResolvedSpec } from '../api/defaults.js';
 import type { HelloWorld } from '../api/types.js';
 import { buildHpa, buildPdb } from './autoscaling.js';
 import { buildDeployment } from './deployment.js';
-import { buildRedisNetworkPolicy, buildRedisSecret, buildRedisService, buildRedisStatefulSet } from './redis.js';
+import {
+  buildRedisNetworkPolicy,
+  buildRedisSecret,
+  buildRedisService,
+  buildRedisStatefulSet,
+} from './redis.js';
 import { buildService } from './service.js';
 
 export interface DesiredInputs {

@@ -2,9 +2,7 @@
 import type { V1ObjectMeta, V1OwnerReference } from '@kubernetes/client-node';
 import { API_VERSION, KIND, type HelloWorld } from '../api/types.js';
 
-export const FIELD_MANAGER = 'helloworld-operator';
 export const MANAGED_BY = 'helloworld-operator';
-export const MANAGED_BY_SELECTOR = `app.kubernetes.io/managed-by=${MANAGED_BY}`;
 
 export type Component = 'api' | 'redis';
 

@@ -1,4 +1,10 @@
-import type { V1NetworkPolicy, V1Secret, V1Service, V1StatefulSet } from '@kubernetes/client-node';
+import type {
+  V1NetworkPolicy,
+  V1NetworkPolicyIngressRule,
+  V1Secret,
+  V1Service,
+  V1StatefulSet,
+} from '@kubernetes/client-node';
 import type { ResolvedSpec } from '../api/defaults.js';
 import type { HelloWorld } from '../api/types.js';
 import { childMeta, redisName, redisSecretName, selectorLabels, labels } from './meta.js';
@@ -80,9 +86,16 @@ export function buildRedisStatefulSet(hw: HelloWorld, redis: ManagedRedis): V1St
               imagePullPolicy: 'IfNotPresent',
               command: ['redis-server', '/etc/redis/redis.conf'],
               ports: [{ name: 'redis', containerPort: REDIS_PORT, protocol: 'TCP' }],
-              env: [{ name: 'REDISCLI_AUTH', valueFrom: { secretKeyRef: { name: secret, key: 'password' } } }],
+              env: [
+                { name: 'REDISCLI_AUTH', valueFrom: { secretKeyRef: { name: secret, key: 'password' } } },
+              ],
               resources: redis.resources,
-              readinessProbe: { exec: { command: PING }, periodSeconds: 5, timeoutSeconds: 3, failureThreshold: 2 },
+              readinessProbe: {
+                exec: { command: PING },
+                periodSeconds: 5,
+                timeoutSeconds: 3,
+                failureThreshold: 2,
+              },
               livenessProbe: {
                 exec: { command: PING },
                 initialDelaySeconds: 20,
@@ -104,7 +117,10 @@ export function buildRedisStatefulSet(hw: HelloWorld, redis: ManagedRedis): V1St
             },
           ],
           volumes: [
-            { name: 'config', secret: { secretName: secret, items: [{ key: 'redis.conf', path: 'redis.conf' }] } },
+            {
+              name: 'config',
+              secret: { secretName: secret, items: [{ key: 'redis.conf', path: 'redis.conf' }] },
+            },
             { name: 'tmp', emptyDir: { sizeLimit: '16Mi' } },
           ],
         },
@@ -134,11 +150,12 @@ export function buildRedisNetworkPolicy(hw: HelloWorld): V1NetworkPolicy {
     spec: {
       podSelector: { matchLabels: selectorLabels(hw, 'redis') },
       policyTypes: ['Ingress'],
+      // The object is sent as plain JSON: the wire name is `from` (client-node's model calls it `_from`).
       ingress: [
         {
           from: [{ podSelector: { matchLabels: selectorLabels(hw, 'api') } }],
           ports: [{ protocol: 'TCP', port: REDIS_PORT }],
-        },
+        } as V1NetworkPolicyIngressRule,
       ],
     },
   };

@@ -14,17 +14,17 @@ import { redisSecretName, selectorLabels, selectorString } from '../builders/met
 import { REVISION_ANNOTATION } from '../rollout/revision.js';
 import { chooseTemplate, progressRollout } from '../rollout/machine.js';
 import { setCondition } from '../rollout/conditions.js';
-import { needsApply, withDesiredHash } from '../runtime/apply-diff.js';
 import type { Verifier } from '../verification/types.js';
-import type { ChildRef, ClusterReader, ClusterWriter, EventSink } from './ports.js';
+import type { EventSink } from '../runtime/events.js';
+import type { KubeWriter } from '../runtime/kube.js';
+import type { ClusterReader } from './ports.js';
 
 export interface ReconcileDeps {
   reader: ClusterReader;
-  writer: ClusterWriter;
+  writer: KubeWriter;
   events: EventSink;
   verifier: Verifier;
   now: () => Date;
-  log: Logger;
   onRollback?: (reason: string) => void;
 }
 
@@ -35,11 +35,14 @@ export interface ReconcileResult {
 /** How often a HelloWorld waiting on something outside the operator (a user's Secret) is looked at again. */
 const WAITING_REQUEUE_MS = 30_000;
 
-export async function reconcile(deps: ReconcileDeps, namespace: string, name: string): Promise<ReconcileResult> {
+export async function reconcile(
+  deps: ReconcileDeps,
+  { namespace, name }: { namespace: string; name: string },
+  log: Logger,
+): Promise<ReconcileResult> {
   const hw = deps.reader.getHelloWorld(namespace, name);
   // Gone or going: owner references let the garbage collector remove the children.
   if (!hw || hw.metadata.deletionTimestamp) return {};
-  const log = deps.log.child({ helloworld: `${namespace}/${name}` });
   const spec = resolveSpec(hw.spec);
   const now = deps.now();
 
@@ -59,23 +62,25 @@ export async function reconcile(deps: ReconcileDeps, namespace: string, name: st
     annotations,
     autoRollback: spec.rollout.autoRollback,
   });
-  const template = choice.use === 'stable' ? (stableTemplate(deps.reader, hw, choice.revision) ?? specTemplate) : specTemplate;
+  const template =
+    choice.use === 'stable'
+      ? (stableTemplate(deps.reader, hw, choice.revision) ?? specTemplate)
+      : specTemplate;
 
   const desired = desiredState(hw, spec, { template, redisPassword: redis.password });
-  const applied = new Map<string, KubernetesObject>();
+  let deployment: V1Deployment | undefined;
   for (const obj of desired.apply) {
-    applied.set(obj.kind ?? '', await applyIfChanged(deps, log, obj));
+    const stored = await applyIfChanged(deps, log, obj);
+    if (isDeployment(stored)) deployment = stored;
   }
   for (const gone of desired.absent) {
-    const ref: ChildRef = { ...gone, namespace };
-    if (deps.reader.getChild(ref)) {
+    if (deps.reader.getChild({ ...gone, namespace })) {
       log.info({ kind: gone.kind, name: gone.name }, 'deleting child no longer wanted');
-      await deps.writer.delete(ref);
+      await deps.writer.delete(gone.apiVersion, gone.kind, namespace, gone.name);
     }
   }
 
-  const deployment = applied.get('Deployment') as V1Deployment | undefined;
-  const pods = deps.reader.listPods(namespace, selectorLabels(hw, 'api'));
+  const pods = deps.reader.listPods(namespace, name);
   const decision = await progressRollout({
     now,
     generation: hw.metadata.generation ?? 0,
@@ -90,7 +95,7 @@ export async function reconcile(deps: ReconcileDeps, namespace: string, name: st
     verifier: deps.verifier,
   });
 
-  for (const event of decision.events) deps.events.record(hw, event.type, event.reason, event.message);
+  for (const event of decision.events) void deps.events.record(hw, event.type, event.reason, event.message);
   if (decision.rollback) {
     log.warn({ reason: decision.rollback.reason }, 'rolling back to the stable revision');
     deps.onRollback?.(decision.rollback.reason);
@@ -110,14 +115,19 @@ export async function reconcile(deps: ReconcileDeps, namespace: string, name: st
   return decision.requeueAfterMs === undefined ? {} : { requeueAfterMs: decision.requeueAfterMs };
 }
 
-/** Stamps the desired hash, compares with the cached object, and writes only when they differ. */
-async function applyIfChanged(deps: ReconcileDeps, log: Logger, obj: KubernetesObject): Promise<KubernetesObject> {
-  const desired = withDesiredHash(obj);
-  const ref = refOf(desired);
-  const live = deps.reader.getChild(ref);
-  if (live && !needsApply(desired, live)) return live;
-  log.info({ kind: ref.kind, name: ref.name, created: !live }, live ? 'updating child' : 'creating child');
-  return deps.writer.apply(desired);
+/** Compares with the cached object and writes only when a field the operator sets differs. */
+async function applyIfChanged(
+  deps: ReconcileDeps,
+  log: Logger,
+  obj: KubernetesObject,
+): Promise<KubernetesObject> {
+  const live = deps.reader.getChild(refOf(obj));
+  const outcome = await deps.writer.applyIfNeeded(obj, live);
+  if (outcome.applied) {
+    const fields = { kind: obj.kind, name: obj.metadata?.name, field: outcome.reason };
+    log.info(fields, live ? 'updated child that differed' : 'created child');
+  }
+  return outcome.object;
 }
 
 async function persistStatus(deps: ReconcileDeps, hw: HelloWorld, status: HelloWorldStatus): Promise<void> {
@@ -130,7 +140,7 @@ function normalize(value: unknown): unknown {
   return JSON.parse(JSON.stringify(value)) as unknown;
 }
 
-function refOf(obj: KubernetesObject): ChildRef {
+function refOf(obj: KubernetesObject): { apiVersion: string; kind: string; namespace: string; name: string } {
   return {
     apiVersion: obj.apiVersion ?? '',
     kind: obj.kind ?? '',
@@ -144,9 +154,15 @@ function revisionOfTemplate(template: V1PodTemplateSpec): string {
 }
 
 /** The stable revision's pod template, from the Deployment's ReplicaSet history (like `rollout undo`). */
-function stableTemplate(reader: ClusterReader, hw: HelloWorld, revision: string): V1PodTemplateSpec | undefined {
-  const sets = reader.listReplicaSets(hw.metadata.namespace, selectorLabels(hw, 'api'));
-  const match = sets.find((rs) => rs.spec?.template?.metadata?.annotations?.[REVISION_ANNOTATION] === revision);
+function stableTemplate(
+  reader: ClusterReader,
+  hw: HelloWorld,
+  revision: string,
+): V1PodTemplateSpec | undefined {
+  const sets = reader.listReplicaSets(hw.metadata.namespace, hw.metadata.name);
+  const match = sets.find(
+    (rs) => rs.spec?.template?.metadata?.annotations?.[REVISION_ANNOTATION] === revision,
+  );
   const template = match?.spec?.template;
   if (!template) return undefined;
   // The Deployment controller adds pod-template-hash itself; carrying it over would change the hash.
@@ -166,11 +182,16 @@ type RedisConfig = { password: string; checksum: string } | { missing: string };
 async function redisConfig(reader: ClusterReader, hw: HelloWorld, spec: ResolvedSpec): Promise<RedisConfig> {
   const { namespace } = hw.metadata;
   if (spec.redis.mode === 'Managed') {
-    const existing = reader.getChild({ apiVersion: 'v1', kind: 'Secret', namespace, name: redisSecretName(hw) }) as
-      | V1Secret
-      | undefined;
+    const existing: V1Secret | undefined = reader.getChild({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      namespace,
+      name: redisSecretName(hw),
+    });
     const stored = existing?.data?.password;
-    const password = stored ? Buffer.from(stored, 'base64').toString('utf8') : randomBytes(24).toString('base64url');
+    const password = stored
+      ? Buffer.from(stored, 'base64').toString('utf8')
+      : randomBytes(24).toString('base64url');
     return { password, checksum: sha256(password) };
   }
   const { name, key } = spec.redis.urlSecretRef;
@@ -179,11 +200,17 @@ async function redisConfig(reader: ClusterReader, hw: HelloWorld, spec: Resolved
   if (!secret) return { missing: `Secret ${name} does not exist` };
   if (encoded === undefined) return { missing: `Secret ${name} has no key ${key}` };
   const url = Buffer.from(encoded, 'base64').toString('utf8').trim();
-  if (!/^rediss?:\/\//.test(url)) return { missing: `Secret ${name} key ${key} is not a redis:// or rediss:// URL` };
+  if (!/^rediss?:\/\//.test(url))
+    return { missing: `Secret ${name} key ${key} is not a redis:// or rediss:// URL` };
   return { password: '', checksum: sha256(url) };
 }
 
-async function waitForUserSecret(deps: ReconcileDeps, hw: HelloWorld, problem: string, now: Date): Promise<void> {
+async function waitForUserSecret(
+  deps: ReconcileDeps,
+  hw: HelloWorld,
+  problem: string,
+  now: Date,
+): Promise<void> {
   const generation = hw.metadata.generation ?? 0;
   const message = `${problem}; the API pods are not changed until the Redis URL is available`;
   const conditions = setCondition(
@@ -192,14 +219,22 @@ async function waitForUserSecret(deps: ReconcileDeps, hw: HelloWorld, problem: s
     generation,
     now,
   );
-  const status: HelloWorldStatus = { ...hw.status, phase: hw.status?.phase ?? 'Pending', conditions, observedGeneration: generation };
+  const status: HelloWorldStatus = {
+    ...hw.status,
+    phase: hw.status?.phase ?? 'Pending',
+    conditions,
+    observedGeneration: generation,
+  };
   if (!isDeepStrictEqual(normalize(hw.status ?? {}), normalize(status))) {
-    deps.events.record(hw, 'Warning', 'RedisSecretInvalid', message);
+    void deps.events.record(hw, 'Warning', 'RedisSecretInvalid', message);
   }
   await persistStatus(deps, hw, status);
+}
+
+function isDeployment(obj: KubernetesObject): obj is V1Deployment {
+  return obj.kind === 'Deployment';
 }
 
 function sha256(text: string): string {
   return createHash('sha256').update(text).digest('hex').slice(0, 16);
 }
-

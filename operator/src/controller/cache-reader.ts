@@ -1,0 +1,72 @@
+/**
+ * ClusterReader over the shared informers: every read the reconciler makes is a map lookup or an index
+ * lookup by instance, never a scan of all objects, and never a request to the API server (but for a
+ * user's Secret, which the operator does not watch).
+ */
+import type { KubernetesObject, V1Pod, V1ReplicaSet, V1Secret } from '@kubernetes/client-node';
+import type { HelloWorld } from '../api/types.js';
+import type { Informer } from '../runtime/informer.js';
+import { MANAGED_BY_SELECTOR, WATCH_PATHS, type InformerFactory } from '../runtime/informers.js';
+import type { KubeClient } from '../runtime/kube.js';
+import type { ChildRef, ClusterReader } from './ports.js';
+
+/** The watched kinds, by kind name, with the collection path their informer lists. */
+const CHILD_PATHS: Record<string, string> = {
+  Deployment: WATCH_PATHS.deployments,
+  StatefulSet: WATCH_PATHS.statefulSets,
+  Service: WATCH_PATHS.services,
+  Secret: WATCH_PATHS.secrets,
+  HorizontalPodAutoscaler: WATCH_PATHS.horizontalPodAutoscalers,
+  PodDisruptionBudget: WATCH_PATHS.podDisruptionBudgets,
+  NetworkPolicy: WATCH_PATHS.networkPolicies,
+};
+
+export interface OperatorInformers {
+  helloWorlds: Informer<HelloWorld>;
+  children: Map<string, Informer<KubernetesObject>>;
+  pods: Informer<V1Pod>;
+  replicaSets: Informer<V1ReplicaSet>;
+}
+
+/** Creates (but does not start) every informer the HelloWorld controller needs. */
+export function createOperatorInformers(factory: InformerFactory): OperatorInformers {
+  const children = new Map<string, Informer<KubernetesObject>>();
+  for (const [kind, path] of Object.entries(CHILD_PATHS))
+    children.set(kind, factory.informer(path, MANAGED_BY_SELECTOR));
+  return {
+    helloWorlds: factory.informer<HelloWorld>(WATCH_PATHS.helloWorlds),
+    children,
+    pods: factory.informer<V1Pod>(WATCH_PATHS.pods, MANAGED_BY_SELECTOR),
+    replicaSets: factory.informer<V1ReplicaSet>(WATCH_PATHS.replicaSets, MANAGED_BY_SELECTOR),
+  };
+}
+
+export class CacheReader implements ClusterReader {
+  constructor(
+    private readonly informers: OperatorInformers,
+    private readonly client: KubeClient,
+  ) {}
+
+  getHelloWorld(namespace: string, name: string): HelloWorld | undefined {
+    return this.informers.helloWorlds.get(namespace, name);
+  }
+
+  getChild(ref: ChildRef): KubernetesObject | undefined {
+    return this.informers.children.get(ref.kind)?.get(ref.namespace, ref.name);
+  }
+
+  listPods(namespace: string, instance: string): V1Pod[] {
+    return this.informers.pods.byInstance(namespace, instance).filter(isApi);
+  }
+
+  listReplicaSets(namespace: string, instance: string): V1ReplicaSet[] {
+    return this.informers.replicaSets.byInstance(namespace, instance).filter(isApi);
+  }
+
+  readUserSecret(namespace: string, name: string): Promise<V1Secret | undefined> {
+    return this.client.get<V1Secret>('v1', 'Secret', namespace, name);
+  }
+}
+
+const isApi = (obj: KubernetesObject): boolean =>
+  obj.metadata?.labels?.['app.kubernetes.io/component'] === 'api';

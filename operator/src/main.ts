@@ -1,0 +1,116 @@
+/**
+ * The operator process: configuration, Kubernetes client, operations server, leader election, the
+ * HelloWorld controller, and graceful shutdown. Only wiring lives here.
+ */
+import { ConfigError } from '#common/env.js';
+import { createLogger } from '#common/logger.js';
+import { loadConfig, type OperatorConfig } from './config.js';
+import { createController } from './controller/manager.js';
+import { loadKubeConfig } from './runtime/kube.js';
+import { defaultIdentity, LeaderElector } from './runtime/leader.js';
+import { OperatorMetrics } from './runtime/metrics.js';
+import { HttpKubeRest } from './runtime/rest.js';
+import { createOpsServer, operatorReadiness } from './runtime/server.js';
+import { apiServerProxy } from './verification/pod-http.js';
+import { createVerifier } from './verification/verifier.js';
+
+async function main(config: OperatorConfig): Promise<void> {
+  const logger = createLogger('helloworld-operator', config.logLevel);
+  const { kc, source } = loadKubeConfig();
+  const identity = defaultIdentity();
+  logger.info({ kubeconfig: source, identity, leaderElection: config.leaderElection }, 'starting');
+
+  const metrics = new OperatorMetrics();
+  const controller = createController({
+    kc,
+    logger,
+    metrics,
+    verifier: createVerifier(apiServerProxy(kc)),
+    workers: config.workers,
+    identity,
+  });
+  const elector = config.leaderElection
+    ? new LeaderElector({
+        rest: new HttpKubeRest(kc),
+        namespace: config.leaseNamespace,
+        name: config.leaseName,
+        identity,
+        logger,
+        onLeaderChange: (leading) => {
+          metrics.leader.set(leading ? 1 : 0);
+        },
+      })
+    : undefined;
+
+  let healthy = true;
+  const stopping = new AbortController();
+  const server = createOpsServer({
+    port: config.opsPort,
+    registry: metrics.registry,
+    logger,
+    healthy: () => healthy,
+    ready: operatorReadiness({
+      healthy: () => healthy,
+      isLeader: () => elector?.isLeader() ?? true,
+      informersSynced: () => controller.informersSynced(),
+    }),
+  });
+  const port = await server.listen();
+  logger.info({ port }, 'serving /metrics, /healthz and /readyz');
+
+  let exitCode = 0;
+  const shutdown = async (reason: string): Promise<void> => {
+    if (stopping.signal.aborted) return;
+    stopping.abort();
+    logger.info({ reason }, 'shutting down');
+    const timer = setTimeout(() => {
+      logger.error('shutdown timed out; exiting');
+      process.exit(1);
+    }, config.shutdownTimeoutMs);
+    timer.unref();
+    await controller.stop();
+    await elector?.release();
+    await server.close();
+    logger.info('stopped');
+    process.exit(exitCode);
+  };
+  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  process.once('SIGINT', () => void shutdown('SIGINT'));
+
+  controller.startInformers();
+  const lead = (): void => {
+    controller.run(stopping.signal).catch((error: unknown) => {
+      healthy = false;
+      logger.fatal({ err: error }, 'controller stopped unexpectedly');
+      exitCode = 1;
+      void shutdown('controller failure');
+    });
+  };
+  if (!elector) {
+    metrics.leader.set(1);
+    lead();
+    return;
+  }
+  await elector.run({
+    onStartedLeading: () => {
+      logger.info('became the leader');
+      lead();
+    },
+    onStoppedLeading: () => {
+      // Another replica may already be writing: stop at once and let the restart start clean.
+      logger.error('lost the leader lease; exiting');
+      exitCode = 1;
+      void shutdown('lost leadership');
+    },
+  });
+}
+
+let config: OperatorConfig;
+try {
+  config = loadConfig(process.env);
+} catch (error) {
+  if (!(error instanceof ConfigError)) throw error;
+  process.stderr.write(`helloworld-operator: ${error.message}\n`);
+  process.exit(1);
+}
+await main(config);

@@ -1,0 +1,253 @@
+// The operator as a real process against the real API server of the local cluster: children and their
+// owner references, updates, zero writes in a steady state, drift repair, autoscaling, the scale
+// subresource and garbage collection.
+import {
+  AppsV1Api,
+  AutoscalingV2Api,
+  CoreV1Api,
+  PolicyV1Api,
+  type KubeConfig,
+  type V1Deployment,
+} from '@kubernetes/client-node';
+import {
+  createTestNamespace,
+  deleteTestNamespace,
+  isApiError,
+  loadKubeConfig,
+  waitFor,
+} from '../support/cluster.js';
+import {
+  applyHelloWorld,
+  buildOnce,
+  conditionOf,
+  helloWorld,
+  installCrd,
+  kubectl,
+  kubectlGet,
+  metricValue,
+  simulatedSpec,
+  startOperator,
+  waitForHelloWorld,
+  type OperatorProcess,
+} from '../support/operator.js';
+
+let kc: KubeConfig;
+let apps: AppsV1Api;
+let core: CoreV1Api;
+let namespace: string;
+let operator: OperatorProcess;
+
+const writes = async (): Promise<number> =>
+  metricValue(await operator.metrics(), 'helloworld_kube_writes_total');
+const available =
+  (generation?: number) =>
+  (hw: { status?: { conditions?: { type: string; status: string }[]; observedGeneration?: number } }) =>
+    hw.status?.conditions?.some((c) => c.type === 'Available' && c.status === 'True') === true &&
+    (generation === undefined || hw.status.observedGeneration === generation);
+
+beforeAll(async () => {
+  kc = loadKubeConfig();
+  apps = kc.makeApiClient(AppsV1Api);
+  core = kc.makeApiClient(CoreV1Api);
+  buildOnce();
+  installCrd();
+  namespace = await createTestNamespace('operator');
+  operator = await startOperator({ env: { LEADER_ELECTION: 'false' } });
+}, 180_000);
+
+afterAll(async () => {
+  expect(await operator.stop()).toBe(0);
+  await deleteTestNamespace(namespace);
+}, 60_000);
+
+describe('a new HelloWorld', () => {
+  const name = 'create';
+  beforeAll(async () => {
+    applyHelloWorld(helloWorld(namespace, name, simulatedSpec()));
+    await waitForHelloWorld(kc, namespace, name, available(), 'the HelloWorld to become Available', {
+      operator,
+    });
+  }, 90_000);
+
+  it('gets every child, each owned by the HelloWorld', async () => {
+    const uid = kubectlGet('hw', name, namespace).metadata?.uid;
+    const children = [
+      ['deployment', name],
+      ['service', name],
+      ['pdb', name],
+      ['statefulset', `${name}-redis`],
+      ['service', `${name}-redis`],
+      ['secret', `${name}-redis-auth`],
+      ['networkpolicy', `${name}-redis`],
+    ];
+    for (const [kind, child] of children) {
+      const obj = kubectlGet(kind!, child!, namespace);
+      expect({ kind, child, owners: obj.metadata?.ownerReferences }).toEqual({
+        kind,
+        child,
+        owners: [expect.objectContaining({ kind: 'HelloWorld', name, uid, controller: true })],
+      });
+      expect(obj.metadata?.labels?.['app.kubernetes.io/managed-by']).toBe('helloworld-operator');
+    }
+    await expect(
+      kc.makeApiClient(AutoscalingV2Api).readNamespacedHorizontalPodAutoscaler({ name, namespace }),
+    ).rejects.toThrow();
+  });
+
+  it('reports a complete status', async () => {
+    const hw = await waitForHelloWorld(kc, namespace, name, available(1), 'status for generation 1');
+    expect(hw.status).toMatchObject({
+      observedGeneration: 1,
+      phase: 'Available',
+      replicas: 2,
+      readyReplicas: 2,
+      updatedReplicas: 2,
+      selector: `app.kubernetes.io/name=helloworld,app.kubernetes.io/instance=${name},app.kubernetes.io/component=api`,
+    });
+    expect(hw.status?.currentRevision).toBe(hw.status?.stableRevision);
+    for (const type of ['Available', 'Progressing', 'Degraded']) {
+      expect(conditionOf(hw, type)).toMatchObject({
+        reason: expect.stringMatching(/^[A-Z][A-Za-z]+$/) as unknown,
+      });
+    }
+    expect(conditionOf(hw, 'Degraded')?.status).toBe('False');
+  });
+
+  it('makes no write at all in a steady state', async () => {
+    const before = await writes();
+    await new Promise((resolve) => setTimeout(resolve, 60_000));
+    expect(await writes()).toBe(before);
+  }, 90_000);
+
+  it('repairs a deleted or edited child', async () => {
+    await core.deleteNamespacedService({ name, namespace });
+    await waitFor(async () => (await core.readNamespacedService({ name, namespace })).metadata?.uid, {
+      describe: 'the deleted Service to come back',
+    });
+    kubectl([
+      'patch',
+      'deployment',
+      name,
+      '-n',
+      namespace,
+      '--type',
+      'merge',
+      '-p',
+      '{"spec":{"progressDeadlineSeconds":999}}',
+    ]);
+    await waitFor(
+      async () =>
+        (await apps.readNamespacedDeployment({ name, namespace })).spec?.progressDeadlineSeconds === 20,
+      {
+        describe: 'the edited Deployment field to be restored',
+      },
+    );
+  }, 60_000);
+
+  it('rolls a spec change out to the Deployment', async () => {
+    applyHelloWorld(helloWorld(namespace, name, simulatedSpec({ image: 'hello/api:1.1.0' })));
+    const hw = await waitForHelloWorld(kc, namespace, name, available(2), 'the new image to be Available', {
+      operator,
+    });
+    const dep = await apps.readNamespacedDeployment({ name, namespace });
+    expect(dep.spec?.template.spec?.containers[0]?.image).toBe('hello/api:1.1.0');
+    expect(hw.status?.stableRevision).toBe(dep.spec?.template.metadata?.annotations?.['hello.dev/revision']);
+  }, 90_000);
+
+  it('scales through the scale subresource', async () => {
+    kubectl(['scale', 'hw', name, '-n', namespace, '--replicas=3']);
+    await waitFor(
+      async () => (await apps.readNamespacedDeployment({ name, namespace })).spec?.replicas === 3,
+      {
+        describe: 'the Deployment to have 3 replicas',
+      },
+    );
+    await waitForHelloWorld(
+      kc,
+      namespace,
+      name,
+      (hw) => hw.status?.readyReplicas === 3,
+      'status.readyReplicas 3',
+    );
+  }, 60_000);
+});
+
+describe('autoscaling', () => {
+  const name = 'scaled';
+  const hpaApi = () => kc.makeApiClient(AutoscalingV2Api);
+
+  it('creates an HPA that owns the replica count, and removes it when switched off', async () => {
+    applyHelloWorld(
+      helloWorld(namespace, name, simulatedSpec({ autoscaling: { minReplicas: 2, maxReplicas: 4 } })),
+    );
+    const hpa = await waitFor(
+      async () => hpaApi().readNamespacedHorizontalPodAutoscaler({ name, namespace }),
+      {
+        describe: 'the HPA to exist',
+        timeoutMs: 60_000,
+      },
+    );
+    expect(hpa.spec).toMatchObject({
+      minReplicas: 2,
+      maxReplicas: 4,
+      scaleTargetRef: { kind: 'Deployment', name },
+    });
+    const dep: V1Deployment = await apps.readNamespacedDeployment({ name, namespace });
+    const owned = JSON.stringify(
+      dep.metadata?.managedFields
+        ?.filter((f) => f.manager === 'helloworld-operator')
+        .map((f) => f.fieldsV1 as unknown),
+    );
+    expect(owned).not.toContain('"f:replicas"');
+
+    applyHelloWorld(helloWorld(namespace, name, simulatedSpec({ replicas: 2 })));
+    await waitFor(
+      async () => {
+        try {
+          await hpaApi().readNamespacedHorizontalPodAutoscaler({ name, namespace });
+          return false;
+        } catch (error) {
+          return isApiError(error, 404);
+        }
+      },
+      { describe: 'the HPA to be removed', timeoutMs: 60_000 },
+    );
+  }, 150_000);
+});
+
+describe('a single replica', () => {
+  it('gets a disruption budget that never blocks a drain', async () => {
+    const name = 'single';
+    applyHelloWorld(helloWorld(namespace, name, simulatedSpec({ replicas: 1 })));
+    const pdb = await waitFor(
+      async () => kc.makeApiClient(PolicyV1Api).readNamespacedPodDisruptionBudget({ name, namespace }),
+      {
+        describe: 'the PDB to exist',
+        timeoutMs: 60_000,
+      },
+    );
+    expect(pdb.spec).toMatchObject({ maxUnavailable: 1, unhealthyPodEvictionPolicy: 'AlwaysAllow' });
+  }, 90_000);
+});
+
+describe('deleting a HelloWorld', () => {
+  it('garbage-collects its children', async () => {
+    const name = 'deleted';
+    applyHelloWorld(helloWorld(namespace, name, simulatedSpec()));
+    await waitForHelloWorld(kc, namespace, name, available(), 'the HelloWorld to become Available', {
+      operator,
+    });
+    kubectl(['delete', 'hw', name, '-n', namespace, '--wait=true']);
+    await waitFor(
+      async () => {
+        try {
+          await apps.readNamespacedDeployment({ name, namespace });
+          return false;
+        } catch (error) {
+          return isApiError(error, 404);
+        }
+      },
+      { describe: 'the Deployment to be garbage-collected', timeoutMs: 60_000 },
+    );
+  }, 150_000);
+});
