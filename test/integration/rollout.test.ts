@@ -1,0 +1,231 @@
+// Rollouts on the local cluster, with the operator as a real process: bad images are rolled back (by the
+// deadline, or early for crash loops and image pull failures), the previous image keeps running, an
+// operator restarted mid-rollout still finishes the job, the retry annotation re-attempts, and a first
+// deployment that fails ends Failed. Verification is off: no HTTP reaches simulated pods.
+import { AppsV1Api, CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
+import type { HelloWorld } from '../../operator/src/api/types.js';
+import { createTestNamespace, deleteTestNamespace, loadKubeConfig, waitFor } from '../support/cluster.js';
+import {
+  applyHelloWorld,
+  buildOnce,
+  conditionOf,
+  helloWorld,
+  installCrd,
+  kubectl,
+  metricValue,
+  simulatedSpec,
+  startOperator,
+  waitForHelloWorld,
+  type OperatorProcess,
+} from '../support/operator.js';
+
+let kc: KubeConfig;
+let apps: AppsV1Api;
+let namespace: string;
+let operator: OperatorProcess;
+const timings: string[] = [];
+
+const GOOD = 'hello/api:1.0.0';
+const phase = (expected: string) => (hw: HelloWorld) =>
+  hw.status?.phase === expected && hw.status.observedGeneration === hw.metadata.generation;
+
+async function deploymentImage(name: string): Promise<string | undefined> {
+  const dep = await apps.readNamespacedDeployment({ name, namespace });
+  return dep.spec?.template.spec?.containers[0]?.image;
+}
+
+/** Seconds from the first pod of `image` being created to the rollback recorded in status. */
+async function secondsToRollback(hw: HelloWorld, image: string): Promise<number> {
+  const pods = await kc.makeApiClient(CoreV1Api).listNamespacedPod({ namespace });
+  const created = pods.items
+    .filter((p) => p.spec?.containers[0]?.image === image)
+    .map((p) => new Date(p.metadata?.creationTimestamp ?? 0).getTime());
+  const first = created.length > 0 ? Math.min(...created) : Number.NaN;
+  return (new Date(hw.status?.lastRollback?.time ?? 0).getTime() - first) / 1000;
+}
+
+async function deployGood(name: string, deadlineSeconds: number): Promise<HelloWorld> {
+  applyHelloWorld(
+    helloWorld(
+      namespace,
+      name,
+      simulatedSpec({ image: GOOD, rollout: { progressDeadlineSeconds: deadlineSeconds } }),
+    ),
+  );
+  return waitForHelloWorld(kc, namespace, name, phase('Available'), `${name} to become Available`, {
+    operator,
+  });
+}
+
+beforeAll(async () => {
+  kc = loadKubeConfig();
+  apps = kc.makeApiClient(AppsV1Api);
+  buildOnce();
+  installCrd();
+  namespace = await createTestNamespace('rollout');
+  operator = await startOperator({ env: { LEADER_ELECTION: 'false' } });
+}, 180_000);
+
+afterAll(async () => {
+  if (timings.length > 0)
+    console.log(`time from the first failing pod to the rollback:\n  ${timings.join('\n  ')}`);
+  await operator.stop();
+  await deleteTestNamespace(namespace);
+}, 60_000);
+
+describe.each([
+  // [image prefix, expected reason, progressDeadlineSeconds]: early failures get a deadline far beyond
+  // the test's own timeout, so only early detection can make them pass.
+  ['crashloop.invalid', 'CrashLooping', 600],
+  ['pullfail.invalid', 'ImagePullFailed', 600],
+  ['unready.invalid', 'ProgressDeadlineExceeded', 20],
+])('an update to a %s image', (prefix, reason, deadline) => {
+  const name = prefix.split('.')[0]!;
+  const bad = `${prefix}/api:2.0.0`;
+
+  it(`is rolled back with reason ${reason}, the previous image running`, async () => {
+    const before = await deployGood(name, deadline);
+    applyHelloWorld(
+      helloWorld(
+        namespace,
+        name,
+        simulatedSpec({ image: bad, rollout: { progressDeadlineSeconds: deadline } }),
+      ),
+    );
+    const hw = await waitForHelloWorld(
+      kc,
+      namespace,
+      name,
+      phase('RolledBack'),
+      `${name} to be rolled back`,
+      {
+        operator,
+        timeoutMs: 90_000,
+      },
+    );
+    expect(hw.status?.lastRollback).toMatchObject({
+      reason,
+      fromImage: bad,
+      toImage: GOOD,
+      toRevision: before.status?.stableRevision,
+      message: expect.any(String) as unknown,
+    });
+    expect(conditionOf(hw, 'Degraded')).toMatchObject({ status: 'True', reason });
+    expect(hw.spec.image).toBe(bad); // the spec is left as the user wrote it
+    await waitFor(async () => (await deploymentImage(name)) === GOOD, {
+      describe: `${name} to run ${GOOD} again`,
+    });
+    await waitForHelloWorld(
+      kc,
+      namespace,
+      name,
+      (h) => conditionOf(h, 'Progressing')?.status === 'False' && h.status?.readyReplicas === 2,
+      `${name}'s rollback to complete`,
+    );
+    const events = kubectl([
+      'get',
+      'events',
+      '-n',
+      namespace,
+      '--field-selector',
+      `involvedObject.name=${name},type=Warning`,
+    ]);
+    expect(events).toContain(reason);
+    expect(
+      metricValue(await operator.metrics(), 'helloworld_rollbacks_total', { reason }),
+    ).toBeGreaterThanOrEqual(1);
+    timings.push(
+      `${reason}: ${(await secondsToRollback(hw, bad)).toFixed(0)} s (deadline ${String(deadline)} s)`,
+    );
+  }, 150_000);
+});
+
+describe('the retry annotation', () => {
+  it('re-attempts a failed revision, which fails again', async () => {
+    const name = 'retry';
+    await deployGood(name, 600);
+    applyHelloWorld(
+      helloWorld(
+        namespace,
+        name,
+        simulatedSpec({ image: 'pullfail.invalid/api:3', rollout: { progressDeadlineSeconds: 600 } }),
+      ),
+    );
+    const first = await waitForHelloWorld(kc, namespace, name, phase('RolledBack'), 'the first rollback', {
+      operator,
+    });
+    // Nothing is retried on its own: the failed revision stays off while the spec is unchanged.
+    await new Promise((resolve) => setTimeout(resolve, 5000));
+    expect(await deploymentImage(name)).toBe(GOOD);
+
+    kubectl(['annotate', 'hw', name, '-n', namespace, 'hello.dev/retry=1']);
+    await waitFor(async () => (await deploymentImage(name)) === 'pullfail.invalid/api:3', {
+      describe: 'the failed image to be tried again',
+      timeoutMs: 30_000,
+    });
+    const second = await waitForHelloWorld(
+      kc,
+      namespace,
+      name,
+      (h) =>
+        h.status?.phase === 'RolledBack' &&
+        h.status.observedRetry === '1' &&
+        h.status.lastRollback?.time !== first.status?.lastRollback?.time,
+      'the retried revision to be rolled back again',
+      { operator, timeoutMs: 90_000 },
+    );
+    expect(second.status?.lastRollback?.reason).toBe('ImagePullFailed');
+  }, 200_000);
+});
+
+describe('a first deployment that fails', () => {
+  it('ends Failed with nothing to roll back to', async () => {
+    const name = 'first';
+    applyHelloWorld(
+      helloWorld(
+        namespace,
+        name,
+        simulatedSpec({ image: 'crashloop.invalid/api:1', rollout: { progressDeadlineSeconds: 600 } }),
+      ),
+    );
+    const hw = await waitForHelloWorld(kc, namespace, name, phase('Failed'), 'the first deployment to fail', {
+      operator,
+      timeoutMs: 90_000,
+    });
+    expect(conditionOf(hw, 'Degraded')).toMatchObject({ status: 'True', reason: 'CrashLooping' });
+    expect(hw.status?.stableRevision).toBeUndefined();
+    expect(await deploymentImage(name)).toBe('crashloop.invalid/api:1');
+  }, 120_000);
+});
+
+describe('an operator restarted in the middle of a rollout', () => {
+  it('resumes and still rolls back', async () => {
+    const name = 'restart';
+    await deployGood(name, 20);
+    applyHelloWorld(
+      helloWorld(
+        namespace,
+        name,
+        simulatedSpec({ image: 'unready.invalid/api:2', rollout: { progressDeadlineSeconds: 20 } }),
+      ),
+    );
+    await waitForHelloWorld(kc, namespace, name, phase('Progressing'), 'the rollout to start', { operator });
+    await operator.kill();
+    operator = await startOperator({ env: { LEADER_ELECTION: 'false' } });
+    const hw = await waitForHelloWorld(
+      kc,
+      namespace,
+      name,
+      phase('RolledBack'),
+      'the rollback after the restart',
+      {
+        operator,
+        timeoutMs: 90_000,
+      },
+    );
+    expect(hw.status?.lastRollback?.reason).toBe('ProgressDeadlineExceeded');
+    await waitFor(async () => (await deploymentImage(name)) === GOOD, {
+      describe: `${name} to run ${GOOD} again`,
+    });
+  }, 200_000);
+});
