@@ -191,6 +191,8 @@ describe('graceful shutdown', () => {
     }
     const replies = await Promise.all(inFlight);
     expect(replies.map((r) => r.status)).toEqual(Array(8).fill(404));
+    // They began before the signal, yet still tell the client not to reuse the connection.
+    expect(replies.map((r) => r.headers.connection)).toEqual(Array(8).fill('close'));
     expect(await api.exited).toBe(0);
     agent.destroy();
   });
