@@ -1,6 +1,6 @@
 // The whole HTTP contract, through supertest, against a real redis-server and a fixed clock.
 import { Writable } from 'node:stream';
-import { gzipSync } from 'node:zlib';
+import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import request from 'supertest';
@@ -127,6 +127,29 @@ describe('PUT /hello/:username', () => {
       .send(gzipSync('{"dateOfBirth":"1980-02-29"}'))
       .expect(204);
     expect(await raw.get('hello:user:zipped')).toBe('1980-02-29');
+  });
+
+  it.each([
+    ['deflate', deflateSync],
+    ['br', brotliCompressSync],
+  ] as const)('accepts a %s-encoded body', async (encoding, compress) => {
+    await request(app())
+      .put('/hello/packed')
+      .set('content-encoding', encoding)
+      .serialize((b: unknown) => b as string)
+      .send(compress('{"dateOfBirth":"1980-02-29"}'))
+      .expect(204);
+  });
+
+  it('counts the 16 KiB limit after decompression, so a small bomb is refused', async () => {
+    const bomb = gzipSync(JSON.stringify({ dateOfBirth: '2000-01-01', pad: ' '.repeat(1024 * 1024) }));
+    expect(bomb.length).toBeLessThan(16 * 1024);
+    const res = await request(app())
+      .put('/hello/alice')
+      .set('content-encoding', 'gzip')
+      .serialize((b: unknown) => b as string)
+      .send(bomb);
+    expectJsonError(res, 413);
   });
 
   it.each([

@@ -13,6 +13,7 @@ import {
   parseIsoDate,
   utcDate,
 } from './birthday.js';
+import { readJsonBody } from './body.js';
 import { BODY_LIMIT_BYTES, HttpError, errorHandler, notFound, sendJson } from './errors.js';
 import type { ApiMetrics } from './metrics.js';
 import type { BirthdayStore } from './store.js';
@@ -169,8 +170,6 @@ export function createApp(deps: AppDependencies): Express {
       setTimeout(proceed, chaos.latencyMs);
     } else proceed();
   };
-  // Any Content-Type: the contract parses the body as JSON whatever the client declares.
-  const jsonBody = express.json({ type: () => true, limit: BODY_LIMIT_BYTES, strict: true });
 
   const hello = app.route(HELLO_ROUTE);
   hello.all(allowOnly(HELLO_ROUTE, ['GET', 'HEAD', 'PUT']));
@@ -187,9 +186,10 @@ export function createApp(deps: AppDependencies): Express {
     const days = daysUntilBirthday(dob.date, utcDate(clock()));
     sendJson(res, 200, { message: birthdayMessage(username, days) }, { 'cache-control': 'no-store' });
   });
-  hello.put(jsonBody, async (req, res) => {
+  hello.put(async (req, res) => {
     const username = checkUsername(req.params.username);
-    const dob = parseDateOfBirth(readDateOfBirth(req.body), utcDate(clock()));
+    const body = await readJsonBody(req, BODY_LIMIT_BYTES);
+    const dob = parseDateOfBirth(readDateOfBirth(body), utcDate(clock()));
     if (!dob.ok) throw new HttpError(400, dob.reason);
     await store.set(username, formatDate(dob.date));
     res.status(204).end();

@@ -39,7 +39,7 @@ export function sendJson(
   res.end(text);
 }
 
-/** Errors raised by body-parser and the router carry a `type` and/or a 4xx `status`. */
+/** Errors from Express's router (e.g. undecodable path parameters) carry a 4xx `status`. */
 function toHttpError(err: unknown): HttpError | undefined {
   if (err instanceof HttpError) return err;
   if (err instanceof StorageError) {
@@ -48,17 +48,7 @@ function toHttpError(err: unknown): HttpError | undefined {
     });
   }
   if (typeof err !== 'object' || err === null) return undefined;
-  const { type, status } = err as { type?: unknown; status?: unknown };
-  if (type === 'entity.too.large') {
-    return new HttpError(413, `The request body is larger than ${BODY_LIMIT_BYTES / 1024} KiB.`);
-  }
-  if (type === 'entity.parse.failed') return new HttpError(400, 'The request body is not valid JSON.');
-  if (type === 'encoding.unsupported') {
-    return new HttpError(400, 'The request body uses an unsupported Content-Encoding.');
-  }
-  if (type === 'charset.unsupported') {
-    return new HttpError(400, 'The request body must be JSON encoded as UTF-8.');
-  }
+  const { status } = err as { status?: unknown };
   if (err instanceof URIError) return new HttpError(400, 'The request path is not valid percent-encoding.');
   if (typeof status === 'number' && status >= 400 && status < 500) {
     return new HttpError(400, 'The request could not be read.');
