@@ -24,6 +24,10 @@ const sample: HelloWorld = {
   spec: { image: 'hello/api:1.0.0' },
 };
 
+interface Dashboard {
+  panels: { targets?: { expr: string }[] }[];
+}
+
 let promtool: string;
 let workDir: string;
 let alerts: Rule[];
@@ -92,6 +96,36 @@ describe('Prometheus rules', () => {
       expect(rule.annotations?.description).toBeTruthy();
       expect(rule.labels?.severity).toMatch(/^(critical|warning)$/);
     }
+  });
+
+  it('every Grafana dashboard query is valid PromQL', () => {
+    // Grafana's variables replaced by sample values; each query checked as the expression of a rule.
+    const sampleValues: Record<string, string> = {
+      namespace: 'team-a',
+      helloworld: 'demo',
+      __rate_interval: '2m',
+      __range: '6h',
+    };
+    const rules = readdirSync(join(monitoringDir, 'dashboards')).flatMap((file) => {
+      const dashboard = JSON.parse(
+        readFileSync(join(monitoringDir, 'dashboards', file), 'utf8'),
+      ) as Dashboard;
+      return dashboard.panels.flatMap((panel) => panel.targets ?? []).map((t) => t.expr);
+    });
+    expect(rules.length).toBeGreaterThan(20);
+    const file = {
+      groups: [
+        {
+          name: 'dashboards',
+          rules: rules.map((expr, n) => ({
+            record: `dashboard:query_${String(n)}`,
+            expr: expr.replace(/\$(\w+)/g, (whole, name: string) => sampleValues[name] ?? whole),
+          })),
+        },
+      ],
+    };
+    writeFileSync(join(workDir, 'dashboards.rules.yaml'), stringify(file));
+    expectSuccess(['check', 'rules', 'dashboards.rules.yaml']);
   });
 
   it.each(['helloworld-rules.test.yaml', 'operator-rules.test.yaml'])('promtool test rules %s', (file) => {
