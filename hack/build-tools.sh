@@ -59,6 +59,7 @@ build() {
   mkdir -p "$cache"
   local tmp
   tmp=$(mktemp -d "$cache/.$tool-$version.XXXXXX")
+  chmod 755 "$tmp"
   log "building $tool $version (${bins[*]}) into $dest; a cold build takes several minutes"
   local start=$SECONDS
   if ! (cd "$tools/$tool" && CGO_ENABLED=0 go build -p "$parallel" -trimpath -o "$tmp/" "$@" >&2); then

@@ -64,7 +64,7 @@ api() {
 
 healthy() {
   local c
-  [ -f "$kubeconfig" ] || return 1
+  [ -f "$kubeconfig" ] && [ -f "$state/ready" ] || return 1
   for c in "${components[@]}"; do pid_of "$c" >/dev/null || return 1; done
   probe "https://127.0.0.1:$apiserver_port/readyz" --cacert "$pki/ca.crt" --cert "$pki/admin.crt" \
     --key "$pki/admin.key"
@@ -169,6 +169,8 @@ wait_until() {
         echo "----- last lines of $f" >&2
         tail -n 15 "$f" >&2
       done
+      stop_processes
+      log "stopped the cluster; its state and logs stay in $state until the next up or down"
       exit 1
     fi
     local c
@@ -176,6 +178,8 @@ wait_until() {
       if [ -f "$pids/$c.pid" ] && ! pid_of "$c" >/dev/null; then
         log "$c exited while waiting for $what; last lines of $logs/$c.log:"
         tail -n 30 "$logs/$c.log" >&2 || true
+        stop_processes
+        log "stopped the cluster; its state and logs stay in $state until the next up or down"
         exit 1
       fi
     done
@@ -185,13 +189,15 @@ wait_until() {
 
 nodes_ready() {
   local body
-  body=$(api "https://127.0.0.1:$apiserver_port/api/v1/nodes?labelSelector=type%3Dkwok") || return 1
+  # The API server pretty-prints JSON for curl; strip the whitespace.
+  body=$(api "https://127.0.0.1:$apiserver_port/api/v1/nodes?labelSelector=type%3Dkwok" | tr -d ' \n\t') ||
+    return 1
   # Three nodes whose Ready condition is True.
   [ "$(grep -o '"type":"Ready","status":"True"' <<<"$body" | wc -l)" -ge 3 ]
 }
 
 default_sa_exists() {
-  api -o /dev/null "https://127.0.0.1:$apiserver_port/api/v1/namespaces/default/serviceaccounts/default"
+  api -o /dev/null "https://127.0.0.1:$apiserver_port/api/v1/namespaces/default/serviceaccounts/default" 2>/dev/null
 }
 
 create_nodes() {
@@ -309,10 +315,16 @@ EOF
   wait_until "kube-scheduler" probe "https://127.0.0.1:$scheduler_port/healthz" -k
   wait_until "three Ready kwok nodes" nodes_ready
   wait_until "the default service account" default_sa_exists
+  touch "$state/ready"
   log "up in $((SECONDS - started))s; kubeconfig: $kubeconfig; logs: $logs/"
 }
 
 down() {
+  stop_processes
+  rm -rf "$state"
+}
+
+stop_processes() {
   local c pid remaining
   local -a stopping=()
   # Stop in reverse start order.
@@ -334,7 +346,6 @@ down() {
   for pid in ${stopping[@]+"${stopping[@]}"}; do
     kill -KILL "$pid" 2>/dev/null || true
   done
-  rm -rf "$state"
 }
 
 status() {
@@ -362,17 +373,22 @@ status() {
   return "$ok"
 }
 
-case ${1:-} in
-  up) up ;;
-  down)
-    load_ports
-    down
-    log "down"
-    ;;
-  status) status ;;
-  env) echo "export KUBECONFIG=$kubeconfig" ;;
-  *)
-    echo "usage: $0 up|down|status|env" >&2
-    exit 2
-    ;;
-esac
+main() {
+  case ${1:-} in
+    up) up ;;
+    down)
+      load_ports
+      down
+      log "down"
+      ;;
+    status) status ;;
+    env) echo "export KUBECONFIG=$kubeconfig" ;;
+    *)
+      echo "usage: $0 up|down|status|env" >&2
+      exit 2
+      ;;
+  esac
+}
+
+# One line, so that bash has read all of it before running: editing this file while it runs is safe.
+main "$@"; exit $?

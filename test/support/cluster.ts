@@ -2,12 +2,24 @@
 // docs/local-cluster.md). The Jest globalSetup (cluster-global-setup.ts) starts or reuses the
 // cluster and exports KUBECONFIG_TEST; these helpers never fall back to the user's own KUBECONFIG.
 import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { ApiException, CoreV1Api, Health, KubeConfig } from '@kubernetes/client-node';
 
-/** The repository's root directory. */
-export const repoRoot: string = fileURLToPath(new URL('../../', import.meta.url));
+/** The repository's root directory (with a trailing slash): the nearest one up from the working
+ * directory that holds hack/cluster.sh. Jest runs with the repository as its working directory. */
+export const repoRoot: string = findRepoRoot(process.cwd());
+
+function findRepoRoot(start: string): string {
+  for (let dir = start; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'hack', 'cluster.sh'))) {
+      return dir.endsWith('/') ? dir : `${dir}/`;
+    }
+    if (dirname(dir) === dir) {
+      throw new Error(`no hack/cluster.sh in ${start} or above: run the tests from the repository`);
+    }
+  }
+}
 
 /** The admin kubeconfig that `hack/cluster.sh up` writes. */
 export const localKubeconfigPath: string = `${repoRoot}.cluster/kubeconfig`;
@@ -99,8 +111,9 @@ export function isApiError(error: unknown, code: number): boolean {
 export const testNamespaceLabel = 'helloworld-operator.test/namespace';
 
 /**
- * Creates a namespace named `<prefix>-<random>` and returns its name. Delete it with
- * deleteTestNamespace in afterEach/afterAll.
+ * Creates a namespace named `<prefix>-<random>` and returns its name once its `default` service
+ * account exists (pods are refused until then). Delete it with deleteTestNamespace in
+ * afterEach/afterAll.
  */
 export async function createTestNamespace(
   prefix: string,
@@ -112,6 +125,13 @@ export async function createTestNamespace(
     // eslint-disable-next-line @typescript-eslint/no-unsafe-class-instance-assignment -- plain data
     body: { metadata: { name, labels: { [testNamespaceLabel]: 'true' } } },
   });
+  await waitFor(
+    async () => {
+      await core.readNamespacedServiceAccount({ name: 'default', namespace: name });
+      return true;
+    },
+    { describe: `the default service account of namespace ${name}`, timeoutMs: 30_000, intervalMs: 100 },
+  );
   return name;
 }
 
