@@ -3,13 +3,14 @@
  * command per request, the same validation and date arithmetic), side by side in one run, on loopback.
  *
  *   npm run bench:api                         # builds the API, then runs this file
- *   node bench/api.ts --duration 10 --connections 64
+ *   node bench/api.ts --duration 10 --connections 64 --rounds 1
  *
  * Both servers run as child processes against one throwaway redis-server; autocannon drives them from
  * this process. Plain TypeScript run by Node's type stripping: no imports of project sources.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer as createNetServer } from 'node:net';
 import { dirname, resolve } from 'node:path';
@@ -200,6 +201,7 @@ async function measure(
   scenario: 'GET' | 'PUT',
   connections: number,
   duration: number,
+  warmUp: boolean,
 ): Promise<Row> {
   const options = {
     url: `${base}/hello/${USER}`,
@@ -209,7 +211,7 @@ async function measure(
       ? { method: 'PUT', body: BODY, headers: { 'content-type': 'application/json' } }
       : {}),
   };
-  await autocannon({ ...options, duration: Math.max(1, Math.round(duration / 5)) }); // warm-up: JIT, pools
+  if (warmUp) await autocannon({ ...options, duration: 2 }); // JIT, connection pools
   const cpuBefore = cpuSeconds(pid);
   const result = await autocannon(options);
   const cpu = cpuSeconds(pid) - cpuBefore;
@@ -237,6 +239,7 @@ async function main(): Promise<void> {
   }
   const duration = option('duration', 10);
   const connections = option('connections', 64);
+  const rounds = option('rounds', 1);
   const [redisPort, apiPort, barePort] = [await freePort(), await freePort(), await freePort()];
   start('redis-server', [
     '--port',
@@ -270,11 +273,37 @@ async function main(): Promise<void> {
     if (res.status !== 204) throw new Error(`seeding ${base} answered ${res.status}`);
   }
 
-  console.log(`${connections} connections, ${duration} s per run, after a warm-up; Node ${process.version}`);
+  console.log(
+    `${connections} connections, ${rounds} round(s) of ${duration} s per server and scenario, after a ` +
+      `2 s warm-up; Node ${process.version}, ${cpus().length} CPUs, load average ${loadavg()[0]?.toFixed(1)}`,
+  );
+  // Rounds alternate the two servers so that a burst of outside load hits both alike; medians are shown.
+  const runs: Row[] = [];
+  for (let round = 0; round < rounds; round++) {
+    for (const scenario of ['GET', 'PUT'] as const) {
+      for (const [name, pid, base] of targets) {
+        runs.push(await measure(name, pid, base, scenario, connections, duration, round === 0));
+      }
+    }
+  }
+  const median = (values: number[]): number => {
+    const sorted = [...values].sort((a, b) => a - b);
+    const mid = Math.floor(sorted.length / 2);
+    return sorted.length % 2 === 1 ? (sorted[mid] ?? 0) : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
+  };
   const rows: Row[] = [];
-  for (const scenario of ['GET', 'PUT'] as const) {
-    for (const [name, pid, base] of targets) {
-      rows.push(await measure(name, pid, base, scenario, connections, duration));
+  for (const scenario of ['GET', 'PUT']) {
+    for (const [name] of targets) {
+      const mine = runs.filter((r) => r.scenario === scenario && r.target === name);
+      rows.push({
+        target: name,
+        scenario,
+        rps: median(mine.map((r) => r.rps)),
+        p50: median(mine.map((r) => r.p50)),
+        p99: median(mine.map((r) => r.p99)),
+        errors: mine.reduce((sum, r) => sum + r.errors, 0),
+        cpuMicros: median(mine.map((r) => r.cpuMicros)),
+      });
     }
   }
 
@@ -300,6 +329,7 @@ async function main(): Promise<void> {
         `CPU per request ${Math.round(api.cpuMicros)} µs vs ${Math.round(bare.cpuMicros)} µs bare`,
     );
   }
+  console.log(`load average at the end: ${loadavg()[0]?.toFixed(1)}`);
   process.exit(0);
 }
 
