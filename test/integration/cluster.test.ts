@@ -1,7 +1,5 @@
 // Checks of the local test cluster itself (hack/cluster.sh, docs/local-cluster.md): the pinned
 // server version, the simulated nodes, and the simulated pod behaviours of hack/cluster/kwok-stages.yaml.
-// The API's model classes are plain data; the client serializes object literals just the same.
-/* eslint-disable @typescript-eslint/no-unsafe-class-instance-assignment */
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import {
@@ -27,7 +25,7 @@ import {
 /** The Kubernetes release that hack/tools/kubernetes/go.mod pins, e.g. "v1.37.2". */
 function pinnedKubernetesVersion(): string {
   const goMod = readFileSync(`${repoRoot}hack/tools/kubernetes/go.mod`, 'utf8');
-  const match = /^\s*k8s\.io\/kubernetes (v\d+\.\d+\.\d+)\s*$/m.exec(goMod);
+  const match = /^\s*(?:require\s+)?k8s\.io\/kubernetes (v\d+\.\d+\.\d+)\b/m.exec(goMod);
   if (match?.[1] === undefined) {
     throw new Error('hack/tools/kubernetes/go.mod does not require k8s.io/kubernetes');
   }
@@ -191,9 +189,7 @@ describe('local cluster', () => {
       async () => {
         const pod = await core.readNamespacedPod({ name: 'crasher', namespace: ns });
         const s = containerStatus(pod);
-        return (
-          s?.state?.waiting?.reason === 'CrashLoopBackOff' && s.restartCount > first && !s.ready
-        );
+        return s?.state?.waiting?.reason === 'CrashLoopBackOff' && s.restartCount > first && !s.ready;
       },
       {
         describe: `the restart count of pod ${ns}/crasher to grow past ${first}`,

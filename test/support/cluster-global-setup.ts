@@ -6,12 +6,22 @@
 // - The local cluster (.cluster/kubeconfig) is up and ready: it is reused and left running.
 // - Otherwise `hack/cluster.sh up` starts it (building the binaries on a cold machine) and a
 //   marker file records that this test run started it, so that the globalTeardown stops it again.
+//
+// Jest loads this file outside its module system (Node strips the types), so it imports only
+// Node built-ins and packages, not ./cluster.ts.
 import { spawnSync } from 'node:child_process';
 import { existsSync, rmSync, writeFileSync } from 'node:fs';
-import { isClusterReady, kubeconfigPath, loadKubeConfig, localKubeconfigPath, repoRoot } from './cluster.js';
+import { Health, KubeConfig } from '@kubernetes/client-node';
 
-/** Written by globalSetup when it started the cluster; globalTeardown stops the cluster only then. */
-export const startedByTestsMarker = `${repoRoot}.cluster/started-by-tests`;
+async function ready(kubeconfig: string, timeoutMs: number): Promise<boolean> {
+  try {
+    const kc = new KubeConfig();
+    kc.loadFromFile(kubeconfig);
+    return await new Health(kc).readyz({ timeout: timeoutMs });
+  } catch {
+    return false;
+  }
+}
 
 function exportKubeconfig(path: string): void {
   process.env.KUBECONFIG_TEST = path;
@@ -21,26 +31,30 @@ function exportKubeconfig(path: string): void {
 export default async function globalSetup(): Promise<void> {
   const explicit = process.env.KUBECONFIG_TEST;
   if (explicit !== undefined && explicit !== '') {
-    if (!(await isClusterReady(loadKubeConfig(explicit), 10_000))) {
+    if (!(await ready(explicit, 10_000))) {
       throw new Error(`KUBECONFIG_TEST=${explicit}: the API server is not ready (/readyz)`);
     }
     exportKubeconfig(explicit);
     return;
   }
-  if (existsSync(localKubeconfigPath) && (await isClusterReady(loadKubeConfig(localKubeconfigPath)))) {
+  // Jest runs with the repository as its working directory.
+  const root = process.cwd();
+  const kubeconfig = `${root}/.cluster/kubeconfig`;
+  const marker = `${root}/.cluster/started-by-tests`;
+  if (existsSync(kubeconfig) && (await ready(kubeconfig, 3000))) {
     // Someone else's cluster (or one kept with KEEP_CLUSTER=1): this run must not stop it.
-    rmSync(startedByTestsMarker, { force: true });
-    exportKubeconfig(localKubeconfigPath);
+    rmSync(marker, { force: true });
+    exportKubeconfig(kubeconfig);
     return;
   }
   process.stderr.write('\ncluster-global-setup: starting the local cluster (hack/cluster.sh up)\n');
-  const result = spawnSync(`${repoRoot}hack/cluster.sh`, ['up'], { cwd: repoRoot, stdio: 'inherit' });
+  const result = spawnSync(`${root}/hack/cluster.sh`, ['up'], { cwd: root, stdio: 'inherit' });
   if (result.status !== 0) {
     throw new Error(
       `hack/cluster.sh up failed (exit ${String(result.status ?? result.signal)}); ` +
-        `component logs are in ${repoRoot}.cluster/logs/`,
+        `component logs are in ${root}/.cluster/logs/`,
     );
   }
-  writeFileSync(startedByTestsMarker, `${String(process.pid)}\n`);
-  exportKubeconfig(kubeconfigPath());
+  writeFileSync(marker, `${String(process.pid)}\n`);
+  exportKubeconfig(kubeconfig);
 }

@@ -1,21 +1,22 @@
 // Jest globalTeardown of the integration and e2e projects: stops the local cluster when this test
 // run's globalSetup started it (see cluster-global-setup.ts). A cluster that was already running,
 // or one given by KUBECONFIG_TEST, is left alone. KEEP_CLUSTER=1 keeps it running for debugging.
+// Like the globalSetup, it imports only Node built-ins.
 import { spawnSync } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
-import { repoRoot } from './cluster.js';
-import { startedByTestsMarker } from './cluster-global-setup.js';
 
 export default function globalTeardown(): void {
-  if (!existsSync(startedByTestsMarker)) {
+  const root = process.cwd();
+  const marker = `${root}/.cluster/started-by-tests`;
+  if (!existsSync(marker)) {
     return;
   }
   if (process.env.KEEP_CLUSTER === '1') {
-    rmSync(startedByTestsMarker, { force: true });
+    rmSync(marker, { force: true });
     process.stderr.write('\ncluster-global-teardown: KEEP_CLUSTER=1, leaving the local cluster running\n');
     return;
   }
-  const result = spawnSync(`${repoRoot}hack/cluster.sh`, ['down'], { cwd: repoRoot, stdio: 'inherit' });
+  const result = spawnSync(`${root}/hack/cluster.sh`, ['down'], { cwd: root, stdio: 'inherit' });
   if (result.status !== 0) {
     throw new Error(`hack/cluster.sh down failed (exit ${String(result.status ?? result.signal)})`);
   }

@@ -122,7 +122,6 @@ export async function createTestNamespace(
   const core = kc.makeApiClient(CoreV1Api);
   const name = `${prefix}-${randomBytes(3).toString('hex')}`.toLowerCase();
   await core.createNamespace({
-    // eslint-disable-next-line @typescript-eslint/no-unsafe-class-instance-assignment -- plain data
     body: { metadata: { name, labels: { [testNamespaceLabel]: 'true' } } },
   });
   await waitFor(
