@@ -424,14 +424,16 @@ describe('admission accepts valid HelloWorlds', () => {
     expect(stored.spec).toMatchObject(spec);
   });
 
-  it('accepts the sample of config/samples', async () => {
-    const sample = parse(
-      readFileSync(`${repoRoot}config/samples/hello_v1alpha1_helloworld.yaml`, 'utf8'),
-    ) as Resource;
-    sample.metadata.namespace = namespace;
-    const stored = await create(sample);
-    expect(stored.spec).toMatchObject(sample.spec);
-  });
+  it.each(['hello_v1alpha1_helloworld.yaml', 'helloworld-simulated.yaml'])(
+    'accepts the sample config/samples/%s',
+    async (file) => {
+      const sample = parse(readFileSync(`${repoRoot}config/samples/${file}`, 'utf8')) as Resource;
+      sample.metadata.namespace = namespace;
+      sample.metadata.name = uniqueName();
+      const stored = await create(sample);
+      expect(stored.spec).toMatchObject(sample.spec);
+    },
+  );
 });
 
 describe('redis.mode is immutable', () => {
