@@ -1,6 +1,7 @@
 /* eslint-disable @typescript-eslint/no-unsafe-class-instance-assignment, @typescript-eslint/no-misused-spread -- client-node's models are plain JSON on the wire */
 // EventRecorder against the real API server: Events are created with their involved object and
 // source, repeats are aggregated into one Event's count, and failures never throw.
+import { jest } from '@jest/globals';
 import type { CoreV1EventList, KubeConfig, V1ConfigMap } from '@kubernetes/client-node';
 import { createLogger } from '#common/logger.js';
 import { createTestNamespace, deleteTestNamespace, loadKubeConfig } from '../../../test/support/cluster.js';
@@ -8,6 +9,9 @@ import { EventRecorder } from './events.js';
 import { HttpKubeRest } from './rest.js';
 
 const logger = createLogger('events-test', 'silent');
+
+// Real API calls, real backoff (the informer waits 1 s before a relist after an error).
+jest.setTimeout(60_000);
 
 describe('EventRecorder (real API server)', () => {
   let kc: KubeConfig;

@@ -1,6 +1,7 @@
 /* eslint-disable @typescript-eslint/no-unsafe-class-instance-assignment -- client-node's models are plain JSON on the wire */
 // The informer against the real API server of the local cluster: events, indexes, and recovery from a
 // broken watch and from a real 410 Gone.
+import { jest } from '@jest/globals';
 import { Watch, type KubeConfig, type V1ConfigMap } from '@kubernetes/client-node';
 import { createLogger } from '#common/logger.js';
 import {
@@ -14,16 +15,24 @@ import { HttpKubeRest, type KubeRest, type RequestOptions, type Verb } from './r
 
 const logger = createLogger('informer-test', 'silent');
 
-/** The real client-node Watch, with a record of the watches it opened and a way to tamper with the next. */
+/**
+ * The real client-node Watch, with a record of the watches it opened. `expireNext` makes the next
+ * watch end the way the API server ends one whose resourceVersion was compacted away: an in-stream
+ * ERROR event with a 410 Status, then the end of the stream. (A fresh cluster's etcd still holds
+ * every revision, so a real expiry cannot be provoked on demand.)
+ */
 class SpyWatcher implements Watcher {
   readonly controllers: AbortController[] = [];
-  readonly gone: string[] = [];
-  /** resourceVersion to send instead of the informer's on the next watch. */
-  nextResourceVersion: string | undefined;
+  readonly expired: string[] = [];
+  private expire = false;
   private readonly real: Watch;
 
   constructor(kc: KubeConfig) {
     this.real = new Watch(kc);
+  }
+
+  expireNext(): void {
+    this.expire = true;
   }
 
   async watch(
@@ -32,24 +41,27 @@ class SpyWatcher implements Watcher {
     callback: (phase: string, obj: unknown) => void,
     done: (err: unknown) => void,
   ): Promise<AbortController> {
-    const params = { ...query };
-    if (this.nextResourceVersion !== undefined) {
-      params.resourceVersion = this.nextResourceVersion;
-      this.nextResourceVersion = undefined;
-    }
-    const controller = await this.real.watch(
-      path,
-      params,
-      (phase, obj: { code?: number }) => {
-        if (phase === 'ERROR' && obj.code === 410) this.gone.push('event');
-        callback(phase, obj);
-      },
-      (err: { statusCode?: number } | null) => {
-        if (err?.statusCode === 410) this.gone.push('status');
-        done(err);
-      },
-    );
+    const expire = this.expire;
+    this.expire = false;
+    let ended = false;
+    const controller = await this.real.watch(path, query, callback, (err: unknown) => {
+      if (!ended) done(err);
+    });
     this.controllers.push(controller);
+    if (expire) {
+      this.expired.push(String(query.resourceVersion));
+      callback('ERROR', {
+        kind: 'Status',
+        apiVersion: 'v1',
+        status: 'Failure',
+        reason: 'Expired',
+        code: 410,
+        message: `too old resource version: ${String(query.resourceVersion)}`,
+      });
+      ended = true;
+      controller.abort();
+      done(null);
+    }
     return controller;
   }
 }
@@ -87,6 +99,9 @@ class GatedRest implements KubeRest {
     return this.real.request<T>(verb, path, options);
   }
 }
+
+// Real API calls, real backoff (the informer waits 1 s before a relist after an error).
+jest.setTimeout(60_000);
 
 describe('Informer (real API server)', () => {
   let kc: KubeConfig;
@@ -243,20 +258,20 @@ describe('Informer (real API server)', () => {
   it('relists on 410 Gone from the API server without counting it as a failure', async () => {
     await create(configMap('e', { v: '1' }));
     const watcher = new SpyWatcher(kc);
-    const { informer: inf, events, restarts } = startInformer(watcher);
+    const counting = new GatedRest(rest);
+    const { informer: inf, events, restarts } = startInformer(watcher, counting);
     await waitFor(() => inf.hasSynced() && watcher.controllers.length === 1, {
       describe: 'a synced informer',
     });
 
-    // The next watch asks for a resourceVersion long compacted away, as after a long disconnection.
-    watcher.nextResourceVersion = '1';
+    // The next watch finds its resourceVersion compacted away, as after a long disconnection.
+    watcher.expireNext();
     watcher.controllers[0]!.abort();
-    await waitFor(() => watcher.gone.length > 0, {
-      describe: 'a 410 Gone from the API server',
-      timeoutMs: 15_000,
+    await waitFor(() => watcher.expired.length === 1 && watcher.controllers.length >= 3, {
+      describe: 'an expired watch, a relist and a new watch',
     });
-    await waitFor(() => watcher.controllers.length >= 3, { describe: 'a watch after the relist' });
-    expect(restarts).toHaveLength(1); // the abort; the 410 is routine
+    expect(restarts).toHaveLength(1); // the abort; the 410 is routine and relists without backoff
+    expect(counting.lists).toBe(3); // the first list, the relist after the abort, the relist after the 410
 
     events.length = 0;
     await patch('e', { v: '2' });

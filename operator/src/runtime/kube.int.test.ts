@@ -1,6 +1,7 @@
 /* eslint-disable @typescript-eslint/no-unsafe-class-instance-assignment -- client-node's models are plain JSON on the wire */
 // KubeClient against the real API server: server-side apply, the zero-write steady state, drift repair,
 // the HelloWorld status subresource, deletes and reads.
+import { jest } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import { Watch, type KubeConfig, type KubernetesObject, type V1Deployment } from '@kubernetes/client-node';
 import { parse } from 'yaml';
@@ -19,6 +20,9 @@ import { KubeClient } from './kube.js';
 import { HttpKubeRest } from './rest.js';
 
 const logger = createLogger('kube-test', 'silent');
+
+// Real API calls, real backoff (the informer waits 1 s before a relist after an error).
+jest.setTimeout(60_000);
 
 describe('KubeClient (real API server)', () => {
   let kc: KubeConfig;

@@ -1,5 +1,6 @@
 // Two LeaderElectors on one Lease of the real API server: one leads, a release hands over at once, and a
 // leader that can no longer renew steps down.
+import { jest } from '@jest/globals';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { createLogger } from '#common/logger.js';
 import {
@@ -12,6 +13,9 @@ import { LeaderElector, type Lease } from './leader.js';
 import { HttpKubeRest } from './rest.js';
 
 const logger = createLogger('leader-test', 'silent');
+
+// Real API calls, real backoff (the informer waits 1 s before a relist after an error).
+jest.setTimeout(60_000);
 
 describe('LeaderElector (real API server)', () => {
   let kc: KubeConfig;
@@ -96,11 +100,17 @@ describe('LeaderElector (real API server)', () => {
   it('steps down when another holder takes the lease and renewals fail past the deadline', async () => {
     const a = candidate('takeover', 'replica-a');
     await waitFor(() => a.elector.isLeader(), { describe: 'a leader' });
-    const lease = await readLease('takeover');
-    lease.spec = { ...lease.spec, holderIdentity: 'intruder', leaseDurationSeconds: 3600 };
-    await rest.request('PUT', `/apis/coordination.k8s.io/v1/namespaces/${namespace}/leases/takeover`, {
-      body: lease,
-    });
+    // Someone else writes the lease (retrying when it races with a renewal).
+    await waitFor(
+      async () => {
+        const lease = await readLease('takeover');
+        lease.spec = { ...lease.spec, holderIdentity: 'intruder', leaseDurationSeconds: 3600 };
+        return rest.request('PUT', `/apis/coordination.k8s.io/v1/namespaces/${namespace}/leases/takeover`, {
+          body: lease,
+        });
+      },
+      { describe: 'the intruder to take the lease' },
+    );
 
     await a.running;
     expect(a.elector.isLeader()).toBe(false);
