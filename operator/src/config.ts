@@ -1,5 +1,13 @@
 /** The operator's settings, read once from the environment. */
-import { LOG_LEVELS, readBoolean, readEnum, readInt, readString, type LogLevel } from '#common/env.js';
+import {
+  LOG_LEVELS,
+  readBoolean,
+  readEnum,
+  readInt,
+  readOptionalString,
+  readString,
+  type LogLevel,
+} from '#common/env.js';
 
 export interface OperatorConfig {
   logLevel: LogLevel;
@@ -9,6 +17,8 @@ export interface OperatorConfig {
   leaseNamespace: string;
   leaseName: string;
   workers: number;
+  /** Reconcile HelloWorlds of this namespace only; all namespaces when unset. */
+  watchNamespace?: string;
   shutdownTimeoutMs: number;
 }
 
@@ -21,6 +31,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): OperatorConfig {
     leaseNamespace: readString(env, 'LEASE_NAMESPACE', readString(env, 'POD_NAMESPACE', 'default')),
     leaseName: readString(env, 'LEASE_NAME', 'helloworld-operator'),
     workers: readInt(env, 'WORKERS', 4, 1, 64),
+    watchNamespace: readOptionalString(env, 'WATCH_NAMESPACE'),
     shutdownTimeoutMs: readInt(env, 'SHUTDOWN_TIMEOUT_MS', 20_000, 1000, 600_000),
   };
 }

@@ -18,7 +18,15 @@ async function main(config: OperatorConfig): Promise<void> {
   const logger = createLogger('helloworld-operator', config.logLevel);
   const { kc, source } = loadKubeConfig();
   const identity = defaultIdentity();
-  logger.info({ kubeconfig: source, identity, leaderElection: config.leaderElection }, 'starting');
+  logger.info(
+    {
+      kubeconfig: source,
+      identity,
+      leaderElection: config.leaderElection,
+      namespace: config.watchNamespace ?? '(all)',
+    },
+    'starting',
+  );
 
   const metrics = new OperatorMetrics();
   const controller = createController({
@@ -27,6 +35,7 @@ async function main(config: OperatorConfig): Promise<void> {
     metrics,
     verifier: createVerifier(apiServerProxy(kc)),
     workers: config.workers,
+    namespace: config.watchNamespace,
     identity,
   });
   const elector = config.leaderElection

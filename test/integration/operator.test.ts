@@ -52,7 +52,7 @@ beforeAll(async () => {
   buildOnce();
   installCrd();
   namespace = await createTestNamespace('operator');
-  operator = await startOperator({ env: { LEADER_ELECTION: 'false' } });
+  operator = await startOperator({ env: { LEADER_ELECTION: 'false', WATCH_NAMESPACE: namespace } });
 }, 180_000);
 
 afterAll(async () => {
@@ -92,7 +92,7 @@ describe('a new HelloWorld', () => {
     await expect(
       kc.makeApiClient(AutoscalingV2Api).readNamespacedHorizontalPodAutoscaler({ name, namespace }),
     ).rejects.toThrow();
-  });
+  }, 30_000);
 
   it('reports a complete status', async () => {
     const hw = await waitForHelloWorld(kc, namespace, name, available(1), 'status for generation 1');
@@ -146,9 +146,20 @@ describe('a new HelloWorld', () => {
 
   it('rolls a spec change out to the Deployment', async () => {
     applyHelloWorld(helloWorld(namespace, name, simulatedSpec({ image: 'hello/api:1.1.0' })));
-    const hw = await waitForHelloWorld(kc, namespace, name, available(2), 'the new image to be Available', {
-      operator,
-    });
+    // Available stays True through a rollout (the old pods serve); the rollout is done when the new
+    // revision has been promoted to stable.
+    const hw = await waitForHelloWorld(
+      kc,
+      namespace,
+      name,
+      (h) =>
+        available(2)(h) &&
+        h.status?.phase === 'Available' &&
+        h.status.stableRevision !== undefined &&
+        h.status.stableRevision === h.status.currentRevision,
+      'the new revision to be promoted',
+      { operator },
+    );
     const dep = await apps.readNamespacedDeployment({ name, namespace });
     expect(dep.spec?.template.spec?.containers[0]?.image).toBe('hello/api:1.1.0');
     expect(hw.status?.stableRevision).toBe(dep.spec?.template.metadata?.annotations?.['hello.dev/revision']);

@@ -63,7 +63,7 @@ beforeAll(async () => {
   buildOnce();
   installCrd();
   namespace = await createTestNamespace('rollout');
-  operator = await startOperator({ env: { LEADER_ELECTION: 'false' } });
+  operator = await startOperator({ env: { LEADER_ELECTION: 'false', WATCH_NAMESPACE: namespace } });
 }, 180_000);
 
 afterAll(async () => {
@@ -211,7 +211,7 @@ describe('an operator restarted in the middle of a rollout', () => {
     );
     await waitForHelloWorld(kc, namespace, name, phase('Progressing'), 'the rollout to start', { operator });
     await operator.kill();
-    operator = await startOperator({ env: { LEADER_ELECTION: 'false' } });
+    operator = await startOperator({ env: { LEADER_ELECTION: 'false', WATCH_NAMESPACE: namespace } });
     const hw = await waitForHelloWorld(
       kc,
       namespace,

@@ -28,16 +28,30 @@ export interface OperatorInformers {
   replicaSets: Informer<V1ReplicaSet>;
 }
 
-/** Creates (but does not start) every informer the HelloWorld controller needs. */
-export function createOperatorInformers(factory: InformerFactory): OperatorInformers {
+/**
+ * A cluster-wide collection path narrowed to one namespace:
+ * `/apis/apps/v1/deployments` → `/apis/apps/v1/namespaces/<ns>/deployments`.
+ */
+export function namespacedPath(path: string, namespace: string | undefined): string {
+  if (namespace === undefined) return path;
+  const slash = path.lastIndexOf('/');
+  return `${path.slice(0, slash)}/namespaces/${encodeURIComponent(namespace)}${path.slice(slash)}`;
+}
+
+/**
+ * Creates (but does not start) every informer the HelloWorld controller needs: cluster-wide, or in
+ * one namespace when the operator is scoped to it.
+ */
+export function createOperatorInformers(factory: InformerFactory, namespace?: string): OperatorInformers {
+  const at = (path: string): string => namespacedPath(path, namespace);
   const children = new Map<string, Informer<KubernetesObject>>();
   for (const [kind, path] of Object.entries(CHILD_PATHS))
-    children.set(kind, factory.informer(path, MANAGED_BY_SELECTOR));
+    children.set(kind, factory.informer(at(path), MANAGED_BY_SELECTOR));
   return {
-    helloWorlds: factory.informer<HelloWorld>(WATCH_PATHS.helloWorlds),
+    helloWorlds: factory.informer<HelloWorld>(at(WATCH_PATHS.helloWorlds)),
     children,
-    pods: factory.informer<V1Pod>(WATCH_PATHS.pods, MANAGED_BY_SELECTOR),
-    replicaSets: factory.informer<V1ReplicaSet>(WATCH_PATHS.replicaSets, MANAGED_BY_SELECTOR),
+    pods: factory.informer<V1Pod>(at(WATCH_PATHS.pods), MANAGED_BY_SELECTOR),
+    replicaSets: factory.informer<V1ReplicaSet>(at(WATCH_PATHS.replicaSets), MANAGED_BY_SELECTOR),
   };
 }
 

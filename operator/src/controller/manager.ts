@@ -21,6 +21,8 @@ export interface ControllerOptions {
   metrics: OperatorMetrics;
   verifier: Verifier;
   workers: number;
+  /** Watch and reconcile only this namespace; all namespaces when undefined. */
+  namespace?: string;
   /** Identifies this replica on the Events it records. */
   identity: string;
   now?: () => Date;
@@ -45,7 +47,7 @@ export function createController(options: ControllerOptions): Controller {
     },
   });
   const factory = InformerFactory.fromKubeConfig(kc, logger, metrics);
-  const informers = createOperatorInformers(factory);
+  const informers = createOperatorInformers(factory, options.namespace);
   const queue = createWorkQueue(metrics);
 
   informers.helloWorlds.addHandler(enqueueObject(queue));
