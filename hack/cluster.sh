@@ -12,9 +12,10 @@
 # Ports (127.0.0.1 only) can be changed with CLUSTER_ETCD_PORT, CLUSTER_ETCD_PEER_PORT,
 # CLUSTER_APISERVER_PORT, CLUSTER_KCM_PORT, CLUSTER_SCHEDULER_PORT and CLUSTER_KWOK_PORT.
 # CLUSTER_UP_TIMEOUT (seconds, default 120) bounds the wait for the cluster to become usable.
+# CLUSTER_STATE_DIR (default .cluster) moves the state, e.g. to run a second cluster on other ports.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-state=$root/.cluster
+state=${CLUSTER_STATE_DIR:-$root/.cluster}
 pki=$state/pki
 logs=$state/logs
 pids=$state/pids

@@ -1,7 +1,9 @@
 // Checks of the local test cluster itself (hack/cluster.sh, docs/local-cluster.md): the pinned
 // server version, the simulated nodes, and the simulated pod behaviours of hack/cluster/kwok-stages.yaml.
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import {
   AppsV1Api,
   BatchV1Api,
@@ -16,8 +18,10 @@ import {
   createTestNamespace,
   deleteTestNamespace,
   isApiError,
+  isClusterReady,
   kubeconfigPath,
   loadKubeConfig,
+  localKubeconfigPath,
   repoRoot,
   waitFor,
 } from '../support/cluster.js';
@@ -50,6 +54,51 @@ function deployment(
       },
     },
   };
+}
+
+/** A TCP port on 127.0.0.1 that is free right now. */
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => {
+        if (address !== null && typeof address === 'object') {
+          resolve(address.port);
+        } else {
+          reject(new Error('no port'));
+        }
+      });
+    });
+  });
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** PIDs of processes whose command line mentions `text`. */
+function processesMentioning(text: string): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) {
+      continue;
+    }
+    try {
+      if (readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes(text)) {
+        pids.push(Number(entry));
+      }
+    } catch {
+      // The process ended meanwhile.
+    }
+  }
+  return pids;
 }
 
 function containerStatus(pod: V1Pod): V1ContainerStatus | undefined {
@@ -276,4 +325,51 @@ describe('local cluster', () => {
     namespace = undefined;
     await deleteTestNamespace(ns, { kc, wait: true });
   }, 120_000);
+
+  // A second cluster, on other ports and with its own state directory, so that the shared one
+  // stays up. Skipped when the tests run against a cluster given by KUBECONFIG_TEST.
+  const localOnly = kubeconfigPath() === localKubeconfigPath ? test : test.skip;
+  localOnly(
+    'cluster.sh up is idempotent and down leaves no process behind',
+    async () => {
+      const stateDir = `${mkdtempSync(`${tmpdir()}/helloworld-cluster-`)}/state`;
+      const env: NodeJS.ProcessEnv = { ...process.env, CLUSTER_STATE_DIR: stateDir };
+      for (const name of ['ETCD', 'ETCD_PEER', 'APISERVER', 'KCM', 'SCHEDULER', 'KWOK']) {
+        env[`CLUSTER_${name}_PORT`] = String(await freePort());
+      }
+      const script = `${repoRoot}hack/cluster.sh`;
+      const run = (command: string) =>
+        spawnSync(script, [command], { env, encoding: 'utf8', timeout: 150_000 });
+      try {
+        const up = run('up');
+        if (up.status !== 0) {
+          throw new Error(`hack/cluster.sh up exited with ${String(up.status ?? up.signal)}:\n${up.stderr}`);
+        }
+        expect(await isClusterReady(loadKubeConfig(`${stateDir}/kubeconfig`))).toBe(true);
+
+        const started = Date.now();
+        const again = run('up');
+        expect(again.status).toBe(0);
+        expect(again.stderr).toContain('already up');
+        expect(Date.now() - started).toBeLessThan(5000);
+
+        const pids = readdirSync(`${stateDir}/pids`).map((f) =>
+          Number(readFileSync(`${stateDir}/pids/${f}`, 'utf8')),
+        );
+        expect(pids).toHaveLength(5);
+        expect(pids.every(processAlive)).toBe(true);
+
+        const down = run('down');
+        expect(down.status).toBe(0);
+        expect(pids.filter(processAlive)).toEqual([]);
+        expect(processesMentioning(stateDir)).toEqual([]);
+        expect(existsSync(stateDir)).toBe(false);
+      } finally {
+        if (existsSync(stateDir)) {
+          run('down');
+        }
+      }
+    },
+    180_000,
+  );
 });
