@@ -1,4 +1,3 @@
-/* eslint-disable @typescript-eslint/no-unsafe-class-instance-assignment -- client-node's models are plain JSON on the wire */
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { createLogger } from '#common/logger.js';
 import { enqueueOwner, instrument, ownerKey, parseKey } from './controller-loop.js';

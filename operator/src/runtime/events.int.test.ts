@@ -1,4 +1,3 @@
-/* eslint-disable @typescript-eslint/no-unsafe-class-instance-assignment, @typescript-eslint/no-misused-spread -- client-node's models are plain JSON on the wire */
 // EventRecorder against the real API server: Events are created with their involved object and
 // source, repeats are aggregated into one Event's count, and failures never throw.
 import { jest } from '@jest/globals';

@@ -1,4 +1,3 @@
-/* eslint-disable @typescript-eslint/no-unsafe-class-instance-assignment -- client-node's models are plain JSON on the wire */
 // The informer against the real API server of the local cluster: events, indexes, and recovery from a
 // broken watch and from a real 410 Gone.
 import { jest } from '@jest/globals';

@@ -1,4 +1,3 @@
-/* eslint-disable @typescript-eslint/no-unsafe-class-instance-assignment -- client-node's models are plain JSON on the wire */
 // KubeClient against the real API server: server-side apply, the zero-write steady state, drift repair,
 // the HelloWorld status subresource, deletes and reads.
 import { jest } from '@jest/globals';

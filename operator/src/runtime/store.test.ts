@@ -1,4 +1,3 @@
-/* eslint-disable @typescript-eslint/no-unsafe-class-instance-assignment -- client-node's models are plain JSON on the wire */
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { CONTROLLER_INDEX, Store, controllerIndex, keyOf, objectKey } from './store.js';
 
