@@ -114,8 +114,8 @@ subjectAltName=DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernete
   # deletes pods. The Node authorizer is off (RBAC only), so it runs as a cluster admin.
   cert kwok ca "/O=system:masters/CN=kwok-controller" "$client"
   cert front-proxy-client front-proxy-ca /CN=front-proxy-client "$client"
-  # Service-account tokens are signed with this RSA key pair.
-  openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$pki/sa.key" 2>/dev/null
+  # Service-account tokens are signed with this key pair (ES256).
+  openssl ecparam -name prime256v1 -genkey -noout -out "$pki/sa.key" 2>/dev/null
   openssl pkey -in "$pki/sa.key" -pubout -out "$pki/sa.pub" 2>/dev/null
   rm -f "$pki"/*.srl
 }
@@ -254,10 +254,7 @@ kcm_port=$kcm_port
 scheduler_port=$scheduler_port
 kwok_port=$kwok_port
 EOF
-  generate_pki
-  local c
-  for c in kube-controller-manager kube-scheduler kwok; do write_kubeconfig "$state/$c.kubeconfig" "$c"; done
-
+  # etcd needs no certificate (it only listens on 127.0.0.1): it boots while they are generated.
   local etcd_url=http://127.0.0.1:$etcd_port
   start etcd "$(command -v etcd)" --name=local --data-dir="$state/etcd" \
     --listen-client-urls="$etcd_url" --advertise-client-urls="$etcd_url" \
@@ -265,6 +262,9 @@ EOF
     --initial-advertise-peer-urls="http://127.0.0.1:$etcd_peer_port" \
     --initial-cluster="local=http://127.0.0.1:$etcd_peer_port" \
     --unsafe-no-fsync=true --quota-backend-bytes=4294967296 --log-level=warn
+  generate_pki
+  local c
+  for c in kube-controller-manager kube-scheduler kwok; do write_kubeconfig "$state/$c.kubeconfig" "$c"; done
   wait_until "etcd" probe "$etcd_url/health"
 
   start kube-apiserver "$(command -v kube-apiserver)" \
