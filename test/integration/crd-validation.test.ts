@@ -286,6 +286,16 @@ describe('admission rejects invalid HelloWorlds with a clear message', () => {
       { resources: { requests: { cpu: 'lots' } } },
       'spec.resources.requests.cpu in body should match',
     ],
+    [
+      'requests above limits',
+      { resources: { requests: { cpu: '1500m', memory: '64Mi' }, limits: { cpu: 1, memory: '1Gi' } } },
+      'resources.requests must not exceed resources.limits',
+    ],
+    [
+      'Redis requests above limits',
+      { redis: { resources: { requests: { memory: '1Gi' }, limits: { memory: '512Mi' } } } },
+      'redis.resources.requests must not exceed redis.resources.limits',
+    ],
     ['port 0', { service: { port: 0 } }, 'spec.service.port in body should be greater than or equal to 1'],
     [
       'port 70000',
