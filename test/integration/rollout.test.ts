@@ -131,7 +131,7 @@ describe.each([
       metricValue(await operator.metrics(), 'helloworld_rollbacks_total', { reason }),
     ).toBeGreaterThanOrEqual(1);
     timings.push(
-      `${reason}: ${(await secondsToRollback(hw, bad)).toFixed(0)} s (deadline ${String(deadline)} s)`,
+      `${reason}: ${secondsToRollback(hw, appliedAt).toFixed(0)} s (deadline ${String(deadline)} s)`,
     );
   }, 150_000);
 });
