@@ -10,7 +10,7 @@
 // Jest loads this file outside its module system (Node strips the types), so it imports only
 // Node built-ins and packages, not ./cluster.ts.
 import { spawnSync } from 'node:child_process';
-import { existsSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Health, KubeConfig } from '@kubernetes/client-node';
 
 async function ready(kubeconfig: string, timeoutMs: number): Promise<boolean> {
@@ -42,8 +42,12 @@ export default async function globalSetup(): Promise<void> {
   const kubeconfig = `${root}/.cluster/kubeconfig`;
   const marker = `${root}/.cluster/started-by-tests`;
   if (existsSync(kubeconfig) && (await ready(kubeconfig, 3000))) {
-    // Someone else's cluster (or one kept with KEEP_CLUSTER=1): this run must not stop it.
-    rmSync(marker, { force: true });
+    // Started by this run's globalSetup of another project (integration and e2e both have it):
+    // keep the marker. Otherwise it is someone else's cluster, or one kept with KEEP_CLUSTER=1,
+    // and a marker left by an interrupted run must not make this run stop it.
+    if (!existsSync(marker) || readFileSync(marker, 'utf8').trim() !== String(process.pid)) {
+      rmSync(marker, { force: true });
+    }
     exportKubeconfig(kubeconfig);
     return;
   }

@@ -2,7 +2,7 @@
 // Kubernetes release for the local test cluster (hack/cluster.sh). k8s.io/kubernetes requires its
 // staging modules at v0.0.0 and replaces them with ./staging/src/..., which only apply when it is the
 // main module; the replace block below points each one at its published v0.x.y release instead.
-// Update with hack/build-tools.sh --update-kubernetes VERSION.
+// To move to another release, see docs/local-cluster.md ("Versions, and why").
 module github.com/helloworld-operator/hack/tools/kubernetes
 
 go 1.26.0
