@@ -22,7 +22,7 @@ cluster=${KIND_CLUSTER:-helloworld-e2e}
 node_image=${KIND_NODE_IMAGE:?set KIND_NODE_IMAGE, e.g. through make e2e}
 img_api=${IMG_API:-helloworld-api:dev}
 img_operator=${IMG_OPERATOR:-helloworld-operator:dev}
-metrics_server_version=${METRICS_SERVER_VERSION:-v0.8.0}
+metrics_server_version=${METRICS_SERVER_VERSION:-v0.8.1}
 kubeconfig=${KIND_KUBECONFIG:-${TMPDIR:-/tmp}/$cluster.kubeconfig}
 export KUBECONFIG=$kubeconfig
 

@@ -129,7 +129,20 @@ export interface OperatorUnderTest {
 export function localOperator(process: OperatorProcess): OperatorUnderTest {
   return {
     tail: (lines = 40) => Promise.resolve(process.tail(lines)),
-    metrics: () => process.metrics(),
+    metrics: async () => {
+      try {
+        return await process.metrics();
+      } catch (error) {
+        const state =
+          process.child.exitCode === null ? 'running' : `exited (${String(process.child.exitCode)})`;
+        throw new Error(
+          `the operator's /metrics did not answer; it is ${state}; its log:\n${process.tail(40)}`,
+          {
+            cause: error,
+          },
+        );
+      }
+    },
     stop: async () => {
       await process.stop();
     },
@@ -277,8 +290,15 @@ export async function diagnose(ctx: E2eContext, name: string): Promise<string> {
     run(['get', 'hw', name, '-n', ctx.namespace, '-o', 'jsonpath={.status}']),
     run(['get', 'events', '-n', ctx.namespace, '--sort-by=.metadata.creationTimestamp']),
     run(['get', 'pods', '-n', ctx.namespace, '-o', 'wide', '--show-labels']),
-    ctx.operator.tail(),
+    ctx.operator.tail(400),
   ]);
+  // The operator watches every namespace: keep its process-wide lines and those about this test's.
+  const relevant = log
+    .split('\n')
+    .filter((line) => !line.includes('"namespace":"') || line.includes(`"namespace":"${ctx.namespace}"`))
+    .slice(-40)
+    .map((line) => (line.length > 600 ? `${line.slice(0, 600)}…` : line))
+    .join('\n');
   const pretty = (text: string): string => {
     try {
       return JSON.stringify(JSON.parse(text), null, 2);
@@ -290,7 +310,7 @@ export async function diagnose(ctx: E2eContext, name: string): Promise<string> {
     `status of hw/${name}:\n${pretty(status.stdout) || status.stderr}`,
     `events in ${ctx.namespace} (last 25):\n${events.stdout.trim().split('\n').slice(-25).join('\n')}`,
     `pods:\n${pods.stdout}${pods.stderr}`,
-    `operator log (last lines):\n${log}`,
+    `operator log (last lines about ${ctx.namespace}):\n${relevant}`,
   ].join('\n\n');
 }
 

@@ -30,8 +30,12 @@ async function startLocal(): Promise<OperatorProcess> {
   return operator;
 }
 
+/** Killed by a signal, a process has no exit code but a signal code. */
+const alive = (operator: OperatorProcess): boolean =>
+  operator.child.exitCode === null && operator.child.signalCode === null;
+
 const isLeader = async (operator: OperatorProcess): Promise<boolean> =>
-  operator.child.exitCode === null && metricValue(await operator.metrics(), 'helloworld_leader') === 1;
+  alive(operator) && metricValue(await operator.metrics(), 'helloworld_leader') === 1;
 
 beforeAll(async () => {
   ctx = await setUp('resilience', { startOperator: false });
@@ -44,7 +48,7 @@ beforeAll(async () => {
             .join('\n'),
         ),
       metrics: async () => {
-        for (const o of running) if (await isLeader(o).catch(() => false)) return o.metrics();
+        for (const o of running.filter(alive)) if (await isLeader(o)) return o.metrics();
         return '';
       },
       stop: async () => {
@@ -124,7 +128,7 @@ describe('two operator replicas', () => {
     if (operatorMode === 'local') {
       await startLocal();
       await eventually(ctx, name, 'one of the two local operators to lead', async () => {
-        const leaders = await Promise.all(running.filter((o) => o.child.exitCode === null).map(isLeader));
+        const leaders = await Promise.all(running.filter(alive).map(isLeader));
         return leaders.filter(Boolean).length === 1;
       });
     } else {
@@ -144,11 +148,11 @@ describe('two operator replicas', () => {
     const killedAt = Date.now();
     let takeover: () => Promise<boolean>;
     if (operatorMode === 'local') {
-      const alive = running.filter((o) => o.child.exitCode === null);
-      const leader = (await Promise.all(alive.map(async (o) => ((await isLeader(o)) ? o : undefined)))).find(
-        Boolean,
-      )!;
-      const standby = alive.find((o) => o !== leader)!;
+      const candidates = running.filter(alive);
+      const leader = (
+        await Promise.all(candidates.map(async (o) => ((await isLeader(o)) ? o : undefined)))
+      ).find(Boolean)!;
+      const standby = candidates.find((o) => o !== leader)!;
       await leader.kill();
       takeover = () => isLeader(standby);
     } else {

@@ -109,7 +109,7 @@ describe.each(bads)('a %s revision', (bad) => {
         '-l',
         selector,
         '-o',
-        'jsonpath={range .items[*]}{.spec.containers[0].image} {.metadata.annotations.hello\\.dev/revision} {.status.conditions[?(@.type=="Ready")].status}{"\\n"}{end}',
+        `jsonpath={range .items[*]}{.spec.containers[0].image} {.metadata.annotations['hello\\.dev/revision']} {.status.conditions[?(@.type=="Ready")].status}{"\\n"}{end}`,
       ]);
       const lines = pods.trim().split('\n');
       return (

@@ -60,7 +60,7 @@ it('undoes hand edits of the fields it owns, and leaves foreign ones alone', asy
     ctx.namespace,
     '--type=merge',
     '-p',
-    '{"spec":{"ports":[{"name":"http","port":8888}]}}',
+    '{"spec":{"selector":{"app.kubernetes.io/instance":"someone-else"}}}',
   ]);
   await kubectl(['annotate', 'deployment', name, '-n', ctx.namespace, 'example.com/owner=team-a']);
   await eventually(
@@ -69,27 +69,41 @@ it('undoes hand edits of the fields it owns, and leaves foreign ones alone', asy
     'the edited Deployment and Service to be restored',
     async () =>
       (await jsonpath(ctx.namespace, `deployment/${name}`, '{.spec.progressDeadlineSeconds}')) !== '999' &&
-      (await jsonpath(ctx.namespace, `service/${name}`, '{.spec.ports[*].port}')) === '80',
+      (await jsonpath(
+        ctx.namespace,
+        `service/${name}`,
+        "{.spec.selector['app\\.kubernetes\\.io/instance']}",
+      )) === name,
   );
   expect(
     await jsonpath(ctx.namespace, `deployment/${name}`, "{.metadata.annotations['example\\.com/owner']}"),
   ).toBe('team-a');
 }, 120_000);
 
+// What a user can observe of "no writes": nothing the operator manages changes. (The operator watches
+// every namespace, so its write counter also moves for HelloWorlds of other suites sharing the
+// cluster; test/integration/operator.test.ts checks the counter on a cluster of its own.)
+const managed = 'helloworld,deployment,service,poddisruptionbudget,statefulset,secret,networkpolicy';
+const versions = (): Promise<string> =>
+  kubectl([
+    'get',
+    managed,
+    '-n',
+    ctx.namespace,
+    '-o',
+    'jsonpath={range .items[*]}{.kind}/{.metadata.name} {.metadata.resourceVersion}{"\\n"}{end}',
+  ]);
+
 it('makes no write in a steady state', async () => {
-  const writes = async (): Promise<number> =>
-    metricValue(await ctx.operator.metrics(), 'helloworld_kube_writes_total');
   // Let the repairs above settle (status included), then watch a quiet period.
   await waitHelloWorld(ctx, name, 'jsonpath={.status.phase}=Available');
   await new Promise((resolve) => setTimeout(resolve, 5000));
-  const before = await writes();
+  const before = await versions();
+  const writesBefore = metricValue(await ctx.operator.metrics(), 'helloworld_kube_writes_total');
   await new Promise((resolve) => setTimeout(resolve, 20_000));
-  const after = await writes();
-  expect({
-    writesDuringQuietPeriod: after - before,
-    operatorLog: after === before ? '' : await ctx.operator.tail(20),
-  }).toEqual({
-    writesDuringQuietPeriod: 0,
-    operatorLog: '',
-  });
+  const after = await versions();
+  const writes = metricValue(await ctx.operator.metrics(), 'helloworld_kube_writes_total') - writesBefore;
+  console.log(`e2e healing: ${String(writes)} operator writes cluster-wide during the quiet period`);
+  expect(after).toBe(before);
+  expect(before.split('\n').filter((l) => l !== '')).toHaveLength(8);
 }, 90_000);
