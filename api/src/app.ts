@@ -97,6 +97,7 @@ export function createApp(deps: AppDependencies): Express {
   // Metrics and one log line per request, recorded when the response is done (or abandoned).
   app.use((req: Request, res: Response, next) => {
     const started = process.hrtime.bigint();
+    metrics.requestStarted();
     const header = req.headers['x-request-id'];
     const id = typeof header === 'string' && REQUEST_ID.test(header) ? header : randomUUID();
     res.setHeader('x-request-id', id);

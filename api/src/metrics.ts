@@ -1,10 +1,12 @@
 /** Prometheus metrics of the API, on a registry of its own (no global state, one per app in tests). */
-import { Counter, Histogram, type Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { createRegistry } from '#common/metrics.js';
 import type { StoreOperation } from './store.js';
 
 export interface ApiMetrics {
   readonly registry: Registry;
+  /** A request arrived; observeRequest() marks its end. */
+  requestStarted(): void;
   observeRequest(method: string, route: string, statusCode: number, seconds: number): void;
   storageError(operation: StoreOperation): void;
   chaosInjected(kind: 'error' | 'latency'): void;
@@ -30,6 +32,11 @@ export function createApiMetrics(registry: Registry = createRegistry()): ApiMetr
     labelNames,
     registers: [registry],
   });
+  const inFlight = new Gauge({
+    name: 'http_requests_in_flight',
+    help: 'Requests received and not yet answered (or abandoned).',
+    registers: [registry],
+  });
   const storageErrors = new Counter({
     name: 'hello_storage_errors_total',
     help: 'Redis operations that failed or timed out (each answered 503, or readiness 503 for ping).',
@@ -46,7 +53,11 @@ export function createApiMetrics(registry: Registry = createRegistry()): ApiMetr
 
   return {
     registry,
+    requestStarted: () => {
+      inFlight.inc();
+    },
     observeRequest(method, route, statusCode, seconds) {
+      inFlight.dec();
       const labels = { method, route, status_code: statusCode };
       duration.observe(labels, seconds);
       total.inc(labels);

@@ -109,9 +109,19 @@ function call(
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Waits until the server is working on `count` requests (besides the /metrics request asking). */
+async function untilInFlight(api: Api, count: number): Promise<void> {
+  for (let i = 0; ; i++) {
+    const text = (await call(false, api.port, 'GET', '/metrics')).body;
+    if (new RegExp(`^http_requests_in_flight ${count + 1}$`, 'm').test(text)) return;
+    if (i > 400) throw new Error(`never saw ${count} requests in flight`);
+    await sleep(25);
+  }
+}
+
 describe('graceful shutdown', () => {
   it('loses no request of a keep-alive load across SIGTERM, then exits 0', async () => {
-    const api = await spawnApi({ SHUTDOWN_DRAIN_MS: '2000', SHUTDOWN_TIMEOUT_MS: '10000' });
+    const api = await spawnApi({ SHUTDOWN_DRAIN_MS: '3000', SHUTDOWN_TIMEOUT_MS: '10000' });
     const agent = new Agent({ keepAlive: true, maxSockets: 16 });
     expect((await call(agent, api.port, 'PUT', '/hello/loaded', '{"dateOfBirth":"2000-01-01"}')).status).toBe(
       204,
@@ -166,12 +176,12 @@ describe('graceful shutdown', () => {
     const api = await spawnApi({
       SHUTDOWN_DRAIN_MS: '200',
       SHUTDOWN_TIMEOUT_MS: '10000',
-      CHAOS_LATENCY_MS: '1500',
+      CHAOS_LATENCY_MS: '2000',
     });
     expect(api.output()).toContain('CHAOS ENABLED');
     const agent = new Agent({ keepAlive: true });
     const inFlight = Array.from({ length: 8 }, () => call(agent, api.port, 'GET', '/hello/nobody'));
-    await sleep(300);
+    await untilInFlight(api, 8);
     api.proc.kill('SIGTERM');
     // Once the drain is over the listener closes; the slow requests are still being answered.
     for (let i = 0; ; i++) {
@@ -204,7 +214,7 @@ describe('graceful shutdown', () => {
       CHAOS_LATENCY_MS: '30000',
     });
     const stuck = call(false, api.port, 'GET', '/hello/nobody').catch((err: unknown) => err);
-    await sleep(200);
+    await untilInFlight(api, 1);
     api.proc.kill('SIGTERM');
     expect(await api.exited).toBe(1);
     expect(String(await stuck)).toMatch(/socket hang up|ECONNRESET/);
