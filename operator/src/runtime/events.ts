@@ -5,6 +5,7 @@
  * Event is a courtesy to humans, never a reason to fail a reconcile.
  */
 import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import type { Logger } from '#common/logger.js';
 import { systemClock, type Clock } from './clock.js';
 import { isNotFound, type KubeRest } from './rest.js';
@@ -28,7 +29,7 @@ export interface EventRecorderOptions {
   logger: Logger;
   clock?: Clock;
   component?: string;
-  /** Identifies this replica in `reportingInstance`. */
+  /** Identifies this replica in `reportingInstance` (default: the host name). */
   instance?: string;
   /** Repeats within this window are aggregated (default 10 minutes). */
   windowMs?: number;
@@ -112,7 +113,7 @@ export class EventRecorder implements EventSink {
           message: note,
           source: { component: this.component },
           reportingComponent: this.component,
-          reportingInstance: this.options.instance ?? '',
+          reportingInstance: this.options.instance ?? hostname(),
           firstTimestamp: timestamp,
           lastTimestamp: timestamp,
           count: 1,

@@ -156,16 +156,17 @@ function identify(obj: KubernetesObject): {
 }
 
 /**
- * Loads credentials: in a pod, the service account; otherwise KUBECONFIG or ~/.kube/config (client-node's
- * default order). Returns where they came from, for the start-up log line.
+ * Loads credentials: in a pod (KUBERNETES_SERVICE_HOST set, KUBECONFIG not), the service account;
+ * otherwise client-node's default order (KUBECONFIG, ~/.kube/config). Returns where they came from, for
+ * the start-up log line.
  */
-export function loadKubeConfig(env: NodeJS.ProcessEnv = process.env): { kc: KubeConfig; source: string } {
+export function loadKubeConfig(): { kc: KubeConfig; source: string } {
   const kc = new KubeConfig();
-  const inCluster = env.KUBERNETES_SERVICE_HOST !== undefined && env.KUBECONFIG === undefined;
-  if (inCluster) {
+  const { KUBERNETES_SERVICE_HOST: serviceHost, KUBECONFIG: kubeconfig } = process.env;
+  if (serviceHost !== undefined && kubeconfig === undefined) {
     kc.loadFromCluster();
     return { kc, source: 'in-cluster service account' };
   }
   kc.loadFromDefault();
-  return { kc, source: env.KUBECONFIG !== undefined ? `KUBECONFIG=${env.KUBECONFIG}` : 'default kubeconfig' };
+  return { kc, source: kubeconfig !== undefined ? `KUBECONFIG=${kubeconfig}` : 'default kubeconfig' };
 }
