@@ -201,30 +201,40 @@ default_sa_exists() {
   api -o /dev/null "https://127.0.0.1:$apiserver_port/api/v1/namespaces/default/serviceaccounts/default" 2>/dev/null
 }
 
-create_nodes() {
-  local doc=() line
-  post_node() {
+# create_objects FILE API_PATH: creates each document of the multi-document YAML FILE by a POST to
+# API_PATH (YAML request bodies; documents without a kind are skipped).
+create_objects() {
+  local file=$1 path=$2 doc=() line
+  post() {
     [ "${#doc[@]}" -gt 0 ] || return 0
-    printf '%s\n' "${doc[@]}" | grep -q '^kind: Node' || return 0
+    printf '%s\n' "${doc[@]}" | grep -q '^kind: ' || return 0
     printf '%s\n' "${doc[@]}" | api -o /dev/null -X POST -H 'Content-Type: application/yaml' \
-      --data-binary @- "https://127.0.0.1:$apiserver_port/api/v1/nodes"
+      --data-binary @- "https://127.0.0.1:$apiserver_port$path"
   }
   while IFS= read -r line || [ -n "$line" ]; do
     if [ "$line" = "---" ]; then
-      post_node
+      post
       doc=()
     else
       doc+=("$line")
     fi
-  done <"$root/hack/cluster/nodes.yaml"
-  post_node
+  done <"$file"
+  post
+}
+
+# The cluster's definition: a cluster started from another one is restarted by `up`.
+config_hash() {
+  cat "$root/hack/cluster.sh" "$root"/hack/cluster/* "$root"/hack/tools/*/go.mod | sha256sum | cut -c1-16
 }
 
 up() {
   load_ports
   if healthy; then
-    log "already up (kubeconfig: $kubeconfig)"
-    return 0
+    if [ "$(cat "$state/config-hash" 2>/dev/null)" = "$(config_hash)" ]; then
+      log "already up (kubeconfig: $kubeconfig)"
+      return 0
+    fi
+    log "the cluster's definition (hack/cluster.sh, hack/cluster/, hack/tools/) changed; restarting it"
   fi
   if [ -d "$state" ]; then
     log "found a stale or partial cluster in $state; removing it"
@@ -311,11 +321,13 @@ EOF
     --cidr=10.244.0.0/16 --node-ip=127.0.0.1 --node-lease-duration-seconds=40 \
     --server-address="127.0.0.1:$kwok_port"
 
-  create_nodes
+  create_objects "$root/hack/cluster/nodes.yaml" /api/v1/nodes
+  create_objects "$root/hack/cluster/storage-class.yaml" /apis/storage.k8s.io/v1/storageclasses
   wait_until "kube-controller-manager" probe "https://127.0.0.1:$kcm_port/healthz" -k
   wait_until "kube-scheduler" probe "https://127.0.0.1:$scheduler_port/healthz" -k
   wait_until "three Ready kwok nodes" nodes_ready
   wait_until "the default service account" default_sa_exists
+  config_hash >"$state/config-hash"
   touch "$state/ready"
   log "up in $((SECONDS - started))s; kubeconfig: $kubeconfig; logs: $logs/"
 }

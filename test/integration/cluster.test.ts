@@ -293,6 +293,58 @@ describe('local cluster', () => {
     expect(await finished('bad')).toBe('Failed');
   }, 90_000);
 
+  test('a StatefulSet gets its claims bound by the default StorageClass and becomes Ready', async () => {
+    const ns = await newNamespace('cluster-sts');
+    await apps.createNamespacedStatefulSet({
+      namespace: ns,
+      body: {
+        metadata: { name: 'db' },
+        spec: {
+          replicas: 2,
+          serviceName: 'db',
+          selector: { matchLabels: { app: 'db' } },
+          persistentVolumeClaimRetentionPolicy: { whenDeleted: 'Delete', whenScaled: 'Delete' },
+          template: {
+            metadata: { labels: { app: 'db' } },
+            spec: { containers: [{ name: 'db', image: 'registry.invalid/db:1' }] },
+          },
+          volumeClaimTemplates: [
+            {
+              metadata: { name: 'data' },
+              spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } },
+            },
+          ],
+        },
+      },
+    });
+    await waitFor(
+      async () =>
+        (await apps.readNamespacedStatefulSet({ name: 'db', namespace: ns })).status?.readyReplicas === 2,
+      { describe: `statefulset ${ns}/db to have 2 ready replicas`, timeoutMs: 60_000 },
+    );
+    const claims = (await core.listNamespacedPersistentVolumeClaim({ namespace: ns })).items;
+    expect(claims.map((c) => [c.metadata?.name, c.spec?.storageClassName, c.status?.phase]).sort()).toEqual([
+      ['data-db-0', 'standard', 'Bound'],
+      ['data-db-1', 'standard', 'Bound'],
+    ]);
+    const volumes = claims.map((c) => c.spec?.volumeName ?? '');
+
+    await apps.deleteNamespacedStatefulSet({ name: 'db', namespace: ns });
+    await waitFor(
+      async () => {
+        const remaining = (await core.listPersistentVolume()).items.filter((pv) =>
+          volumes.includes(pv.metadata?.name ?? ''),
+        );
+        return remaining.length === 0;
+      },
+      {
+        describe: `the volumes of ${ns}/db to be deleted with their claims`,
+        timeoutMs: 60_000,
+        intervalMs: 500,
+      },
+    );
+  }, 150_000);
+
   test('deleting a Deployment garbage-collects its ReplicaSets and pods', async () => {
     const ns = await newNamespace('cluster-gc');
     await apps.createNamespacedDeployment({
