@@ -262,3 +262,39 @@ describe('deleting a HelloWorld', () => {
     );
   }, 150_000);
 });
+
+describe('with the Prometheus Operator installed', () => {
+  const name = 'monitored';
+  let installedHere = false;
+
+  beforeAll(() => {
+    installedHere = !kubectl(['get', 'crd', '-o', 'name']).includes('servicemonitors.monitoring.coreos.com');
+    if (installedHere)
+      kubectl(['apply', '--server-side', '-f', 'test/fixtures/prometheus-operator-crds.yaml']);
+  });
+
+  afterAll(() => {
+    if (installedHere)
+      kubectl(['delete', '-f', 'test/fixtures/prometheus-operator-crds.yaml', '--wait=false']);
+  });
+
+  it('gets an owned ServiceMonitor and PrometheusRule, found without a restart', async () => {
+    applyHelloWorld(helloWorld(namespace, name, simulatedSpec()));
+    // The operator looks for the CRDs once a minute.
+    const hw = await waitForHelloWorld(
+      kc,
+      namespace,
+      name,
+      (h) => conditionOf(h, 'Monitoring')?.status === 'True',
+      'the Monitoring condition to turn True',
+      { operator, timeoutMs: 100_000 },
+    );
+    expect(conditionOf(hw, 'Monitoring')?.reason).toBe('MonitoringEnabled');
+    for (const kind of ['servicemonitor', 'prometheusrule']) {
+      const obj = kubectlGet(kind, name, namespace);
+      expect(obj.metadata?.ownerReferences).toEqual([
+        expect.objectContaining({ kind: 'HelloWorld', name, controller: true }),
+      ]);
+    }
+  }, 120_000);
+});

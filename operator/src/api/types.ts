@@ -116,7 +116,8 @@ export interface HelloWorldSpec {
 }
 
 export type Phase = 'Pending' | 'Progressing' | 'Verifying' | 'Available' | 'RolledBack' | 'Failed';
-export type ConditionType = 'Available' | 'Progressing' | 'Degraded';
+/** `Monitoring` says whether a ServiceMonitor and PrometheusRule were generated, and why (not). */
+export type ConditionType = 'Available' | 'Progressing' | 'Degraded' | 'Monitoring';
 export type ConditionStatus = 'True' | 'False' | 'Unknown';
 
 /** metav1.Condition. */

@@ -21,6 +21,12 @@ const CHILD_PATHS: Record<string, string> = {
   NetworkPolicy: WATCH_PATHS.networkPolicies,
 };
 
+/** Watched only once the Prometheus Operator's CRDs exist (see prometheus-operator.ts). */
+const MONITORING_PATHS: Record<string, string> = {
+  ServiceMonitor: '/apis/monitoring.coreos.com/v1/servicemonitors',
+  PrometheusRule: '/apis/monitoring.coreos.com/v1/prometheusrules',
+};
+
 export interface OperatorInformers {
   helloWorlds: Informer<HelloWorld>;
   children: Map<string, Informer<KubernetesObject>>;
@@ -53,6 +59,19 @@ export function createOperatorInformers(factory: InformerFactory, namespace?: st
     pods: factory.informer<V1Pod>(at(WATCH_PATHS.pods), MANAGED_BY_SELECTOR),
     replicaSets: factory.informer<V1ReplicaSet>(at(WATCH_PATHS.replicaSets), MANAGED_BY_SELECTOR),
   };
+}
+
+/** Adds the ServiceMonitor and PrometheusRule informers (not started) and returns them. */
+export function addMonitoringInformers(
+  informers: OperatorInformers,
+  factory: InformerFactory,
+  namespace?: string,
+): Informer<KubernetesObject>[] {
+  return Object.entries(MONITORING_PATHS).map(([kind, path]) => {
+    const informer = factory.informer(namespacedPath(path, namespace), MANAGED_BY_SELECTOR);
+    informers.children.set(kind, informer);
+    return informer;
+  });
 }
 
 export class CacheReader implements ClusterReader {

@@ -12,7 +12,8 @@ import { KubeClient } from '../runtime/kube.js';
 import type { OperatorMetrics } from '../runtime/metrics.js';
 import { HttpKubeRest } from '../runtime/rest.js';
 import type { Verifier } from '../verification/types.js';
-import { CacheReader, createOperatorInformers } from './cache-reader.js';
+import { addMonitoringInformers, CacheReader, createOperatorInformers } from './cache-reader.js';
+import { PrometheusOperatorDiscovery } from './prometheus-operator.js';
 import { reconcile } from './reconcile.js';
 
 export interface ControllerOptions {
@@ -56,11 +57,21 @@ export function createController(options: ControllerOptions): Controller {
   informers.pods.addHandler(toOwner);
   informers.replicaSets.addHandler(toOwner);
 
+  // Once the Prometheus Operator is installed: watch its kinds, then look at every HelloWorld again.
+  const discovery = new PrometheusOperatorDiscovery(rest, logger, () => {
+    for (const informer of addMonitoringInformers(informers, factory, options.namespace)) {
+      informer.addHandler(toOwner);
+      informer.start();
+    }
+    for (const hw of informers.helloWorlds.list()) queue.add(`${hw.metadata.namespace}/${hw.metadata.name}`);
+  });
+
   const deps = {
     reader: new CacheReader(informers, client),
     writer: client,
     events: new EventRecorder({ rest, logger, instance: options.identity }),
     verifier: options.verifier,
+    prometheusOperatorInstalled: () => discovery.present(),
     now: options.now ?? (() => new Date()),
     onRollback: (reason: string) => {
       metrics.rollbacks.inc({ reason });
@@ -76,12 +87,14 @@ export function createController(options: ControllerOptions): Controller {
     },
     informersSynced: () => factory.hasSynced(),
     async run(signal) {
+      await discovery.start();
       if (!(await factory.waitForSync(signal))) return;
       logger.info({ workers: options.workers }, 'caches synced; reconciling');
       running = queue.run(options.workers, handler);
       await running;
     },
     async stop() {
+      discovery.stop();
       await queue.shutDown();
       await running;
       await factory.stop();

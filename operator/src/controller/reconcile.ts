@@ -11,6 +11,12 @@ import { resolveSpec, type ResolvedSpec } from '../api/defaults.js';
 import type { HelloWorld, HelloWorldStatus } from '../api/types.js';
 import { buildPodTemplate, desiredState } from '../builders/index.js';
 import { redisSecretName, selectorLabels, selectorString } from '../builders/meta.js';
+import {
+  buildPrometheusRule,
+  buildServiceMonitor,
+  monitoringChildren,
+  monitoringWanted,
+} from '../builders/monitoring.js';
 import { REVISION_ANNOTATION } from '../rollout/revision.js';
 import { chooseTemplate, progressRollout } from '../rollout/machine.js';
 import { setCondition } from '../rollout/conditions.js';
@@ -24,6 +30,8 @@ export interface ReconcileDeps {
   writer: KubeWriter;
   events: EventSink;
   verifier: Verifier;
+  /** Whether the Prometheus Operator's CRDs are installed (ServiceMonitor, PrometheusRule). */
+  prometheusOperatorInstalled: () => boolean;
   now: () => Date;
   onRollback?: (reason: string) => void;
 }
@@ -68,6 +76,9 @@ export async function reconcile(
       : specTemplate;
 
   const desired = desiredState(hw, spec, { template, redisPassword: redis.password });
+  const monitoring = monitoringWanted(spec.monitoring, deps.prometheusOperatorInstalled());
+  if (monitoring.enabled) desired.apply.push(buildServiceMonitor(hw, spec), buildPrometheusRule(hw, spec));
+  else if (deps.prometheusOperatorInstalled()) desired.absent.push(...monitoringChildren(hw));
   let deployment: V1Deployment | undefined;
   for (const obj of desired.apply) {
     const stored = await applyIfChanged(deps, log, obj);
@@ -101,8 +112,20 @@ export async function reconcile(
     deps.onRollback?.(decision.rollback.reason);
   }
 
+  const conditions = setCondition(
+    decision.status.conditions,
+    {
+      type: 'Monitoring',
+      status: monitoring.enabled ? 'True' : 'False',
+      reason: monitoring.reason,
+      message: monitoring.message,
+    },
+    hw.metadata.generation ?? 0,
+    now,
+  );
   const status: HelloWorldStatus = {
     ...decision.status,
+    conditions,
     observedGeneration: hw.metadata.generation ?? 0,
     replicas: deployment?.status?.replicas ?? 0,
     readyReplicas: deployment?.status?.readyReplicas ?? 0,

@@ -1,0 +1,55 @@
+/**
+ * Whether the Prometheus Operator's CRDs are installed, found through API discovery (no RBAC needed)
+ * and looked at again every minute, so installing the Prometheus Operator later is picked up without a
+ * restart. A failed look-up keeps the last answer: monitoring never breaks a reconcile.
+ */
+import type { Logger } from '#common/logger.js';
+import { MONITORING_API_VERSION } from '../builders/monitoring.js';
+import { isNotFound, type KubeRest } from '../runtime/rest.js';
+
+const REQUIRED = ['servicemonitors', 'prometheusrules'];
+export const DISCOVERY_INTERVAL_MS = 60_000;
+
+export class PrometheusOperatorDiscovery {
+  private presentNow = false;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly rest: KubeRest,
+    private readonly logger: Logger,
+    /** Called once when the CRDs are first seen (start informers, reconcile every HelloWorld). */
+    private readonly onInstalled: () => void,
+  ) {}
+
+  present(): boolean {
+    return this.presentNow;
+  }
+
+  async start(): Promise<void> {
+    await this.check();
+    this.timer = setInterval(() => void this.check(), DISCOVERY_INTERVAL_MS);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+
+  private async check(): Promise<void> {
+    if (this.presentNow) return; // once installed, informers and reconciles take it from there
+    try {
+      const list = await this.rest.request<{ resources: { name: string }[] }>(
+        'GET',
+        `/apis/${MONITORING_API_VERSION}`,
+      );
+      const names = new Set(list.resources.map((r) => r.name));
+      if (REQUIRED.every((r) => names.has(r))) {
+        this.presentNow = true;
+        this.logger.info("the Prometheus Operator's CRDs are installed; generating monitoring objects");
+        this.onInstalled();
+      }
+    } catch (error) {
+      if (!isNotFound(error)) this.logger.warn({ err: error }, 'could not discover the Prometheus Operator');
+    }
+  }
+}
