@@ -351,7 +351,10 @@ stop_processes() {
   for _ in $(seq 1 50); do
     remaining=0
     for pid in ${stopping[@]+"${stopping[@]}"}; do
-      if kill -0 "$pid" 2>/dev/null; then remaining=1; fi
+      # A process that has exited but is not yet reaped (a zombie, state Z) counts as stopped.
+      if [ -r "/proc/$pid/stat" ] && ! grep -q '^[0-9]* (.*) Z' "/proc/$pid/stat" 2>/dev/null; then
+        remaining=1
+      fi
     done
     [ "$remaining" = 0 ] && break
     sleep 0.2
