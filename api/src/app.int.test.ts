@@ -412,6 +412,26 @@ describe('request logs', () => {
   });
 });
 
+describe('abandoned requests', () => {
+  it('are counted and logged with status 499', async () => {
+    const metrics = createApiMetrics();
+    const server = app({ chaos: { errorRate: 0, latencyMs: 300 }, metrics }).listen(0, '127.0.0.1');
+    await new Promise((r) => server.once('listening', r));
+    const { port } = server.address() as { port: number };
+    await fetch(`http://127.0.0.1:${port}/hello/alice`, { signal: AbortSignal.timeout(50) }).catch(
+      () => undefined,
+    );
+    for (let i = 0; ; i++) {
+      const text = await metrics.registry.metrics();
+      if (text.includes('http_requests_total{method="GET",route="/hello/:username",status_code="499"} 1'))
+        break;
+      if (i > 200) throw new Error(`no 499 recorded:\n${text}`);
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    await new Promise((r) => server.close(r));
+  });
+});
+
 describe('chaos knobs', () => {
   it('fails the configured share of /hello requests with a JSON 500', async () => {
     const rolls = [0.1, 0.9];

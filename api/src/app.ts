@@ -106,7 +106,8 @@ export function createApp(deps: AppDependencies): Express {
     res.once('close', () => {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       const route = typeof res.locals.route === 'string' ? res.locals.route : 'unmatched';
-      const status = res.statusCode;
+      // 499 (as nginx logs it): the client left before any answer was sent.
+      const status = res.headersSent ? res.statusCode : 499;
       metrics.observeRequest(req.method, route, status, seconds);
       accessLog.info(
         {
