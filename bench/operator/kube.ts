@@ -1,0 +1,206 @@
+/**
+ * The benchmark's I/O: the operator's own compiled runtime (dist/) for requests, server-side apply and
+ * informers, a watch that notes when each object first satisfies a predicate, the operator as a child
+ * process with its memory and CPU sampled from /proc, and scrapes of /metrics.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { openSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import {
+  IsomorphicFetchHttpLibrary,
+  KubeConfig,
+  RequestContext,
+  HttpMethod,
+  Watch,
+} from '@kubernetes/client-node';
+import type { KubernetesObject } from '@kubernetes/client-node';
+
+export const ROOT = new URL('../../', import.meta.url).pathname;
+const dist = (path: string): string => new URL(`../../dist/${path}`, import.meta.url).href;
+
+// The compiled operator modules, typed by their sources (Node's type stripping cannot load those).
+export const runtime = {
+  rest: (await import(
+    dist('operator/runtime/rest.js')
+  )) as typeof import('../../operator/src/runtime/rest.js'),
+  kube: (await import(
+    dist('operator/runtime/kube.js')
+  )) as typeof import('../../operator/src/runtime/kube.js'),
+  informer: (await import(
+    dist('operator/runtime/informer.js')
+  )) as typeof import('../../operator/src/runtime/informer.js'),
+  builders: (await import(
+    dist('operator/builders/index.js')
+  )) as typeof import('../../operator/src/builders/index.js'),
+  defaults: (await import(
+    dist('operator/api/defaults.js')
+  )) as typeof import('../../operator/src/api/defaults.js'),
+  logger: (await import(dist('common/logger.js'))) as typeof import('../../common/src/logger.js'),
+};
+
+export type KubeRest = import('../../operator/src/runtime/rest.js').KubeRest;
+
+export function loadKubeConfig(): KubeConfig {
+  const kc = new KubeConfig();
+  kc.loadFromFile(process.env.KUBECONFIG ?? `${ROOT}.cluster/kubeconfig`);
+  return kc;
+}
+
+/** A GET returning text (the API server's /metrics), authenticated like every other request. */
+export async function getText(kc: KubeConfig, path: string): Promise<string> {
+  const server = kc.getCurrentCluster()?.server ?? '';
+  const context = new RequestContext(server.replace(/\/$/, '') + path, HttpMethod.GET);
+  await kc.applySecurityAuthentication(context);
+  const response = await new IsomorphicFetchHttpLibrary().send(context).toPromise();
+  const text = await response.body.text();
+  if (response.httpStatusCode !== 200) throw new Error(`GET ${path}: ${String(response.httpStatusCode)}`);
+  return text;
+}
+
+/** Runs `task` over `items` with at most `limit` in flight. */
+export async function pool<T>(items: T[], limit: number, task: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const item = items[next++] as T;
+      await task(item);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
+
+/**
+ * Watches a collection and records, per object name, the first moment (performance.now()) it satisfies
+ * the current predicate. `expect` sets a new predicate and resolves when every named object met it.
+ */
+export class Tracker {
+  private readonly informer: import('../../operator/src/runtime/informer.js').Informer<KubernetesObject>;
+  private predicate: (obj: KubernetesObject) => boolean = () => false;
+  private met = new Map<string, number>();
+  private waiting: { names: Set<string>; resolve: () => void } | undefined;
+
+  constructor(kc: KubeConfig, path: string) {
+    this.informer = new runtime.informer.Informer<KubernetesObject>({
+      path,
+      rest: new runtime.rest.HttpKubeRest(kc),
+      watcher: new Watch(kc),
+      logger: runtime.logger.createLogger('bench-tracker', 'warn'),
+    });
+    const seen = (obj: KubernetesObject): void => {
+      this.check(obj);
+    };
+    this.informer.addHandler({ add: seen, update: seen });
+  }
+
+  async start(): Promise<void> {
+    this.informer.start();
+    while (!this.informer.hasSynced()) await sleep(50);
+  }
+
+  stop(): Promise<void> {
+    return this.informer.stop();
+  }
+
+  count(): number {
+    return this.informer.size();
+  }
+
+  /** Resolves with name → time met, once every object in `names` satisfies `predicate`. */
+  async expect(names: string[], predicate: (obj: KubernetesObject) => boolean): Promise<Map<string, number>> {
+    this.predicate = predicate;
+    this.met = new Map();
+    const pending = new Set(names);
+    const done = new Promise<void>((resolve) => (this.waiting = { names: pending, resolve }));
+    for (const obj of this.informer.list()) this.check(obj);
+    if (pending.size === 0) this.waiting?.resolve();
+    await done;
+    return this.met;
+  }
+
+  private check(obj: KubernetesObject): void {
+    const name = obj.metadata?.name ?? '';
+    if (this.met.has(name) || !this.predicate(obj)) return;
+    this.met.set(name, performance.now());
+    if (this.waiting?.names.delete(name) === true && this.waiting.names.size === 0) this.waiting.resolve();
+  }
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => {
+        resolve(typeof address === 'object' && address !== null ? address.port : 0);
+      });
+    });
+  });
+}
+
+export interface OperatorRun {
+  port: number;
+  child: ChildProcess;
+  metrics(): Promise<string>;
+  /** Current and peak resident memory from /proc, in bytes. */
+  memory(): { rss: number; peak: number };
+  stop(): Promise<void>;
+}
+
+/** Starts dist/operator/main.js scoped to `namespace`, logging to `logFile`; waits for /readyz. */
+export async function startOperator(options: {
+  namespace: string;
+  workers: number;
+  logFile: string;
+  kubeconfig: string;
+}): Promise<OperatorRun> {
+  const port = await freePort();
+  const log = openSync(options.logFile, 'w');
+  const child = spawn(process.execPath, ['dist/operator/main.js'], {
+    cwd: ROOT,
+    env: {
+      PATH: process.env.PATH ?? '',
+      KUBECONFIG: options.kubeconfig,
+      METRICS_PORT: String(port),
+      LEADER_ELECTION: 'false',
+      WATCH_NAMESPACE: options.namespace,
+      WORKERS: String(options.workers),
+      LOG_LEVEL: 'info',
+    },
+    stdio: ['ignore', log, log],
+  });
+  const exited = new Promise<void>((resolve) =>
+    child.once('exit', () => {
+      resolve();
+    }),
+  );
+  const url = `http://127.0.0.1:${String(port)}`;
+  for (let i = 0; ; i++) {
+    if (child.exitCode !== null) throw new Error(`the operator exited; see ${options.logFile}`);
+    if (i > 600) throw new Error(`the operator was not ready within 60 s; see ${options.logFile}`);
+    const ready = await fetch(`${url}/readyz`).then(
+      (r) => r.ok,
+      () => false,
+    );
+    if (ready) break;
+    await sleep(100);
+  }
+  const status = (): string => readFileSync(`/proc/${String(child.pid)}/status`, 'utf8');
+  const kib = (text: string, field: string): number =>
+    Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? 0) * 1024;
+  return {
+    port,
+    child,
+    metrics: async () => (await fetch(`${url}/metrics`)).text(),
+    memory: () => {
+      const text = status();
+      return { rss: kib(text, 'VmRSS'), peak: kib(text, 'VmHWM') };
+    },
+    stop: async () => {
+      if (child.exitCode === null) child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
