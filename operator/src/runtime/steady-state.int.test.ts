@@ -1,17 +1,9 @@
 // Every child the builders produce, applied to the real API server and read back, compares as up to
 // date: the API server's defaulting and normalisation never make `needsApply` see a difference, so a
 // steady state makes zero writes for real objects, not only for hand-written ones.
-import { readFileSync } from 'node:fs';
 import { jest } from '@jest/globals';
 import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
-import { parse } from 'yaml';
-import {
-  createTestNamespace,
-  deleteTestNamespace,
-  loadKubeConfig,
-  repoRoot,
-  waitFor,
-} from '../../../test/support/cluster.js';
+import { createTestNamespace, deleteTestNamespace, loadKubeConfig } from '../../../test/support/cluster.js';
 import { resolveSpec } from '../api/defaults.js';
 import type { HelloWorld, HelloWorldSpec } from '../api/types.js';
 import { buildPodTemplate, desiredState } from '../builders/index.js';
@@ -20,10 +12,6 @@ import { KubeClient } from './kube.js';
 import { HttpKubeRest } from './rest.js';
 
 jest.setTimeout(60_000);
-
-interface Crd extends KubernetesObject {
-  status?: { conditions?: { type: string; status: string }[] };
-}
 
 describe('steady state of the built children (real API server)', () => {
   let kc: KubeConfig;
@@ -34,20 +22,6 @@ describe('steady state of the built children (real API server)', () => {
     kc = loadKubeConfig();
     client = new KubeClient(new HttpKubeRest(kc));
     namespace = await createTestNamespace('steady', kc);
-    const crd = parse(readFileSync(`${repoRoot}crds/hello.dev_helloworlds.yaml`, 'utf8')) as Crd;
-    await client.apply(crd);
-    await waitFor(
-      async () =>
-        (
-          await client.get<Crd>(
-            'apiextensions.k8s.io/v1',
-            'CustomResourceDefinition',
-            undefined,
-            crd.metadata!.name!,
-          )
-        )?.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True'),
-      { describe: 'the HelloWorld CRD to be established' },
-    );
   });
 
   afterAll(async () => {
@@ -69,20 +43,36 @@ describe('steady state of the built children (real API server)', () => {
     ],
   ])('%s', async (_name, extra) => {
     const name = `hw-${Math.random().toString(16).slice(2, 8)}`;
-    const spec: HelloWorldSpec = { image: 'registry.example/hello:1', ...extra };
-    const hw = await waitFor(
-      () =>
-        client.apply<HelloWorld>({
-          apiVersion: 'hello.dev/v1alpha1',
-          kind: 'HelloWorld',
-          metadata: { name, namespace },
-          spec,
-        }),
-      { describe: 'the HelloWorld to be accepted' },
-    );
+    // The HelloWorld exists only here: operators running against the same cluster must not reconcile
+    // (and re-apply) these children. A ConfigMap stands in as their owner, so nothing collects them.
+    const owner = await client.apply<KubernetesObject>({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: `${name}-owner`, namespace },
+    });
+    const hw: HelloWorld = {
+      apiVersion: 'hello.dev/v1alpha1',
+      kind: 'HelloWorld',
+      metadata: { name, namespace, uid: owner.metadata!.uid!, generation: 1 },
+      spec: { image: 'registry.example/hello:1', ...extra },
+    };
     const resolved = resolveSpec(hw.spec);
     const template = buildPodTemplate(hw, resolved, 'checksum-1');
     const desired = desiredState(hw, resolved, { template, redisPassword: 'not-a-real-password' });
+    for (const child of desired.apply) {
+      child.metadata = {
+        ...child.metadata,
+        ownerReferences: [
+          {
+            apiVersion: 'v1',
+            kind: 'ConfigMap',
+            name: `${name}-owner`,
+            uid: hw.metadata.uid!,
+            controller: true,
+          },
+        ],
+      };
+    }
     expect(desired.apply.length).toBeGreaterThanOrEqual(6);
 
     for (const child of desired.apply) {
