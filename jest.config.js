@@ -1,9 +1,6 @@
 // Jest runs the TypeScript sources as native ES modules (see README, "Module system").
 /** @type {import('jest').Config} */
-const tsJest = [
-  'ts-jest',
-  { useESM: true, tsconfig: 'tsconfig.check.json', diagnostics: false },
-];
+const tsJest = ['ts-jest', { useESM: true, tsconfig: 'tsconfig.check.json', diagnostics: false }];
 const base = {
   extensionsToTreatAsEsm: ['.ts'],
   moduleNameMapper: {
@@ -12,6 +9,7 @@ const base = {
   },
   transform: { '^.+\\.ts$': tsJest },
   testEnvironment: 'node',
+  modulePathIgnorePatterns: ['<rootDir>/.cluster/'],
 };
 // Suites that need Kubernetes get the local cluster (started, or reused when already up) and its
 // kubeconfig in KUBECONFIG_TEST / KUBECONFIG; see test/support/cluster-global-setup.ts.
@@ -31,7 +29,10 @@ export default {
       ...base,
       ...cluster,
       displayName: 'integration',
-      testMatch: ['<rootDir>/{api,operator,common}/src/**/*.int.test.ts', '<rootDir>/test/integration/**/*.test.ts'],
+      testMatch: [
+        '<rootDir>/{api,operator,common}/src/**/*.int.test.ts',
+        '<rootDir>/test/integration/**/*.test.ts',
+      ],
     },
     {
       ...base,

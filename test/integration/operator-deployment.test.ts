@@ -1,0 +1,194 @@
+// The operator as it is deployed: with the ServiceAccount and least-privilege RBAC of config/ (the
+// process authenticates with that account's token, so every verb it uses must be granted), and as two
+// replicas behind leader election (only the leader writes; a stopped leader hands over at once).
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { parseAllDocuments } from 'yaml';
+import { createTestNamespace, deleteTestNamespace, loadKubeConfig, waitFor } from '../support/cluster.js';
+import {
+  applyHelloWorld,
+  buildOnce,
+  helloWorld,
+  installCrd,
+  kubectl,
+  metricValue,
+  simulatedSpec,
+  startOperator,
+  waitForHelloWorld,
+  type OperatorProcess,
+} from '../support/operator.js';
+
+const SYSTEM_NAMESPACE = 'helloworld-system';
+const ACCOUNT = `system:serviceaccount:${SYSTEM_NAMESPACE}:helloworld-operator`;
+const RBAC_KINDS = new Set([
+  'Namespace',
+  'ServiceAccount',
+  'ClusterRole',
+  'ClusterRoleBinding',
+  'Role',
+  'RoleBinding',
+]);
+
+let kc: KubeConfig;
+let namespace: string;
+let tmp: string;
+const running: OperatorProcess[] = [];
+
+const promoted =
+  (generation: number) =>
+  (hw: { metadata: { generation?: number }; status?: { phase?: string; observedGeneration?: number } }) =>
+    hw.status?.phase === 'Available' && hw.status.observedGeneration === generation;
+
+async function start(env: Record<string, string>, kubeconfig?: string): Promise<OperatorProcess> {
+  const operator = await startOperator({
+    env: { WATCH_NAMESPACE: namespace, ...env },
+    ...(kubeconfig && { kubeconfig }),
+  });
+  running.push(operator);
+  return operator;
+}
+
+beforeAll(async () => {
+  kc = loadKubeConfig();
+  buildOnce();
+  installCrd();
+  namespace = await createTestNamespace('deployed');
+  tmp = mkdtempSync(join(tmpdir(), 'hw-operator-'));
+}, 180_000);
+
+afterAll(async () => {
+  for (const operator of running) await operator.stop();
+  rmSync(tmp, { recursive: true, force: true });
+  await deleteTestNamespace(namespace);
+}, 60_000);
+
+describe('with the RBAC of config/', () => {
+  let kubeconfig: string;
+
+  beforeAll(() => {
+    const rendered = parseAllDocuments(kubectl(['kustomize', 'config/default']))
+      .map((doc) => doc.toJS() as { kind: string })
+      .filter((obj) => RBAC_KINDS.has(obj.kind));
+    kubectl(
+      ['apply', '--server-side', '-f', '-'],
+      JSON.stringify({ apiVersion: 'v1', kind: 'List', items: rendered }),
+    );
+    // The process gets exactly what a pod of the operator gets: the ServiceAccount's token.
+    const token = kubectl([
+      'create',
+      'token',
+      'helloworld-operator',
+      '-n',
+      SYSTEM_NAMESPACE,
+      '--duration=1h',
+    ]).trim();
+    const cluster = kc.getCurrentCluster();
+    if (!cluster?.caData) throw new Error('the test kubeconfig has no cluster CA data');
+    // As in a pod: the CA in a file, the token in a header.
+    const caFile = join(tmp, 'ca.crt');
+    writeFileSync(caFile, Buffer.from(cluster.caData, 'base64'));
+    kubeconfig = join(tmp, 'operator.kubeconfig');
+    writeFileSync(
+      kubeconfig,
+      JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'Config',
+        clusters: [{ name: 'local', cluster: { server: cluster.server, 'certificate-authority': caFile } }],
+        users: [{ name: 'operator', user: { token } }],
+        contexts: [{ name: 'operator', context: { cluster: 'local', user: 'operator' } }],
+        'current-context': 'operator',
+      }),
+    );
+  });
+
+  it('grants every verb the operator uses, and nothing it does not', () => {
+    // `kubectl auth can-i` answers yes (exit 0) or no (exit 1).
+    const canI = (verb: string, resource: string, ns: string): boolean => {
+      const [name, subresource] = resource.split('/');
+      const args = ['auth', 'can-i', verb, name!, '--as', ACCOUNT, ...(ns ? ['-n', ns] : [])];
+      try {
+        return kubectl([...args, ...(subresource ? [`--subresource=${subresource}`] : [])]).trim() === 'yes';
+      } catch (error) {
+        if ((error as Error).message.includes('no')) return false;
+        throw error;
+      }
+    };
+    const can = (verb: string, resource: string, ns = namespace): boolean => canI(verb, resource, ns);
+    const cannot = (verb: string, resource: string, ns = namespace): boolean => !canI(verb, resource, ns);
+    expect(can('watch', 'helloworlds.hello.dev')).toBe(true);
+    expect(can('patch', 'helloworlds.hello.dev/status')).toBe(true);
+    expect(cannot('patch', 'helloworlds.hello.dev')).toBe(true);
+    expect(can('patch', 'deployments.apps')).toBe(true);
+    expect(can('delete', 'horizontalpodautoscalers.autoscaling')).toBe(true);
+    expect(can('update', 'pods/proxy')).toBe(true);
+    expect(can('create', 'events')).toBe(true);
+    expect(can('update', 'leases.coordination.k8s.io', SYSTEM_NAMESPACE)).toBe(true);
+    expect(cannot('delete', 'deployments.apps')).toBe(true);
+    expect(cannot('delete', 'persistentvolumeclaims')).toBe(true);
+    expect(cannot('update', 'leases.coordination.k8s.io', 'kube-system')).toBe(true);
+    expect(cannot('get', 'nodes', '')).toBe(true);
+  });
+
+  it('is enough to reconcile a HelloWorld end to end', async () => {
+    const operator = await start(
+      { LEASE_NAMESPACE: SYSTEM_NAMESPACE, LEASE_NAME: `rbac-${namespace}` },
+      kubeconfig,
+    );
+    const name = 'rbac';
+    applyHelloWorld(
+      helloWorld(namespace, name, simulatedSpec({ autoscaling: { minReplicas: 1, maxReplicas: 3 } })),
+    );
+    await waitForHelloWorld(kc, namespace, name, promoted(1), 'the HelloWorld to become Available', {
+      operator,
+    });
+    applyHelloWorld(helloWorld(namespace, name, simulatedSpec({ replicas: 2, image: 'hello/api:1.0.1' })));
+    await waitForHelloWorld(kc, namespace, name, promoted(2), 'the update to be promoted', { operator });
+    expect(operator.logs()).not.toMatch(/forbidden/i);
+    const deletes = metricValue(await operator.metrics(), 'helloworld_kube_writes_total', { verb: 'delete' });
+    // The HPA of the first spec was removed when autoscaling was switched off.
+    expect(`deletes: ${String(deletes)}\n${operator.tail(40)}`).toMatch(/^deletes: 1\n/);
+    expect(await operator.stop()).toBe(0);
+  }, 180_000);
+});
+
+describe('two replicas', () => {
+  it('only the leader writes, and a stopped leader hands over at once', async () => {
+    const lease = { LEADER_ELECTION: 'true', LEASE_NAMESPACE: namespace, LEASE_NAME: 'pair' };
+    const first = await start(lease);
+    const second = await start(lease);
+    const leading = async (op: OperatorProcess): Promise<number> =>
+      metricValue(await op.metrics(), 'helloworld_leader');
+    const [leader, standby] = await waitFor(
+      async () => {
+        const [a, b] = [await leading(first), await leading(second)];
+        if (a + b !== 1) return undefined;
+        return a === 1 ? [first, second] : [second, first];
+      },
+      { describe: 'exactly one of two replicas to lead', timeoutMs: 30_000 },
+    );
+
+    const name = 'pair';
+    applyHelloWorld(helloWorld(namespace, name, simulatedSpec()));
+    await waitForHelloWorld(kc, namespace, name, promoted(1), 'the HelloWorld to become Available', {
+      operator: leader,
+    });
+    const writes = async (op: OperatorProcess): Promise<number> =>
+      metricValue(await op.metrics(), 'helloworld_kube_writes_total');
+    expect(await writes(leader)).toBeGreaterThan(0);
+    expect(await writes(standby)).toBe(0);
+
+    // A graceful stop releases the lease: the standby leads long before the 15 s lease would expire.
+    expect(await leader.stop()).toBe(0);
+    await waitFor(async () => (await leading(standby)) === 1, {
+      describe: 'the standby to take the released lease',
+      timeoutMs: 10_000,
+    });
+    applyHelloWorld(helloWorld(namespace, name, simulatedSpec({ image: 'hello/api:1.0.1' })));
+    await waitForHelloWorld(kc, namespace, name, promoted(2), 'the new leader to finish the update', {
+      operator: standby,
+    });
+    expect(await writes(standby)).toBeGreaterThan(0);
+  }, 180_000);
+});
