@@ -36,23 +36,36 @@ fmt: node_modules ## Format the code (prettier, eslint --fix).
 	npm run fmt
 
 .PHONY: lint
-lint: node_modules ## Lint (eslint) and check formatting (prettier).
+lint: node_modules ## Lint: eslint, prettier --check, actionlint on the workflows.
 	npm run lint
+	hack/actionlint.sh
 
 .PHONY: typecheck
 typecheck: node_modules ## Type-check everything, tests included (tsc --noEmit).
 	npm run typecheck
 
 .PHONY: unit
-unit: node_modules ## Run the unit tests.
+unit: node_modules promtool ## Run the unit tests (including promtool checks and tests of the alert rules).
 	npm run test:unit
+
+.PHONY: promtool
+promtool: ## Build (or reuse from the cache) promtool; prints its path.
+	hack/promtool.sh --path
+
+.PHONY: lint-rules
+lint-rules: promtool ## promtool check + unit tests of the Prometheus rules and dashboard queries.
+	npm run test:unit -- --testPathPatterns 'operator/src/builders/monitoring\.rules'
 
 .PHONY: integration
 integration: node_modules ## Run the integration tests (real redis-server, real API server).
 	npm run test:integration
 
+.PHONY: e2e-local
+e2e-local: node_modules ## The e2e suite on the local cluster (simulated nodes), operator as a local process.
+	hack/e2e-local.sh
+
 .PHONY: test
-test: lint typecheck unit integration ## What CI runs: lint, type-check, unit and integration tests.
+test: lint typecheck unit integration e2e-local ## What CI runs: lint, type-check, unit, integration and e2e-local.
 
 ##@ Run
 .PHONY: up
@@ -66,6 +79,18 @@ down: ## Stop what `make up` started and remove the local cluster.
 .PHONY: run-api
 run-api: build ## Run the API locally (REDIS_URL, default redis://127.0.0.1:6379).
 	node dist/api/main.js
+
+.PHONY: smoke
+smoke: build ## Smoke-test a running API (URL=http://127.0.0.1:8080).
+	node dist/api/smoke.js --url $(or $(URL),http://127.0.0.1:8080)
+
+.PHONY: bench-api
+bench-api: build ## Benchmark the API against a bare node:http handler (needs redis-server).
+	npm run bench:api
+
+.PHONY: bench-operator
+bench-operator: build ## Benchmark the operator at scale on the local cluster (N=300 HelloWorlds).
+	npm run bench:operator
 
 .PHONY: run
 run: build ## Run the operator as a local process against the current KUBECONFIG.
