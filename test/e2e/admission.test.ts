@@ -50,20 +50,24 @@ const cases: [what: string, spec: Record<string, unknown>, message: string][] = 
   ],
 ];
 
-it.each(cases)('rejects %s with its message', async (_what, spec, message) => {
-  const name = `bad-${String(cases.findIndex((c) => c[1] === spec))}`;
-  const manifest = stringify({
-    apiVersion: 'hello.dev/v1alpha1',
-    kind: 'HelloWorld',
-    metadata: { name },
-    spec,
-  });
-  const result = await run(['apply', '-n', ctx.namespace, '-f', '-'], manifest);
-  expect({ code: result.code, stdout: result.stdout }).toEqual({ code: 1, stdout: '' });
-  expect(result.stderr).toContain('is invalid');
-  expect(result.stderr).toContain(message);
-  expect(await exists(ctx.namespace, `hw/${name}`)).toBe(false);
-});
+it.each(cases)(
+  'rejects %s with its message',
+  async (_what, spec, message) => {
+    const name = `bad-${String(cases.findIndex((c) => c[1] === spec))}`;
+    const manifest = stringify({
+      apiVersion: 'hello.dev/v1alpha1',
+      kind: 'HelloWorld',
+      metadata: { name },
+      spec,
+    });
+    const result = await run(['apply', '-n', ctx.namespace, '-f', '-'], manifest);
+    expect({ code: result.code, stdout: result.stdout }).toEqual({ code: 1, stdout: '' });
+    expect(result.stderr).toContain('is invalid');
+    expect(result.stderr).toContain(message);
+    expect(await exists(ctx.namespace, `hw/${name}`)).toBe(false);
+  },
+  60_000,
+);
 
 it('accepts a minimal HelloWorld', async () => {
   const manifest = stringify({
@@ -75,4 +79,4 @@ it('accepts a minimal HelloWorld', async () => {
   const result = await run(['apply', '--dry-run=server', '-n', ctx.namespace, '-f', '-'], manifest);
   expect(result.stderr).toBe('');
   expect(result.stdout).toContain('helloworld.hello.dev/minimal created (server dry run)');
-});
+}, 60_000);

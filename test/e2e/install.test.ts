@@ -51,7 +51,7 @@ it('serves the HelloWorld CRD, with its short name and printer columns', async (
   ).toBe('True');
   const resources = await kubectl(['api-resources', '--api-group=hello.dev', '-o', 'wide']);
   expect(resources).toMatch(/helloworlds\s+hw\s+hello\.dev\/v1alpha1\s+true\s+HelloWorld/);
-});
+}, 60_000);
 
 it('runs the operator', async () => {
   if (operatorMode === 'in-cluster') {
@@ -62,7 +62,7 @@ it('runs the operator', async () => {
   } else {
     expect(metricValue(await ctx.operator.metrics(), 'helloworld_leader')).toBe(1);
   }
-});
+}, 60_000);
 
 it('makes the sample HelloWorld Available', async () => {
   await applyYaml(ctx.namespace, sample());
@@ -121,7 +121,7 @@ it('owns every child: Deployment, Service, PDB and the managed Redis', async () 
     '{.spec.template.spec.topologySpreadConstraints[*].topologyKey}',
   );
   expect(zones).toContain('topology.kubernetes.io/zone');
-});
+}, 60_000);
 
 it('tells the story in status and events', async () => {
   const status = JSON.parse(await jsonpath(ctx.namespace, `hw/${name}`, '{.status}')) as {
@@ -133,4 +133,4 @@ it('tells the story in status and events', async () => {
   expect(status.readyReplicas).toBe(2);
   const describe = await kubectl(['describe', 'hw', name, '-n', ctx.namespace]);
   expect(describe).toContain('RolloutSucceeded');
-});
+}, 60_000);

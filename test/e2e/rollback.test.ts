@@ -152,7 +152,8 @@ describe('the retry annotation', () => {
     const rollbacksAfter = metricValue(await ctx.operator.metrics(), 'helloworld_rollbacks_total', {
       reason: 'ImagePullFailed',
     });
-    expect(rollbacksAfter - rollbacksBefore).toBe(1);
+    // The counter is the operator's, across every namespace it serves: at least this rollback.
+    expect(rollbacksAfter - rollbacksBefore).toBeGreaterThanOrEqual(1);
   }, 180_000);
 });
 
