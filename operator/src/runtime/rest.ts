@@ -53,10 +53,31 @@ export function isAlreadyExists(error: unknown): boolean {
 
 const DEFAULT_TIMEOUT_MS = 30_000;
 
+type Dispatcher = NonNullable<ReturnType<RequestContext['getDispatcher']>>;
+
+/**
+ * One connection pool per KubeConfig. client-node's `applySecurityAuthentication` builds a new undici
+ * Agent for every request, so every request would open (and leave behind) its own TCP and TLS
+ * connection: a client-certificate handshake per write, and sockets that linger until they time out.
+ * The TLS settings of a KubeConfig never change after loading (tokens travel in headers, which are
+ * still applied per request), so the first Agent serves every later request.
+ */
+const dispatchers = new WeakMap<KubeConfig, Dispatcher>();
+
 export class HttpKubeRest implements KubeRest {
   private readonly http = new IsomorphicFetchHttpLibrary();
 
   constructor(private readonly kc: KubeConfig) {}
+
+  /** Authenticates `context` and routes it through the KubeConfig's shared connection pool. */
+  private async authenticate(context: RequestContext): Promise<void> {
+    await this.kc.applySecurityAuthentication(context);
+    const fresh = context.getDispatcher();
+    if (fresh === undefined) return;
+    const shared = dispatchers.get(this.kc);
+    if (shared === undefined) dispatchers.set(this.kc, fresh);
+    else context.setDispatcher(shared);
+  }
 
   async request<T>(verb: Verb, path: string, options: RequestOptions = {}): Promise<T> {
     const cluster = this.kc.getCurrentCluster();
@@ -66,7 +87,7 @@ export class HttpKubeRest implements KubeRest {
       if (value !== undefined) url.searchParams.set(name, String(value));
     }
     const context = new RequestContext(url.toString(), HttpMethod[verb]);
-    await this.kc.applySecurityAuthentication(context);
+    await this.authenticate(context);
     context.setHeaderParam('Accept', 'application/json');
     if (options.body !== undefined) {
       context.setHeaderParam('Content-Type', options.contentType ?? 'application/json');
