@@ -178,6 +178,8 @@ async function deleteAll(deployments: InstanceType<typeof Tracker>): Promise<num
 interface Phase {
   writes: Map<string, number>;
   operatorWrites: number;
+  /** The operator's writes by `verb kind`. */
+  byKind: Map<string, number>;
 }
 
 async function measure<T>(
@@ -189,7 +191,8 @@ async function measure<T>(
   const [apiAfter, opAfter] = [await apiServerCounts(), prom.parseProm(await operator.metrics())];
   const operatorWrites =
     prom.sum(opAfter, 'helloworld_kube_writes_total') - prom.sum(opBefore, 'helloworld_kube_writes_total');
-  return { ...result, writes: prom.delta(apiAfter, apiBefore), operatorWrites };
+  const byKind = prom.delta(prom.writesByKind(opAfter), prom.writesByKind(opBefore));
+  return { ...result, writes: prom.delta(apiAfter, apiBefore), operatorWrites, byKind };
 }
 
 async function main(): Promise<void> {
@@ -207,6 +210,18 @@ async function main(): Promise<void> {
     logFile,
     kubeconfig: process.env.KUBECONFIG ?? `${kube.ROOT}.cluster/kubeconfig`,
   });
+  const interrupted = async (): Promise<void> => {
+    await operator.stop();
+    await Promise.all([deleteNamespace(floorNs), deleteNamespace(operatorNs)]);
+    process.exit(130);
+  };
+  process.once('SIGINT', () => void interrupted());
+  process.once('SIGTERM', () => void interrupted());
+  // Sampled through the run: another operator reconciling these HelloWorlds makes the figures void.
+  const intruders = new Set<number>();
+  const watchIntruders = setInterval(() => {
+    for (const pid of kube.clusterWideOperators(operator.child.pid)) intruders.add(pid);
+  }, 1000);
   const cpuAt = async (): Promise<number> =>
     prom.sum(prom.parseProm(await operator.metrics()), 'process_cpu_seconds_total');
   const opStart = prom.parseProm(await operator.metrics());
@@ -276,6 +291,7 @@ async function main(): Promise<void> {
       ],
       ['create time / floor time', prom.ratio(create.totalMs, floor.totalMs)],
       ['create: operator writes', describeWrites(create.operatorWrites, N * (CHILDREN + 1))],
+      ['create: operator writes by kind', prom.describeVerbs(create.byKind, [...create.byKind.keys()])],
       [
         'create: API server writes (floor)',
         `${String(createServerWrites)} (${String(prom.total(floorWrites, W))}) = ${prom.ratio(createServerWrites, prom.total(floorWrites, W))}`,
@@ -288,6 +304,7 @@ async function main(): Promise<void> {
         `${prom.seconds(prom.percentile(rollout.perItem, 50))} / ${prom.seconds(prom.percentile(rollout.perItem, 99))}`,
       ],
       ['rollout: operator writes', describeWrites(rollout.operatorWrites, N * 2)],
+      ['rollout: operator writes by kind', prom.describeVerbs(rollout.byKind, [...rollout.byKind.keys()])],
       ['rollout: API server writes', String(rolloutServerWrites)],
       ['', ''],
       ['steady state: operator writes / min', perMinute(idle.operatorWrites)],
@@ -308,8 +325,15 @@ async function main(): Promise<void> {
         `${String(reconciles)} / ${(prom.histogramQuantile(reconcile, 0.99) * 1000).toFixed(0)} ms`,
       ],
     ];
+    if (intruders.size > 0) {
+      rows.push([
+        'WARNING: cluster-wide operators also ran',
+        `pids ${[...intruders].join(', ')}: they reconciled these HelloWorlds too; run again`,
+      ]);
+    }
     process.stdout.write(`\n${prom.table(rows)}\n\noperator log: ${logFile}\n`);
   } finally {
+    clearInterval(watchIntruders);
     await operator.stop();
     await Promise.all([floorTracker.stop(), hwTracker.stop(), deployments.stop()]);
     await Promise.all([deleteNamespace(floorNs), deleteNamespace(operatorNs)]);

@@ -4,7 +4,7 @@
  * process with its memory and CPU sampled from /proc, and scrapes of /metrics.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { openSync, readFileSync } from 'node:fs';
+import { openSync, readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import {
   IsomorphicFetchHttpLibrary,
@@ -203,4 +203,27 @@ export async function startOperator(options: {
       await exited;
     },
   };
+}
+
+/**
+ * Operator processes on this machine not scoped to one namespace (tests of leader election run
+ * them): they would reconcile the benchmark's HelloWorlds too, so the figures would not be one
+ * operator's. Process ids, excluding `own`.
+ */
+export function clusterWideOperators(own: number | undefined): number[] {
+  const found: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    const pid = Number(entry);
+    if (!Number.isInteger(pid) || pid === own) continue;
+    try {
+      const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
+      if (!cmdline.includes('dist/operator/main.js')) continue;
+      const env = readFileSync(`/proc/${entry}/environ`, 'utf8').split('\0');
+      if (!env.some((v) => v.startsWith('WATCH_NAMESPACE=') && v.length > 'WATCH_NAMESPACE='.length))
+        found.push(pid);
+    } catch {
+      // exited meanwhile, or not ours to read
+    }
+  }
+  return found;
 }

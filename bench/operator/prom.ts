@@ -65,6 +65,17 @@ export function requestsByVerb(samples: Sample[]): Map<string, number> {
   return byVerb;
 }
 
+/** The operator's `helloworld_kube_writes_total` by `verb kind` (e.g. `apply Deployment`). */
+export function writesByKind(samples: Sample[]): Map<string, number> {
+  const byKind = new Map<string, number>();
+  for (const s of samples) {
+    if (s.name !== 'helloworld_kube_writes_total') continue;
+    const key = `${s.labels.verb ?? ''} ${s.labels.kind ?? ''}`;
+    byKind.set(key, (byKind.get(key) ?? 0) + s.value);
+  }
+  return byKind;
+}
+
 /** `after - before`, per key. */
 export function delta(after: Map<string, number>, before: Map<string, number>): Map<string, number> {
   const result = new Map<string, number>();
