@@ -55,7 +55,7 @@ describe.each([
         redis: { storage: { size: '1Gi', whenDeleted } },
       }),
     );
-    await waitHelloWorld(ctx, name, 'jsonpath={.status.phase}=Available', realPods ? 240 : 90);
+    await waitHelloWorld(ctx, name, 'jsonpath={.status.phase}=Available', realPods ? 240 : 150);
     await eventually(
       ctx,
       name,
@@ -95,5 +95,5 @@ describe.each([
       await new Promise((resolve) => setTimeout(resolve, 3000));
       expect(await exists(ctx.namespace, claim(name))).toBe(true);
     }
-  }, 240_000);
+  }, 360_000);
 });

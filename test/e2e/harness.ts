@@ -191,8 +191,15 @@ const suiteStart = Number(process.env.E2E_STARTED_AT ?? Date.now());
 export function startLocalOperator(namespace: string): Promise<OperatorProcess> {
   // Leader election as in production, on a Lease of this file's own, so that no other operator
   // running against the same cluster holds it.
+  // It serves every namespace: on a cluster shared with other suites their HelloWorlds (often in
+  // namespaces being deleted) compete for its workers, hence more than the default four.
   return startOperator({
-    env: { LEADER_ELECTION: 'true', LEASE_NAMESPACE: namespace, LEASE_NAME: 'helloworld-operator' },
+    env: {
+      LEADER_ELECTION: 'true',
+      LEASE_NAMESPACE: namespace,
+      LEASE_NAME: 'helloworld-operator',
+      WORKERS: '8',
+    },
   });
 }
 
@@ -322,7 +329,7 @@ export async function waitHelloWorld(
   ctx: E2eContext,
   name: string,
   condition: string,
-  timeoutSeconds = 90,
+  timeoutSeconds = 150,
 ): Promise<void> {
   const result = await run([
     'wait',
@@ -345,7 +352,7 @@ export async function eventually<T>(
   name: string,
   describe: string,
   predicate: () => Promise<T | undefined | null | false>,
-  timeoutMs = 60_000,
+  timeoutMs = 120_000,
 ): Promise<T> {
   try {
     return await waitFor(predicate, { describe, timeoutMs, intervalMs: 1000 });

@@ -66,8 +66,8 @@ it('runs the operator', async () => {
 
 it('makes the sample HelloWorld Available', async () => {
   await applyYaml(ctx.namespace, sample());
-  await waitHelloWorld(ctx, name, 'condition=Available', realPods ? 240 : 90);
-  await waitHelloWorld(ctx, name, 'jsonpath={.status.phase}=Available', realPods ? 240 : 90);
+  await waitHelloWorld(ctx, name, 'condition=Available', realPods ? 240 : 150);
+  await waitHelloWorld(ctx, name, 'jsonpath={.status.phase}=Available', realPods ? 240 : 150);
   const columns = await kubectl(['get', 'hw', name, '-n', ctx.namespace]);
   expect(columns).toMatch(/NAME\s+IMAGE\s+DESIRED\s+READY\s+PHASE/);
   expect(columns).toMatch(new RegExp(`hello\\s+${image}\\s+2\\s+2\\s+Available`));

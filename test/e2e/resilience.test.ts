@@ -85,7 +85,7 @@ async function startRollout(name: string, revision: string): Promise<string> {
 }
 
 async function expectFinished(name: string, revision: string): Promise<void> {
-  await waitHelloWorld(ctx, name, 'jsonpath={.status.phase}=Available', realPods ? 300 : 120);
+  await waitHelloWorld(ctx, name, 'jsonpath={.status.phase}=Available', realPods ? 300 : 150);
   expect(
     await jsonpath(ctx.namespace, `hw/${name}`, '{.status.stableRevision} {.status.readyReplicas}'),
   ).toBe(`${revision} 4`);
@@ -96,7 +96,7 @@ describe('an operator killed in the middle of a rollout', () => {
     const name = 'resume';
     if (operatorMode === 'local') await startLocal();
     await applyYaml(ctx.namespace, helloWorld(ctx.namespace, name, spec('1')));
-    await waitHelloWorld(ctx, name, 'jsonpath={.status.phase}=Available', realPods ? 300 : 90);
+    await waitHelloWorld(ctx, name, 'jsonpath={.status.phase}=Available', realPods ? 300 : 150);
 
     const revision = await startRollout(name, '2');
     if (operatorMode === 'local') {
@@ -142,7 +142,7 @@ describe('two operator replicas', () => {
       ]);
     }
     await applyYaml(ctx.namespace, helloWorld(ctx.namespace, name, spec('1')));
-    await waitHelloWorld(ctx, name, 'jsonpath={.status.phase}=Available', realPods ? 300 : 90);
+    await waitHelloWorld(ctx, name, 'jsonpath={.status.phase}=Available', realPods ? 300 : 150);
 
     const revision = await startRollout(name, '2');
     const killedAt = Date.now();

@@ -50,7 +50,7 @@ beforeAll(async () => {
   // One HelloWorld per kind of failure, all rolled out to a good revision, then all broken at once.
   await applyYaml(ctx.namespace, ...bads.map((bad) => helloWorld(ctx.namespace, bad, { rollout })));
   for (const bad of bads) {
-    await waitHelloWorld(ctx, bad, 'jsonpath={.status.phase}=Available', realPods ? 240 : 90);
+    await waitHelloWorld(ctx, bad, 'jsonpath={.status.phase}=Available', realPods ? 240 : 150);
     stable[bad] = {
       revision: await jsonpath(ctx.namespace, `hw/${bad}`, '{.status.stableRevision}'),
       image: await jsonpath(ctx.namespace, `deployment/${bad}`, '{.spec.template.spec.containers[0].image}'),
@@ -71,7 +71,7 @@ const degradedReason = (name: string): Promise<string> =>
 
 describe.each(bads)('a %s revision', (bad) => {
   it(`is rolled back with reason ${expectedReason[bad]}, and the stable revision runs again`, async () => {
-    await waitHelloWorld(ctx, bad, 'jsonpath={.status.phase}=RolledBack', realPods ? 240 : 90);
+    await waitHelloWorld(ctx, bad, 'jsonpath={.status.phase}=RolledBack', realPods ? 240 : 150);
     expect(await degradedReason(bad)).toBe(expectedReason[bad]);
     const record = JSON.parse(await jsonpath(ctx.namespace, `hw/${bad}`, '{.status.lastRollback}')) as {
       reason: string;

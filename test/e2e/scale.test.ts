@@ -42,7 +42,7 @@ describe('kubectl scale', () => {
       async () => (await replicasOf(name)) === '3',
     );
     await waitHelloWorld(ctx, name, 'jsonpath={.status.readyReplicas}=3');
-  }, 150_000);
+  }, 300_000);
 });
 
 describe('autoscaling', () => {
@@ -80,7 +80,7 @@ describe('autoscaling', () => {
       90_000,
     );
     await waitHelloWorld(ctx, name, 'condition=Available');
-  }, 240_000);
+  }, 360_000);
 
   it('removes the HPA when autoscaling is switched off, and the spec replicas apply again', async () => {
     await applyYaml(ctx.namespace, helloWorld(ctx.namespace, name, { replicas: 2 }));
@@ -96,7 +96,7 @@ describe('autoscaling', () => {
       'the Deployment to have the spec replicas, 2',
       async () => (await replicasOf(name)) === '2',
     );
-  }, 120_000);
+  }, 300_000);
 });
 
 describeRealPods('autoscaling on CPU (real pods)', (realIt) => {
