@@ -3,7 +3,8 @@
  *
  *   npm run bench:operator                     # builds, then N = 300, 3 create/delete cycles, 120 s idle
  *   node bench/operator.ts --quick             # smoke run: N = 20, 1 cycle, 10 s idle
- *   node bench/operator.ts --n 300 --concurrency 4 --cycles 3 --idle-seconds 120
+ *   node bench/operator.ts --n 300 --concurrency 4 --cycles 3 --idle-seconds 120 --timeout-seconds 1200
+ *   OPERATOR_NODE_OPTIONS=--max-semi-space-size=4 npm run bench:operator   # V8 flags for the operator
  *
  * 1. Floor: for each of N instances, the HelloWorld's children (the operator's own pure builders) are
  *    server-side applied directly by the operator's own client, `concurrency` instances at a time,
@@ -38,6 +39,7 @@ const N = option('n', quick ? 20 : 300);
 const CONCURRENCY = option('concurrency', 4);
 const CYCLES = option('cycles', quick ? 1 : 3);
 const IDLE_SECONDS = option('idle-seconds', quick ? 10 : 120);
+const PHASE_TIMEOUT_SECONDS = option('timeout-seconds', 1200);
 const IMAGES = ['hello/api:1.0.0', 'hello/api:1.0.1'];
 /** The children of one HelloWorld with managed Redis: Secret, 2 Services, StatefulSet, NetworkPolicy, Deployment, PDB. */
 const CHILDREN = 7;
@@ -94,6 +96,9 @@ const times = (started: Map<string, number>, met: Map<string, number>): number[]
 interface Timed {
   totalMs: number;
   perItem: number[];
+  /** Instances that ended Failed or RolledBack, or had not converged when the phase timed out. */
+  failed: number;
+  timedOut: number;
 }
 
 /** Runs `start(name)` for every name with the concurrency, then waits for the tracker's predicate. */
@@ -104,13 +109,23 @@ async function timed(
 ): Promise<Timed> {
   const begun = performance.now();
   const started = new Map<string, number>();
-  const waiting = tracker.expect(names, predicate);
+  const waiting = tracker.expect(names, predicate, helloWorldFailed, PHASE_TIMEOUT_SECONDS * 1000);
   await pool(names, CONCURRENCY, async (name) => {
     started.set(name, performance.now());
     await start(name);
   });
-  const met = await waiting;
-  return { totalMs: Math.max(...met.values()) - begun, perItem: times(started, met) };
+  const { met, failed, pending } = await waiting;
+  const end = pending.size > 0 ? performance.now() : Math.max(...met.values());
+  return { totalMs: end - begun, perItem: times(started, met), failed: failed.size, timedOut: pending.size };
+}
+
+/** A HelloWorld whose rollout of its current generation ended without becoming Available. */
+function helloWorldFailed(obj: KubernetesObject): boolean {
+  const hw = obj as HelloWorld;
+  const phase = hw.status?.phase;
+  return (
+    (phase === 'Failed' || phase === 'RolledBack') && hw.status?.observedGeneration === hw.metadata.generation
+  );
 }
 
 function deploymentAvailable(obj: KubernetesObject): boolean {
@@ -278,6 +293,9 @@ async function main(): Promise<void> {
         `operator at scale: N = ${String(N)}, concurrency ${String(CONCURRENCY)}`,
         `${String(cpus().length)} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB`,
       ],
+      ...(process.env.OPERATOR_NODE_OPTIONS === undefined
+        ? []
+        : [['operator NODE_OPTIONS', process.env.OPERATOR_NODE_OPTIONS] as [string, string]]),
       ['', ''],
       ['floor: all Available', prom.seconds(floor.totalMs)],
       [
@@ -290,6 +308,7 @@ async function main(): Promise<void> {
         `${prom.seconds(prom.percentile(create.perItem, 50))} / ${prom.seconds(prom.percentile(create.perItem, 99))}`,
       ],
       ['create time / floor time', prom.ratio(create.totalMs, floor.totalMs)],
+      ['create: failed / not converged', outcome(create)],
       ['create: operator writes', describeWrites(create.operatorWrites, N * (CHILDREN + 1))],
       ['create: operator writes by kind', prom.describeVerbs(create.byKind, [...create.byKind.keys()])],
       [
@@ -303,6 +322,7 @@ async function main(): Promise<void> {
         'rollout: p50 / p99 per instance',
         `${prom.seconds(prom.percentile(rollout.perItem, 50))} / ${prom.seconds(prom.percentile(rollout.perItem, 99))}`,
       ],
+      ['rollout: failed / not converged', outcome(rollout)],
       ['rollout: operator writes', describeWrites(rollout.operatorWrites, N * 2)],
       ['rollout: operator writes by kind', prom.describeVerbs(rollout.byKind, [...rollout.byKind.keys()])],
       ['rollout: API server writes', String(rolloutServerWrites)],
@@ -338,6 +358,10 @@ async function main(): Promise<void> {
     await Promise.all([floorTracker.stop(), hwTracker.stop(), deployments.stop()]);
     await Promise.all([deleteNamespace(floorNs), deleteNamespace(operatorNs)]);
   }
+}
+
+function outcome(t: Timed): string {
+  return `${String(t.failed)} / ${String(t.timedOut)}${t.timedOut > 0 ? ` (after ${String(PHASE_TIMEOUT_SECONDS)} s)` : ''}`;
 }
 
 function describeWrites(writes: number, minimum: number): string {

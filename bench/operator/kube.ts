@@ -76,7 +76,9 @@ export async function pool<T>(items: T[], limit: number, task: (item: T) => Prom
 export class Tracker {
   private readonly informer: import('../../operator/src/runtime/informer.js').Informer<KubernetesObject>;
   private predicate: (obj: KubernetesObject) => boolean = () => false;
+  private isFailed: (obj: KubernetesObject) => boolean = () => false;
   private met = new Map<string, number>();
+  private failed = new Set<string>();
   private waiting: { names: Set<string>; resolve: () => void } | undefined;
 
   constructor(kc: KubeConfig, path: string) {
@@ -105,22 +107,36 @@ export class Tracker {
     return this.informer.size();
   }
 
-  /** Resolves with name → time met, once every object in `names` satisfies `predicate`. */
-  async expect(names: string[], predicate: (obj: KubernetesObject) => boolean): Promise<Map<string, number>> {
+  /**
+   * Resolves once every object in `names` satisfied `predicate` (name → time met in `met`) or
+   * `failed` (in `failed`), or when `timeoutMs` passed (the rest in `pending`).
+   */
+  async expect(
+    names: string[],
+    predicate: (obj: KubernetesObject) => boolean,
+    failed: (obj: KubernetesObject) => boolean,
+    timeoutMs: number,
+  ): Promise<{ met: Map<string, number>; failed: Set<string>; pending: Set<string> }> {
     this.predicate = predicate;
+    this.isFailed = failed;
     this.met = new Map();
+    this.failed = new Set();
     const pending = new Set(names);
     const done = new Promise<void>((resolve) => (this.waiting = { names: pending, resolve }));
     for (const obj of this.informer.list()) this.check(obj);
     if (pending.size === 0) this.waiting?.resolve();
-    await done;
-    return this.met;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([done, new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
+    clearTimeout(timer);
+    return { met: this.met, failed: this.failed, pending: new Set(pending) };
   }
 
   private check(obj: KubernetesObject): void {
     const name = obj.metadata?.name ?? '';
-    if (this.met.has(name) || !this.predicate(obj)) return;
-    this.met.set(name, performance.now());
+    if (this.met.has(name) || this.failed.has(name)) return;
+    if (this.predicate(obj)) this.met.set(name, performance.now());
+    else if (this.isFailed(obj)) this.failed.add(name);
+    else return;
     if (this.waiting?.names.delete(name) === true && this.waiting.names.size === 0) this.waiting.resolve();
   }
 }
@@ -168,6 +184,10 @@ export async function startOperator(options: {
       WATCH_NAMESPACE: options.namespace,
       WORKERS: String(options.workers),
       LOG_LEVEL: 'info',
+      // V8 flags to try on the operator (e.g. heap sizes), without touching the benchmark's own process.
+      ...(process.env.OPERATOR_NODE_OPTIONS !== undefined && {
+        NODE_OPTIONS: process.env.OPERATOR_NODE_OPTIONS,
+      }),
     },
     stdio: ['ignore', log, log],
   });
