@@ -60,6 +60,13 @@ lint-rules: promtool ## promtool check + unit tests of the Prometheus rules and 
 integration: node_modules ## Run the integration tests (real redis-server, real API server).
 	npm run test:integration
 
+# kind node image, pinned by digest in this one place (docs/e2e.md says how to move it).
+KIND_NODE_IMAGE ?= kindest/node:v1.37.0@sha256:a1ed56cfb0e7b93589bdf97c8cd566405a265939e3620fc4f5de89adff580ae5
+
+.PHONY: e2e
+e2e: node_modules ## The e2e suite on a throw-away kind cluster with real pods (needs Docker and kind; KEEP=1 keeps it).
+	KIND_NODE_IMAGE=$(KIND_NODE_IMAGE) IMG_API=$(IMG_API) IMG_OPERATOR=$(IMG_OPERATOR) hack/e2e-kind.sh
+
 .PHONY: e2e-local
 e2e-local: node_modules ## The e2e suite on the local cluster (simulated nodes), operator as a local process.
 	hack/e2e-local.sh

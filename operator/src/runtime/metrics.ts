@@ -15,6 +15,7 @@ export class OperatorMetrics {
   readonly workqueueDepth: Gauge;
   readonly workqueueRetries: Counter;
   readonly rollbacks: Counter<'reason'>;
+  readonly rolledBack: Gauge<'namespace' | 'name' | 'reason'>;
   readonly kubeWrites: Counter<'verb' | 'kind'>;
   readonly leader: Gauge;
   readonly informerRestarts: Counter<'resource'>;
@@ -48,6 +49,12 @@ export class OperatorMetrics {
       name: 'helloworld_rollbacks_total',
       help: 'Automatic rollbacks, by reason.',
       labelNames: ['reason'],
+      registers,
+    });
+    this.rolledBack = new Gauge({
+      name: 'helloworld_rolled_back',
+      help: '1 while the HelloWorld runs a revision it was rolled back to, by the reason of the rollback.',
+      labelNames: ['namespace', 'name', 'reason'],
       registers,
     });
     this.kubeWrites = new Counter({
