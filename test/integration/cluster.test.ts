@@ -77,7 +77,12 @@ async function freePort(): Promise<number> {
 function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
+  } catch {
+    return false;
+  }
+  // An exited process its parent has not reaped yet (a zombie, state Z) runs no more.
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${String(pid)}/stat`, 'utf8'));
   } catch {
     return false;
   }
