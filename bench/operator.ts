@@ -185,7 +185,10 @@ async function applyHelloWorld(name: string, image: string): Promise<void> {
 /** Deletes every HelloWorld and waits until the garbage collector removed their Deployments. */
 async function deleteAll(deployments: InstanceType<typeof Tracker>): Promise<number> {
   const begun = performance.now();
-  await rest.request('DELETE', `/apis/hello.dev/v1alpha1/namespaces/${operatorNs}/helloworlds`);
+  // A delete collection of hundreds of objects can take longer than the client's default 30 s.
+  await rest.request('DELETE', `/apis/hello.dev/v1alpha1/namespaces/${operatorNs}/helloworlds`, {
+    timeoutMs: PHASE_TIMEOUT_SECONDS * 1000,
+  });
   while (deployments.count() > 0) await sleep(200);
   return performance.now() - begun;
 }
@@ -247,6 +250,7 @@ async function main(): Promise<void> {
     // The floor's objects stay until the end: deleting them now would add the namespace controller's
     // deletes to the operator's figures.
     const floorWrites = prom.delta(await apiServerCounts(), floorApiBefore);
+    note('floor', floor, prom.total(floorWrites, prom.WRITE_VERBS));
 
     const cycles: { convergeMs: number; deleteMs: number; rss: number; peak: number }[] = [];
     process.stderr.write(`create: ${String(N)} HelloWorlds in ${operatorNs}\n`);
@@ -255,15 +259,20 @@ async function main(): Promise<void> {
         applyHelloWorld(name, IMAGES[0] ?? ''),
       ),
     );
+    note('create', create, create.operatorWrites, create.byKind);
     process.stderr.write('rollout: new image for all\n');
     const rollout = await measure(operator, () =>
       timed(hwTracker, helloWorldAvailable(IMAGES[1] ?? ''), (name) =>
         applyHelloWorld(name, IMAGES[1] ?? ''),
       ),
     );
+    note('rollout', rollout, rollout.operatorWrites, rollout.byKind);
     process.stderr.write(`steady state: ${String(IDLE_SECONDS)} s idle\n`);
     await sleep(5000); // let the last status writes and informer events settle
     const idle = await measure(operator, () => sleep(IDLE_SECONDS * 1000).then(() => ({})));
+    process.stderr.write(
+      `steady state: operator writes ${String(idle.operatorWrites)}, API server ${prom.describeVerbs(idle.writes, [...prom.WRITE_VERBS, ...prom.READ_VERBS])}\n`,
+    );
     for (let cycle = 1; cycle <= CYCLES; cycle++) {
       const convergeMs =
         cycle === 1
@@ -275,7 +284,10 @@ async function main(): Promise<void> {
             ).totalMs;
       const deleteMs = await deleteAll(deployments);
       cycles.push({ convergeMs, deleteMs, ...operator.memory() });
-      process.stderr.write(`cycle ${String(cycle)}: converged in ${prom.seconds(convergeMs)}\n`);
+      process.stderr.write(
+        `cycle ${String(cycle)}: converged in ${prom.seconds(convergeMs)}, deleted in ${prom.seconds(deleteMs)}, ` +
+          `RSS ${prom.mib(operator.memory().rss)}, peak ${prom.mib(operator.memory().peak)}\n`,
+      );
     }
     const opEnd = prom.parseProm(await operator.metrics());
     const cpu = (await cpuAt()) - prom.sum(opStart, 'process_cpu_seconds_total');
@@ -358,6 +370,15 @@ async function main(): Promise<void> {
     await Promise.all([floorTracker.stop(), hwTracker.stop(), deployments.stop()]);
     await Promise.all([deleteNamespace(floorNs), deleteNamespace(operatorNs)]);
   }
+}
+
+/** One phase's figures on stderr as soon as it ends, so an interrupted run still tells something. */
+function note(phase: string, t: Timed, writes: number, byKind?: Map<string, number>): void {
+  const kinds = byKind === undefined ? '' : ` (${prom.describeVerbs(byKind, [...byKind.keys()])})`;
+  process.stderr.write(
+    `${phase}: all in ${prom.seconds(t.totalMs)}, p50 ${prom.seconds(prom.percentile(t.perItem, 50))}, ` +
+      `p99 ${prom.seconds(prom.percentile(t.perItem, 99))}, failed/not converged ${outcome(t)}, writes ${String(writes)}${kinds}\n`,
+  );
 }
 
 function outcome(t: Timed): string {
