@@ -130,6 +130,9 @@ describe.each([
     expect(
       metricValue(await operator.metrics(), 'helloworld_rollbacks_total', { reason }),
     ).toBeGreaterThanOrEqual(1);
+    expect(metricValue(await operator.metrics(), 'helloworld_rolled_back', { namespace, name, reason })).toBe(
+      1,
+    );
     timings.push(
       `${reason}: ${secondsToRollback(hw, appliedAt).toFixed(0)} s (deadline ${String(deadline)} s)`,
     );

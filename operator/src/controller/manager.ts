@@ -14,6 +14,7 @@ import { HttpKubeRest } from '../runtime/rest.js';
 import type { Verifier } from '../verification/types.js';
 import { addMonitoringInformers, CacheReader, createOperatorInformers } from './cache-reader.js';
 import { PrometheusOperatorDiscovery } from './prometheus-operator.js';
+import { RolledBackGauge } from './rollback-gauge.js';
 import { reconcile } from './reconcile.js';
 
 export interface ControllerOptions {
@@ -66,6 +67,7 @@ export function createController(options: ControllerOptions): Controller {
     for (const hw of informers.helloWorlds.list()) queue.add(`${hw.metadata.namespace}/${hw.metadata.name}`);
   });
 
+  const rolledBack = new RolledBackGauge(metrics.rolledBack);
   const deps = {
     reader: new CacheReader(informers, client),
     writer: client,
@@ -73,6 +75,9 @@ export function createController(options: ControllerOptions): Controller {
     verifier: options.verifier,
     prometheusOperatorInstalled: () => discovery.present(),
     now: options.now ?? (() => new Date()),
+    onRolledBack: (namespace: string, name: string, reason: string | undefined) => {
+      rolledBack.report(namespace, name, reason);
+    },
     onRollback: (reason: string) => {
       metrics.rollbacks.inc({ reason });
     },

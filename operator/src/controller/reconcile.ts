@@ -34,6 +34,8 @@ export interface ReconcileDeps {
   prometheusOperatorInstalled: () => boolean;
   now: () => Date;
   onRollback?: (reason: string) => void;
+  /** The reason of the rollback a HelloWorld runs on now; undefined when it is not rolled back or gone. */
+  onRolledBack?: (namespace: string, name: string, reason: string | undefined) => void;
 }
 
 export interface ReconcileResult {
@@ -50,7 +52,10 @@ export async function reconcile(
 ): Promise<ReconcileResult> {
   const hw = deps.reader.getHelloWorld(namespace, name);
   // Gone or going: owner references let the garbage collector remove the children.
-  if (!hw || hw.metadata.deletionTimestamp) return {};
+  if (!hw || hw.metadata.deletionTimestamp) {
+    deps.onRolledBack?.(namespace, name, undefined);
+    return {};
+  }
   const spec = resolveSpec(hw.spec);
   const now = deps.now();
 
@@ -133,6 +138,11 @@ export async function reconcile(
     selector: selectorString(selectorLabels(hw, 'api')),
   };
   await persistStatus(deps, hw, status);
+  deps.onRolledBack?.(
+    namespace,
+    name,
+    status.phase === 'RolledBack' ? status.lastRollback?.reason : undefined,
+  );
 
   if (decision.templateChanged) return { requeueAfterMs: 0 };
   return decision.requeueAfterMs === undefined ? {} : { requeueAfterMs: decision.requeueAfterMs };
