@@ -1,7 +1,7 @@
 /**
  * Whether the Prometheus Operator's CRDs are installed, found through API discovery (no RBAC needed)
- * and looked at again every minute, so installing the Prometheus Operator later is picked up without a
- * restart. A failed look-up keeps the last answer: monitoring never breaks a reconcile.
+ * and looked at again every minute, so installing the Prometheus Operator later, or removing it, is
+ * picked up without a restart. A failed look-up keeps the last answer.
  */
 import type { Logger } from '#common/logger.js';
 import { MONITORING_API_VERSION } from '../builders/monitoring.js';
@@ -12,6 +12,7 @@ export const DISCOVERY_INTERVAL_MS = 60_000;
 
 export class PrometheusOperatorDiscovery {
   private presentNow = false;
+  private installedOnce = false;
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -36,20 +37,31 @@ export class PrometheusOperatorDiscovery {
   }
 
   private async check(): Promise<void> {
-    if (this.presentNow) return; // once installed, informers and reconciles take it from there
     try {
       const list = await this.rest.request<{ resources: { name: string }[] }>(
         'GET',
         `/apis/${MONITORING_API_VERSION}`,
       );
       const names = new Set(list.resources.map((r) => r.name));
-      if (REQUIRED.every((r) => names.has(r))) {
-        this.presentNow = true;
-        this.logger.info("the Prometheus Operator's CRDs are installed; generating monitoring objects");
-        this.onInstalled();
-      }
+      this.update(REQUIRED.every((r) => names.has(r)));
     } catch (error) {
-      if (!isNotFound(error)) this.logger.warn({ err: error }, 'could not discover the Prometheus Operator');
+      if (isNotFound(error)) this.update(false);
+      else this.logger.warn({ err: error }, 'could not discover the Prometheus Operator');
+    }
+  }
+
+  private update(present: boolean): void {
+    if (present === this.presentNow) return;
+    this.presentNow = present;
+    if (!present) {
+      this.logger.warn("the Prometheus Operator's CRDs are gone; no longer generating monitoring objects");
+      return;
+    }
+    this.logger.info("the Prometheus Operator's CRDs are installed; generating monitoring objects");
+    // The informers, once started, follow the kinds coming and going on their own.
+    if (!this.installedOnce) {
+      this.installedOnce = true;
+      this.onInstalled();
     }
   }
 }
