@@ -5,7 +5,7 @@
  */
 import { ANNOTATION_RETRY } from '../api/types.js';
 import { Reason } from './conditions.js';
-import { assessRolloutHealth, type RolloutHealth } from './health.js';
+import { assessRolloutHealth } from './health.js';
 import {
   POLL_MS,
   appliedImage,
@@ -15,28 +15,6 @@ import {
   requeueIn,
   type Draft,
 } from './transitions.js';
-
-/**
- * How the Deployment's move to the stable revision goes, timed from when this move began (recorded in
- * status). Old pods of the stable revision may carry restarts from long ago, so only the Deployment and
- * the clock judge, not pod failures.
- */
-function stableHealth(d: Draft, stable: string): RolloutHealth {
-  const { now, spec, deployment } = d.input;
-  const s = d.status;
-  if (s.currentRevision !== stable || s.rolloutStartedAt === undefined) {
-    s.currentRevision = stable;
-    s.rolloutStartedAt = now.toISOString();
-  }
-  return assessRolloutHealth({
-    deployment,
-    pods: [],
-    revision: stable,
-    spec,
-    startedAt: new Date(s.rolloutStartedAt),
-    now,
-  });
-}
 
 /** The Deployment runs a revision that failed: nothing to judge until the spec or retry changes. */
 export function holdFailed(d: Draft): void {
@@ -56,10 +34,23 @@ export function holdFailed(d: Draft): void {
 
 /** The Deployment is going (or went) back to the stable revision after a failure. */
 export function followRollback(d: Draft): void {
+  const { now, spec, deployment } = d.input;
   const s = d.status;
   const stable = s.stableRevision ?? '';
-  const health = stableHealth(d, stable);
+  if (s.currentRevision !== stable || s.rolloutStartedAt === undefined) {
+    s.currentRevision = stable;
+    s.rolloutStartedAt = now.toISOString();
+  }
   s.phase = 'RolledBack';
+  // Old pods of the stable revision may carry restarts from long ago: only the Deployment and the clock judge.
+  const health = assessRolloutHealth({
+    deployment,
+    pods: [],
+    revision: stable,
+    spec,
+    startedAt: new Date(s.rolloutStartedAt ?? now.toISOString()),
+    now,
+  });
   const target = `stable revision ${stable} (${s.stableImage ?? 'unknown image'})`;
   if (health.state === 'Progressing') {
     condition(
@@ -88,10 +79,21 @@ export function followRollback(d: Draft): void {
  * is never verified again; the Deployment only has to get there.
  */
 export function followStable(d: Draft): void {
-  const stable = d.input.appliedRevision;
+  const { now, spec, deployment, appliedRevision: stable } = d.input;
   const s = d.status;
   if (s.phase === 'Available' && s.currentRevision === stable) return;
-  const health = stableHealth(d, stable);
+  if (s.currentRevision !== stable || s.rolloutStartedAt === undefined) {
+    s.currentRevision = stable;
+    s.rolloutStartedAt = now.toISOString();
+  }
+  const health = assessRolloutHealth({
+    deployment,
+    pods: [],
+    revision: stable,
+    spec,
+    startedAt: new Date(s.rolloutStartedAt ?? now.toISOString()),
+    now,
+  });
   const target = `stable revision ${stable} (${appliedImage(d.input)})`;
   if (health.state === 'Progressing') {
     s.phase = 'Progressing';
