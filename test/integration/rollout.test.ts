@@ -34,6 +34,17 @@ async function deploymentImage(name: string): Promise<string | undefined> {
   return dep.spec?.template.spec?.containers[0]?.image;
 }
 
+/** The Deployment controller's revision number of the ReplicaSet that runs this image (0 if none). */
+async function replicaSetRevision(name: string, image: string): Promise<number> {
+  const sets = await apps.listNamespacedReplicaSet({ namespace });
+  const set = sets.items.find(
+    (rs) =>
+      rs.metadata?.ownerReferences?.some((o) => o.kind === 'Deployment' && o.name === name) === true &&
+      rs.spec?.template?.spec?.containers[0]?.image === image,
+  );
+  return Number(set?.metadata?.annotations?.['deployment.kubernetes.io/revision'] ?? 0);
+}
+
 /** Seconds from the bad spec being applied to the rollback recorded in status (1 s resolution). */
 function secondsToRollback(hw: HelloWorld, appliedAtMs: number): number {
   return (new Date(hw.status?.lastRollback?.time ?? 0).getTime() - appliedAtMs) / 1000;
@@ -157,11 +168,8 @@ describe('the retry annotation', () => {
     await new Promise((resolve) => setTimeout(resolve, 5000));
     expect(await deploymentImage(name)).toBe(GOOD);
 
+    const revisionBefore = await replicaSetRevision(name, 'pullfail.invalid/api:3');
     kubectl(['annotate', 'hw', name, '-n', namespace, 'hello.dev/retry=1']);
-    await waitFor(async () => (await deploymentImage(name)) === 'pullfail.invalid/api:3', {
-      describe: 'the failed image to be tried again',
-      timeoutMs: 30_000,
-    });
     const second = await waitForHelloWorld(
       kc,
       namespace,
@@ -173,7 +181,22 @@ describe('the retry annotation', () => {
       'the retried revision to be rolled back again',
       { operator, timeoutMs: 90_000 },
     );
-    expect(second.status?.lastRollback?.reason).toBe('ImagePullFailed');
+    expect(second.status?.lastRollback).toMatchObject({
+      reason: 'ImagePullFailed',
+      fromImage: 'pullfail.invalid/api:3',
+    });
+    // The failed image really ran again: the Deployment moved its ReplicaSet to a newer revision. (Polling the
+    // Deployment's image instead races the rollback, which takes under a second for a pull failure.)
+    expect(await replicaSetRevision(name, 'pullfail.invalid/api:3')).toBeGreaterThan(revisionBefore);
+    const events = kubectl([
+      'get',
+      'events',
+      '-n',
+      namespace,
+      '--field-selector',
+      `involvedObject.name=${name}`,
+    ]);
+    expect(events).toContain('RetryRequested');
   }, 200_000);
 });
 
