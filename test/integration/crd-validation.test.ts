@@ -1,5 +1,5 @@
 // The HelloWorld CRD on a real API server: what admission rejects (and with which message), what it
-// defaults, the immutable Redis mode, the scale subresource, kubectl explain, and the config/ tree.
+// defaults, the immutable Redis mode and volume, the scale subresource, kubectl explain, and the config/ tree.
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import {
@@ -467,12 +467,117 @@ describe('redis.mode is immutable', () => {
     const { metadata } = await create(helloWorld({ image: 'hello-api:1' }));
     const updated = await patchSpec(metadata.name, {
       image: 'hello-api:2',
-      redis: { mode: 'Managed', storage: { size: '2Gi' } },
+      redis: { mode: 'Managed', storage: { whenDeleted: 'Delete' } },
     });
     expect(updated.spec).toMatchObject({
       image: 'hello-api:2',
-      redis: { mode: 'Managed', storage: { size: '2Gi' } },
+      redis: { mode: 'Managed', storage: { size: '1Gi', whenDeleted: 'Delete' } },
     });
+  });
+
+  it('reports only the mode when a Managed Redis with storage settings switches to External', async () => {
+    const { metadata } = await create(
+      helloWorld({ image: 'hello-api:1', redis: { storage: { size: '2Gi', storageClassName: 'fast' } } }),
+    );
+    const message = await rejection(
+      patchSpec(metadata.name, {
+        redis: { mode: 'External', urlSecretRef: { name: 'redis', key: 'url' }, storage: null },
+      }),
+    );
+    expect(message).toContain(immutable);
+    expect(message).not.toContain('redis.storage');
+  });
+});
+
+describe('the managed Redis volume is immutable', () => {
+  // The StatefulSet's volumeClaimTemplates cannot change, so neither can what they are built from.
+  const size = 'spec.redis.storage.size: Invalid value';
+  const sizeMessage = 'redis.storage.size cannot be changed after creation';
+  const className = 'spec.redis.storage.storageClassName: Invalid value';
+  const classMessage = 'redis.storage.storageClassName cannot be set, changed or removed after creation';
+
+  const rejected: [string, Json | undefined, Json, string, string][] = [
+    ['a size', { storage: { size: '1Gi' } }, { storage: { size: '2Gi' } }, size, sizeMessage],
+    ['a defaulted size (no storage block)', undefined, { storage: { size: '2Gi' } }, size, sizeMessage],
+    [
+      'a size back to the default by removing storage',
+      { storage: { size: '2Gi' } },
+      { storage: null },
+      size,
+      sizeMessage,
+    ],
+    [
+      'a size to a smaller one',
+      { storage: { size: '2Gi' } },
+      { storage: { size: '1Gi' } },
+      size,
+      sizeMessage,
+    ],
+    ['no class to a class', undefined, { storage: { storageClassName: 'fast' } }, className, classMessage],
+    [
+      'no class to the empty class',
+      { storage: {} },
+      { storage: { storageClassName: '' } },
+      className,
+      classMessage,
+    ],
+    [
+      'a class to another',
+      { storage: { storageClassName: 'fast' } },
+      { storage: { storageClassName: 'slow' } },
+      className,
+      classMessage,
+    ],
+    [
+      'a class to none',
+      { storage: { storageClassName: 'fast' } },
+      { storage: { storageClassName: null } },
+      className,
+      classMessage,
+    ],
+  ];
+
+  it.each(rejected)(
+    'rejects changing %s, says where and what to do',
+    async (_what, redis, patch, path, message) => {
+      const { metadata } = await create(helloWorld({ image: 'hello-api:1', ...(redis && { redis }) }));
+      const rejectedWith = await rejection(patchSpec(metadata.name, { redis: patch }));
+      expect(rejectedWith).toContain(path);
+      expect(rejectedWith).toContain(message);
+      expect(rejectedWith).toMatch(/ To (grow the volume|use another class), /);
+    },
+  );
+
+  const accepted: [string, Json | undefined, Json, Json][] = [
+    ['spelling out the default size', undefined, { storage: { size: '1Gi' } }, { size: '1Gi' }],
+    ['an empty storage block, defaulted to the same size', undefined, { storage: {} }, { size: '1Gi' }],
+    [
+      'the same size in other units',
+      { storage: { size: '1Gi' } },
+      { storage: { size: '1024Mi' } },
+      { size: '1024Mi' },
+    ],
+    [
+      'whenDeleted, which the StatefulSet may change',
+      { storage: { size: '2Gi', storageClassName: 'fast' } },
+      { storage: { whenDeleted: 'Delete' } },
+      { size: '2Gi', storageClassName: 'fast', whenDeleted: 'Delete' },
+    ],
+  ];
+
+  it.each(accepted)('accepts %s', async (_what, redis, patch, storage) => {
+    const { metadata } = await create(helloWorld({ image: 'hello-api:1', ...(redis && { redis }) }));
+    const updated = await patchSpec(metadata.name, { image: 'hello-api:2', redis: patch });
+    expect(updated.spec).toMatchObject({ image: 'hello-api:2', redis: { mode: 'Managed', storage } });
+  });
+
+  it('accepts any update of an External Redis, which has no volume', async () => {
+    const external = { mode: 'External', urlSecretRef: { name: 'redis', key: 'url' } };
+    const { metadata } = await create(helloWorld({ image: 'hello-api:1', redis: external }));
+    const updated = await patchSpec(metadata.name, {
+      redis: { urlSecretRef: { name: 'other', key: 'url' } },
+    });
+    expect(updated.spec).toMatchObject({ redis: { mode: 'External', urlSecretRef: { name: 'other' } } });
   });
 });
 

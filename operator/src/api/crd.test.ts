@@ -16,6 +16,7 @@ interface Schema {
   additionalProperties?: Schema;
   'x-kubernetes-preserve-unknown-fields'?: boolean;
   'x-kubernetes-int-or-string'?: boolean;
+  'x-kubernetes-validations'?: { rule: string; message?: string; fieldPath?: string }[];
 }
 
 interface Crd {
@@ -248,6 +249,17 @@ describe('the HelloWorld CRD', () => {
     ],
     ['a service with only a type', { image: 'hello-api:1', service: { type: 'NodePort' } }],
   ];
+
+  it('compares an absent Redis storage size as the default size', () => {
+    // The volume's transition rule spells the default out, since storage itself may be absent.
+    const redis = specSchema.properties!.redis!;
+    const size = redis.properties!.storage!.properties!.size!.default;
+    const rule = redis['x-kubernetes-validations']!.find((v) => v.fieldPath === '.storage.size')!.rule;
+    const fallbacks = rule.match(/: '[^']*'\)/g);
+    expect(fallbacks).toHaveLength(6);
+    expect(new Set(fallbacks)).toEqual(new Set([`: '${String(size)}')`]));
+    expect(resolveSpec({ image: 'x' }).redis).toMatchObject({ storage: { size } });
+  });
 
   it.each(specs)('defaults %s to what resolveSpec resolves it to', (_name, spec) => {
     expect(resolveSpec(defaulted(spec))).toEqual(resolveSpec(spec));
