@@ -1,9 +1,9 @@
 /**
  * ClusterReader over the shared informers: every read the reconciler makes is a map lookup or an index
  * lookup by instance, never a scan of all objects, and never a request to the API server (but for a
- * user's Secret, which the operator does not watch).
+ * user's Secret, which the operator does not watch, and a Deployment whose rollout is past its deadline).
  */
-import type { KubernetesObject, V1Pod, V1ReplicaSet, V1Secret } from '@kubernetes/client-node';
+import type { KubernetesObject, V1Deployment, V1Pod, V1ReplicaSet, V1Secret } from '@kubernetes/client-node';
 import type { HelloWorld } from '../api/types.js';
 import type { Informer } from '../runtime/informer.js';
 import { MANAGED_BY_SELECTOR, WATCH_PATHS, type InformerFactory } from '../runtime/informers.js';
@@ -98,6 +98,10 @@ export class CacheReader implements ClusterReader {
 
   readUserSecret(namespace: string, name: string): Promise<V1Secret | undefined> {
     return this.client.get<V1Secret>('v1', 'Secret', namespace, name);
+  }
+
+  readDeployment(namespace: string, name: string): Promise<V1Deployment | undefined> {
+    return this.client.get<V1Deployment>('apps/v1', 'Deployment', namespace, name);
   }
 }
 

@@ -2,7 +2,7 @@
  * What the reconciler reads from the world, as one small interface. main.ts backs it with informer
  * caches; writes go through the runtime's KubeWriter and EventSink.
  */
-import type { KubernetesObject, V1Pod, V1ReplicaSet, V1Secret } from '@kubernetes/client-node';
+import type { KubernetesObject, V1Deployment, V1Pod, V1ReplicaSet, V1Secret } from '@kubernetes/client-node';
 import type { HelloWorld } from '../api/types.js';
 
 export interface ChildRef {
@@ -21,4 +21,9 @@ export interface ClusterReader {
   listReplicaSets(namespace: string, instance: string): V1ReplicaSet[];
   /** A Secret the user owns (external Redis URL): read from the API server, not cached. */
   readUserSecret(namespace: string, name: string): Promise<V1Secret | undefined>;
+  /**
+   * A Deployment read from the API server, not cached: the rollout's deadline verdict is confirmed on it,
+   * since the cache can lag behind a rollout that completed.
+   */
+  readDeployment(namespace: string, name: string): Promise<V1Deployment | undefined>;
 }

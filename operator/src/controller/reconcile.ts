@@ -18,7 +18,7 @@ import {
   monitoringWanted,
 } from '../builders/monitoring.js';
 import { REVISION_ANNOTATION } from '../rollout/revision.js';
-import { chooseTemplate, progressRollout } from '../rollout/machine.js';
+import { chooseTemplate, progressRollout, type RolloutInput } from '../rollout/machine.js';
 import { setCondition } from '../rollout/conditions.js';
 import type { Verifier } from '../verification/types.js';
 import type { EventSink } from '../runtime/events.js';
@@ -97,7 +97,7 @@ export async function reconcile(
   }
 
   const pods = deps.reader.listPods(namespace, name);
-  const decision = await progressRollout({
+  const input: RolloutInput = {
     now,
     generation: hw.metadata.generation ?? 0,
     annotations,
@@ -109,7 +109,13 @@ export async function reconcile(
     deployment,
     pods,
     verifier: deps.verifier,
-  });
+  };
+  let decision = await progressRollout(input);
+  if (decision.needsLiveDeployment) {
+    // Past the deadline by the cache: the rollout fails only if the API server agrees it is not complete.
+    deployment = await deps.reader.readDeployment(namespace, name);
+    decision = await progressRollout({ ...input, deployment, deploymentIsLive: true });
+  }
 
   for (const event of decision.events) void deps.events.record(hw, event.type, event.reason, event.message);
   if (decision.rollback) {

@@ -5,12 +5,12 @@
  */
 import { ANNOTATION_RETRY } from '../api/types.js';
 import { Reason } from './conditions.js';
-import { assessRolloutHealth } from './health.js';
 import {
   POLL_MS,
   appliedImage,
   condition,
   emit,
+  judgeHealth,
   previousReason,
   requeueIn,
   type Draft,
@@ -34,7 +34,7 @@ export function holdFailed(d: Draft): void {
 
 /** The Deployment is going (or went) back to the stable revision after a failure. */
 export function followRollback(d: Draft): void {
-  const { now, spec, deployment } = d.input;
+  const { now } = d.input;
   const s = d.status;
   const stable = s.stableRevision ?? '';
   if (s.currentRevision !== stable || s.rolloutStartedAt === undefined) {
@@ -43,14 +43,7 @@ export function followRollback(d: Draft): void {
   }
   s.phase = 'RolledBack';
   // Old pods of the stable revision may carry restarts from long ago: only the Deployment and the clock judge.
-  const health = assessRolloutHealth({
-    deployment,
-    pods: [],
-    revision: stable,
-    spec,
-    startedAt: new Date(s.rolloutStartedAt ?? now.toISOString()),
-    now,
-  });
+  const health = judgeHealth(d, stable, [], new Date(s.rolloutStartedAt ?? now.toISOString()));
   const target = `stable revision ${stable} (${s.stableImage ?? 'unknown image'})`;
   if (health.state === 'Progressing') {
     condition(
@@ -79,21 +72,14 @@ export function followRollback(d: Draft): void {
  * is never verified again; the Deployment only has to get there.
  */
 export function followStable(d: Draft): void {
-  const { now, spec, deployment, appliedRevision: stable } = d.input;
+  const { now, appliedRevision: stable } = d.input;
   const s = d.status;
   if (s.phase === 'Available' && s.currentRevision === stable) return;
   if (s.currentRevision !== stable || s.rolloutStartedAt === undefined) {
     s.currentRevision = stable;
     s.rolloutStartedAt = now.toISOString();
   }
-  const health = assessRolloutHealth({
-    deployment,
-    pods: [],
-    revision: stable,
-    spec,
-    startedAt: new Date(s.rolloutStartedAt ?? now.toISOString()),
-    now,
-  });
+  const health = judgeHealth(d, stable, [], new Date(s.rolloutStartedAt ?? now.toISOString()));
   const target = `stable revision ${stable} (${appliedImage(d.input)})`;
   if (health.state === 'Progressing') {
     s.phase = 'Progressing';

@@ -2,7 +2,20 @@ import { describe, expect, it } from '@jest/globals';
 import { API_PORT } from '../api/defaults.js';
 import { ANNOTATION_ABORT, ANNOTATION_RETRY } from '../api/types.js';
 import { chooseTemplate } from './machine.js';
-import { IMAGES, REV1, REV2, REV3, Sim, T0, deadlineExceeded, pod, readyPods, rolling } from './testing.js';
+import {
+  IMAGES,
+  REV1,
+  REV2,
+  REV3,
+  Sim,
+  T0,
+  complete,
+  deadlineExceeded,
+  deployment,
+  pod,
+  readyPods,
+  rolling,
+} from './testing.js';
 
 /** A HelloWorld whose REV1 is stable and whose spec now asks for REV2, mid-rollout. */
 async function rollingOutRev2(sim = new Sim()): Promise<Sim> {
@@ -266,6 +279,103 @@ describe('restarts and stalls', () => {
     expect(sim.status.phase).toBe('Failed');
     expect(decision.events.map((e) => e.reason)).toEqual(['RollbackStalled']);
     expect(sim.condition('Progressing').message).toContain('could not be applied');
+  });
+});
+
+describe('the deadline, judged on a live read of the Deployment', () => {
+  // The informer cache can lag behind the API server under load: a Deployment that completed within its
+  // deadline may still look incomplete in the cache when the clock runs out.
+  it('does not fail a rollout that the cache shows incomplete but that completed', async () => {
+    const sim = await rollingOutRev2();
+    sim.liveDeployment = complete(REV2);
+    sim.advance(126);
+    const decision = await sim.step();
+    expect(sim.liveReads).toBe(1);
+    expect(decision.rollback).toBeUndefined();
+    expect(sim.status.failedRevision).toBeUndefined();
+    expect(sim.status.phase).toBe('Verifying');
+    // The cached pods lag too: the smoke tests wait for a ready pod of the revision.
+    expect(decision.events.map((e) => e.reason)).toEqual(['RolloutComplete']);
+    expect(sim.status.verification).toMatchObject({ revision: REV2, startedAt: sim.now.toISOString() });
+    expect(sim.status.verification?.smokePassed).toBeUndefined();
+  });
+
+  it('does not fail on a cached ProgressDeadlineExceeded that the live Deployment has left behind', async () => {
+    const sim = await rollingOutRev2();
+    sim.deployment = deadlineExceeded(REV2);
+    sim.liveDeployment = complete(REV2);
+    const decision = await sim.step();
+    expect(sim.liveReads).toBe(1);
+    expect(decision.rollback).toBeUndefined();
+    expect(sim.status.phase).toBe('Verifying');
+  });
+
+  it('fails when the live read agrees, describing the live Deployment', async () => {
+    const sim = await rollingOutRev2();
+    sim.liveDeployment = deployment(REV2, { updated: 2, available: 1, total: 2 });
+    sim.advance(126);
+    const decision = await sim.step();
+    expect(sim.liveReads).toBe(1);
+    expect(decision.rollback).toEqual({ reason: 'ProgressDeadlineExceeded' });
+    expect(sim.status.lastRollback?.message).toBe(
+      `revision ${REV2} did not complete within progressDeadlineSeconds=120 (2 of 2 updated, 1 available, 0 old replicas left)`,
+    );
+    expect(decision.events.filter((e) => e.type === 'Warning')).toHaveLength(1);
+  });
+
+  it('reads nothing live before the deadline, nor for pod failures', async () => {
+    const sim = await rollingOutRev2();
+    sim.advance(124);
+    await sim.step();
+    expect(sim.status.phase).toBe('Progressing');
+    sim.pods.push(pod('hello-new-1', REV2, { waiting: { reason: 'ErrImagePull' } }));
+    expect((await sim.step()).rollback).toEqual({ reason: 'ImagePullFailed' });
+    expect(sim.liveReads).toBe(0);
+  });
+
+  it('hands back a provisional decision that fails nothing until the live read is made', async () => {
+    const sim = await rollingOutRev2();
+    const before = structuredClone(sim.status);
+    sim.answerLiveReads = false;
+    sim.advance(126);
+    const decision = await sim.step();
+    expect(decision.needsLiveDeployment).toBe(true);
+    expect(decision.rollback).toBeUndefined();
+    expect(decision.templateChanged).toBeUndefined();
+    expect(decision.events).toEqual([]);
+    expect(sim.status).toMatchObject({
+      phase: 'Progressing',
+      currentRevision: REV2,
+      rolloutStartedAt: before.rolloutStartedAt,
+    });
+    expect(sim.status.failedRevision).toBeUndefined();
+    expect(sim.condition('Progressing').message).toContain('confirming with a live read of the Deployment');
+    expect(sim.applied()).toBe(REV2);
+  });
+
+  it('does not call a completed rollback stalled', async () => {
+    const sim = await rollingOutRev2();
+    sim.deployment = deadlineExceeded(REV2);
+    await sim.step();
+    expect(sim.applied()).toBe(REV1);
+    sim.deployment = rolling(REV1);
+    sim.liveDeployment = complete(REV1);
+    sim.advance(200);
+    const decision = await sim.step();
+    expect(sim.condition('Progressing')).toMatchObject({ status: 'False', reason: 'RolledBack' });
+    expect(decision.events.map((e) => e.reason)).toEqual(['RollbackComplete']);
+  });
+
+  it('does not fail a return to the stable revision that completed', async () => {
+    const sim = await rollingOutRev2();
+    sim.changeSpec(REV1);
+    sim.deployment = rolling(REV1);
+    await sim.step();
+    sim.liveDeployment = complete(REV1);
+    sim.advance(200);
+    await sim.step();
+    expect(sim.status.phase).toBe('Available');
+    expect(sim.condition('Degraded').status).toBe('False');
   });
 });
 

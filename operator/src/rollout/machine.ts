@@ -12,13 +12,14 @@ import { ANNOTATION_ABORT, ANNOTATION_RETRY, type HelloWorldStatus } from '../ap
 import { measure as realMeasure } from '../verification/analysis.js';
 import type { PodRef } from '../verification/types.js';
 import { Reason, availability } from './conditions.js';
-import { assessRolloutHealth, findPodFailure, msUntilDeadline } from './health.js';
+import { findPodFailure, msUntilDeadline } from './health.js';
 import { podRevision } from './revision.js';
 import {
   POLL_MS,
   condition,
   emit,
   failRollout,
+  judgeHealth,
   newDraft,
   promote,
   requeueIn,
@@ -124,14 +125,14 @@ function handleAbort(d: Draft): boolean {
 
 /** A revision that is not stable yet: roll it out, verify it, then promote or fail it. */
 async function followNewRevision(d: Draft): Promise<void> {
-  const { now, spec, deployment, pods, appliedRevision: revision } = d.input;
+  const { now, spec, pods, appliedRevision: revision } = d.input;
   const s = d.status;
   const moving = s.phase === 'Progressing' || s.phase === 'Verifying';
   if (!moving || s.currentRevision !== revision || s.rolloutStartedAt === undefined) startRollout(d);
 
   if (s.phase === 'Progressing') {
     const startedAt = new Date(s.rolloutStartedAt ?? now.toISOString());
-    const health = assessRolloutHealth({ deployment, pods, revision, spec, startedAt, now });
+    const health = judgeHealth(d, revision, pods, startedAt);
     if (health.state === 'Failed') {
       failRollout(d, health.reason, health.message);
       return;

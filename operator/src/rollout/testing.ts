@@ -1,7 +1,8 @@
 /**
  * Test fixtures for the rollout state machine: Deployments and pods in the shapes the API server reports,
  * a scripted verifier, and a small driver that plays the reconciler's part (choose template, apply,
- * judge, persist status through a JSON round trip as the API server would).
+ * judge, read the Deployment live when asked, persist status through a JSON round trip as the API server
+ * would).
  */
 import type { V1Deployment, V1DeploymentCondition, V1Pod } from '@kubernetes/client-node';
 import { resolveSpec, type ResolvedSpec } from '../api/defaults.js';
@@ -9,7 +10,7 @@ import type { HelloWorldSpec, HelloWorldStatus } from '../api/types.js';
 import type { HelloSample, Measurement, PodRef, SmokeResult, Verifier } from '../verification/types.js';
 import { chooseTemplate, progressRollout } from './machine.js';
 import { REVISION_ANNOTATION } from './revision.js';
-import type { MeasureFn, RolloutDecision, RolloutEvent } from './types.js';
+import type { MeasureFn, RolloutDecision, RolloutEvent, RolloutInput } from './types.js';
 
 export const REV1 = 'aaaaaaaaa1';
 export const REV2 = 'bbbbbbbbb2';
@@ -197,6 +198,15 @@ export class Sim {
   last: RolloutDecision | undefined;
   /** Set to apply a revision other than chooseTemplate's, as a reconciler that cannot find it would. */
   forceApplied: string | undefined;
+  /**
+   * What a live read of the Deployment returns, when it differs from the cached `deployment`: a cache
+   * that lags behind the API server. Null: the live read returns the cached one.
+   */
+  liveDeployment: V1Deployment | null = null;
+  /** Live reads the machine asked for (RolloutDecision.needsLiveDeployment). */
+  liveReads = 0;
+  /** False: hand the machine's provisional decision back as it is, without the live read. */
+  answerLiveReads = true;
 
   constructor(spec: Partial<HelloWorldSpec> = {}) {
     this.spec = resolveSpec({ image: IMAGES[REV1] ?? '', ...spec });
@@ -214,7 +224,7 @@ export class Sim {
   }
 
   async step(): Promise<RolloutDecision> {
-    const decision = await progressRollout({
+    const input: RolloutInput = {
       now: this.now,
       generation: this.generation,
       annotations: { ...this.annotations },
@@ -227,7 +237,13 @@ export class Sim {
       pods: this.pods,
       verifier: this.verifier,
       ...(this.measure && { measure: this.measure }),
-    });
+    };
+    let decision = await progressRollout(input);
+    if (decision.needsLiveDeployment && this.answerLiveReads) {
+      this.liveReads += 1;
+      const deployment = this.liveDeployment ?? this.deployment;
+      decision = await progressRollout({ ...input, deployment, deploymentIsLive: true });
+    }
     this.status = JSON.parse(JSON.stringify(decision.status)) as HelloWorldStatus;
     this.events.push(...decision.events);
     this.last = decision;

@@ -1,9 +1,11 @@
 /**
  * The decision being built for one call of the state machine, and the transitions every flow shares:
- * start a rollout, fail it (roll back or stop), and promote it to stable.
+ * start a rollout, fail it (roll back or stop), and promote it to stable; and the health verdict they act on.
  */
+import type { V1Pod } from '@kubernetes/client-node';
 import type { ConditionStatus, ConditionType } from '../api/types.js';
-import { Reason, setCondition, getCondition, type FailureReason } from './conditions.js';
+import { FailureReason, Reason, setCondition, getCondition } from './conditions.js';
+import { assessRolloutHealth, type RolloutHealth } from './health.js';
 import { deploymentRevision } from './revision.js';
 import type { RolloutDecision, RolloutEvent, RolloutInput, RolloutStatus } from './types.js';
 
@@ -17,6 +19,7 @@ export interface Draft {
   requeueAfterMs?: number;
   rollback?: { reason: string };
   templateChanged?: boolean;
+  needsLiveDeployment?: boolean;
 }
 
 export function newDraft(input: RolloutInput): Draft {
@@ -48,6 +51,30 @@ export function toDecision(d: Draft): RolloutDecision {
     ...(d.requeueAfterMs !== undefined && { requeueAfterMs: Math.max(0, Math.ceil(d.requeueAfterMs)) }),
     ...(d.rollback && { rollback: d.rollback }),
     ...(d.templateChanged && { templateChanged: true }),
+    ...(d.needsLiveDeployment && { needsLiveDeployment: true }),
+  };
+}
+
+/**
+ * Rollout health as the flows act on it. ProgressDeadlineExceeded is the one verdict that only the clock
+ * (or a condition that a later status replaces) can bring about, so a Deployment from the informer cache,
+ * which may lag behind a rollout that completed in time, cannot prove it: the verdict is held back as
+ * Progressing and a live read is asked for. Pod failures are facts of their own and count at once.
+ */
+export function judgeHealth(
+  d: Draft,
+  revision: string,
+  pods: readonly V1Pod[],
+  startedAt: Date,
+): RolloutHealth {
+  const { deployment, spec, now, deploymentIsLive } = d.input;
+  const health = assessRolloutHealth({ deployment, pods, revision, spec, startedAt, now });
+  if (health.state !== 'Failed' || health.reason !== FailureReason.ProgressDeadlineExceeded) return health;
+  if (deploymentIsLive) return health;
+  d.needsLiveDeployment = true;
+  return {
+    state: 'Progressing',
+    message: `${health.message}; confirming with a live read of the Deployment`,
   };
 }
 

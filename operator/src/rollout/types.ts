@@ -37,6 +37,11 @@ export interface RolloutInput {
   appliedRevision: string;
   specImage: string;
   deployment?: V1Deployment;
+  /**
+   * `deployment` was just read from the API server, not from the informer cache. Only such a read may
+   * fail a rollout with ProgressDeadlineExceeded (see RolloutDecision.needsLiveDeployment).
+   */
+  deploymentIsLive?: boolean;
   /** This instance's API pods, every revision. */
   pods: V1Pod[];
   verifier: Verifier;
@@ -59,6 +64,12 @@ export interface RolloutDecision {
   rollback?: { reason: string };
   /** The Deployment's template must change now (a rollback was decided): apply again at once. */
   templateChanged?: boolean;
+  /**
+   * The Deployment as given is past its progress deadline, but it came from a cache that can lag behind a
+   * rollout that completed: read it from the API server and decide again with `deploymentIsLive`. The
+   * rest of this decision is provisional (nothing was failed, no verifier was called); discard it.
+   */
+  needsLiveDeployment?: boolean;
 }
 
 export type TemplateChoice = { use: 'spec' } | { use: 'stable'; revision: string };
