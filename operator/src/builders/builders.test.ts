@@ -128,6 +128,18 @@ describe('desired state', () => {
     });
   });
 
+  it('lets a user variable replace the operator one of the same name, listing each name once', () => {
+    // Server-side apply rejects a Deployment whose env names a variable twice.
+    const { byKind } = build({ env: [{ name: 'REDIS_URL', value: 'redis://elsewhere:6379/0' }] });
+    const [dep] = byKind('Deployment') as V1Deployment[];
+    const env = dep!.spec!.template.spec!.containers[0]!.env!;
+    expect(env.filter((e) => e.name === 'REDIS_URL')).toEqual([
+      { name: 'REDIS_URL', value: 'redis://elsewhere:6379/0' },
+    ]);
+    expect(new Set(env.map((e) => e.name)).size).toBe(env.length);
+    expect(env.map((e) => e.name)).toContain('REDIS_PASSWORD');
+  });
+
   it('configures a durable Redis whose password never reaches a command line', () => {
     const { byKind } = build({
       redis: { storage: { size: '5Gi', storageClassName: 'fast', whenDeleted: 'Delete' } },

@@ -30,6 +30,16 @@ function redisEnv(hw: HelloWorld, spec: ResolvedSpec): V1EnvVar[] {
   ];
 }
 
+/**
+ * The operator's variables, then the user's; a user variable replaces the operator's of the same name.
+ * Server-side apply treats `env` as a map keyed by name and rejects a list with a name twice, so the
+ * override is resolved here rather than left to "the later entry wins".
+ */
+function withUserEnv(operatorEnv: V1EnvVar[], userEnv: V1EnvVar[]): V1EnvVar[] {
+  const overridden = new Set(userEnv.map((e) => e.name));
+  return [...operatorEnv.filter((e) => !overridden.has(e.name)), ...userEnv];
+}
+
 function apiContainer(hw: HelloWorld, spec: ResolvedSpec): V1Container {
   const probe = (path: string, periodSeconds: number, failureThreshold: number) => ({
     httpGet: { path, port: 'http' },
@@ -42,17 +52,18 @@ function apiContainer(hw: HelloWorld, spec: ResolvedSpec): V1Container {
     image: spec.image,
     imagePullPolicy: 'IfNotPresent',
     ports: [{ name: 'http', containerPort: API_PORT, protocol: 'TCP' }],
-    env: [
-      { name: 'PORT', value: String(API_PORT) },
-      { name: 'SHUTDOWN_DRAIN_MS', value: String(DRAIN_MS) },
-      {
-        name: 'SHUTDOWN_TIMEOUT_MS',
-        value: String((TERMINATION_GRACE_SECONDS - PRE_STOP_SLEEP_SECONDS - 2) * 1000),
-      },
-      ...redisEnv(hw, spec),
-      // User env last: Kubernetes lets a later entry of the same name win, so users can override.
-      ...spec.env,
-    ],
+    env: withUserEnv(
+      [
+        { name: 'PORT', value: String(API_PORT) },
+        { name: 'SHUTDOWN_DRAIN_MS', value: String(DRAIN_MS) },
+        {
+          name: 'SHUTDOWN_TIMEOUT_MS',
+          value: String((TERMINATION_GRACE_SECONDS - PRE_STOP_SLEEP_SECONDS - 2) * 1000),
+        },
+        ...redisEnv(hw, spec),
+      ],
+      spec.env,
+    ),
     resources: spec.resources,
     readinessProbe: probe('/readyz', 2, 2),
     livenessProbe: { ...probe('/healthz', 10, 3), initialDelaySeconds: 5 },
