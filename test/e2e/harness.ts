@@ -24,7 +24,7 @@ export const realPods = process.env.E2E_REAL_PODS === '1';
 
 export const realPodsSkipReason =
   "the cluster's nodes are simulated (kwok): no container runs, so there is no HTTP traffic, Redis " +
-  'data or CPU load to observe; run `make e2e` (kind, E2E_REAL_PODS=1) for these';
+  'data or CPU load to observe; run `make e2e-real` (a real node here) or `make e2e` (kind) for these';
 
 /** The API image on a cluster with real pods (`make e2e` loads it into kind). */
 export const apiImage = process.env.E2E_API_IMAGE ?? 'helloworld-api:dev';
@@ -150,9 +150,13 @@ export function localOperator(process: OperatorProcess): OperatorUnderTest {
   };
 }
 
-/** The in-cluster operator pod that holds the leader Lease ('' when none does). */
+/**
+ * The in-cluster operator pod that holds the leader Lease ('' when none does). The holder's identity
+ * is `<pod name>_<random suffix>`, as controller-runtime's; pod names never contain '_'.
+ */
 export async function leaderPod(): Promise<string> {
-  return jsonpath(systemNamespace, 'lease/helloworld-operator', '{.spec.holderIdentity}');
+  const holder = await jsonpath(systemNamespace, 'lease/helloworld-operator', '{.spec.holderIdentity}');
+  return holder.split('_')[0] ?? '';
 }
 
 function inClusterOperator(): OperatorUnderTest {
@@ -274,10 +278,17 @@ export function userSpec(spec: Partial<HelloWorldSpec>): HelloWorldSpec {
       rollout: { progressDeadlineSeconds: 20, ...rollout, verification: { enabled: false } },
     };
   }
+  // Where no registry serves the default Redis image (the local real node), the one loaded there.
+  const redisImage = process.env.E2E_REDIS_IMAGE;
+  const redis =
+    redisImage !== undefined && spec.redis?.mode !== 'External'
+      ? { ...spec.redis, image: spec.redis?.image ?? redisImage }
+      : spec.redis;
   return {
     image: apiImage,
     replicas: 2,
     ...spec,
+    ...(redis === undefined ? {} : { redis }),
     rollout: {
       progressDeadlineSeconds: 120,
       ...rollout,
