@@ -71,8 +71,16 @@ e2e: node_modules ## The e2e suite on a throw-away kind cluster with real pods (
 e2e-local: node_modules ## The e2e suite on the local cluster (simulated nodes), operator as a local process.
 	hack/e2e-local.sh
 
+.PHONY: e2e-real
+e2e-real: node_modules ## The e2e suite on the local cluster with a real node (root, Docker), operator in-cluster, real pods.
+	IMG_API=$(IMG_API) IMG_OPERATOR=$(IMG_OPERATOR) hack/e2e-real.sh
+
+.PHONY: images
+images: ## Build the real node's images without a registry (Debian base, Node 24, Redis, pause, API, operator).
+	IMG_API=$(IMG_API) IMG_OPERATOR=$(IMG_OPERATOR) hack/images.sh build
+
 .PHONY: test
-test: lint typecheck unit integration e2e-local ## What CI runs: lint, type-check, unit, integration and e2e-local.
+test: lint typecheck unit integration e2e-local e2e-real ## What CI runs: lint, type-check, unit, integration, e2e-local and e2e-real.
 
 ##@ Run
 .PHONY: up

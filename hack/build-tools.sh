@@ -6,6 +6,14 @@
 #   etcd        etcd                                                     (hack/tools/etcd)
 #   kwok        kwok                                                     (hack/tools/kwok)
 #
+# With --node, also the real node's (hack/lib/real-node.sh):
+#
+#   kubernetes-node  kubelet, kube-proxy (same release)                   (hack/tools/kubernetes)
+#   containerd       containerd, containerd-shim-runc-v2, ctr             (hack/tools/containerd)
+#   coredns          coredns, with the plugins its main.go lists          (hack/tools/coredns)
+#   crictl           crictl                                               (hack/tools/crictl)
+#   metrics-server   metrics-server (run as a pod; its image: hack/images.sh)  (hack/tools/metrics-server)
+#
 # The pinned versions are the ones required by the wrapper modules' go.mod files.
 # Cache: ${HELLO_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/helloworld-operator}/bin/<tool>-<version>/
 #
@@ -18,6 +26,15 @@ cache=${HELLO_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/helloworld-operator}/bi
 parallel=${BUILD_PARALLELISM:-$(nproc 2>/dev/null || echo 2)}
 
 log() { echo "build-tools: $*" >&2; }
+
+# One build at a time per cache (CI prebuilds the node's tools in the background while tests run):
+# a second caller waits, then finds the binaries cached.
+mkdir -p "$cache"
+exec 9>"$cache/.build.lock"
+if ! flock -n 9; then
+  log "another build holds $cache/.build.lock; waiting for it"
+  flock 9
+fi
 
 if ! command -v go >/dev/null 2>&1; then
   log "go is not on PATH; the cluster binaries are built from Go modules (Go 1.26 or newer)"
@@ -38,7 +55,8 @@ module_time() {
 
 # build TOOL VERSION BINARIES... -- GO_BUILD_ARGS...: builds into a temporary directory next to the
 # cache entry, then renames it into place, so an interrupted build never looks finished. A binary
-# given as NAME=BUILT is renamed from the name that `go build` gives it.
+# given as NAME=BUILT is renamed from the name that `go build` gives it. The wrapper module is
+# hack/tools/TOOL, or $module_dir.
 build() {
   local tool=$1 version=$2
   shift 2
@@ -62,7 +80,7 @@ build() {
   chmod 755 "$tmp"
   log "building $tool $version (${bins[*]}) into $dest; a cold build takes several minutes"
   local start=$SECONDS
-  if ! (cd "$tools/$tool" && CGO_ENABLED=0 go build -p "$parallel" -trimpath -o "$tmp/" "$@" >&2); then
+  if ! (cd "${module_dir:-$tools/$tool}" && CGO_ENABLED=0 go build -p "$parallel" -trimpath -o "$tmp/" "$@" >&2); then
     rm -rf "$tmp"
     log "building $tool $version failed"
     return 1
@@ -112,4 +130,30 @@ kwok_dir=$(build kwok "$kwok_version" kwok -- \
   -ldflags "-s -w -X sigs.k8s.io/kwok/pkg/consts.Version=${kwok_version#v}" \
   sigs.k8s.io/kwok/cmd/kwok)
 
-echo "$k8s_dir:$etcd_dir:$kwok_dir"
+dirs="$k8s_dir:$etcd_dir:$kwok_dir"
+if [ "${1:-}" = --node ]; then
+  node_dir=$(module_dir=$tools/kubernetes build kubernetes-node "$k8s_version" kubelet kube-proxy -- \
+    -tags selinux,notest,grpcnotrace -ldflags "all=$k8s_ldflags" \
+    k8s.io/kubernetes/cmd/kubelet k8s.io/kubernetes/cmd/kube-proxy)
+  containerd_version=$(required_version "$tools/containerd" github.com/containerd/containerd/v2)
+  containerd_dir=$(build containerd "$containerd_version" containerd containerd-shim-runc-v2 ctr -- \
+    -tags "no_btrfs no_devmapper no_zfs" \
+    -ldflags "-s -w -X github.com/containerd/containerd/v2/version.Version=$containerd_version" \
+    github.com/containerd/containerd/v2/cmd/containerd \
+    github.com/containerd/containerd/v2/cmd/containerd-shim-runc-v2 \
+    github.com/containerd/containerd/v2/cmd/ctr)
+  # Our main package, so `go build` names the binary after the wrapper module's directory.
+  coredns_version=$(required_version "$tools/coredns" github.com/coredns/coredns)
+  coredns_dir=$(build coredns "$coredns_version-$(sha256sum "$tools/coredns/main.go" | cut -c1-8)" coredns -- \
+    -ldflags "-s -w" .)
+  crictl_version=$(required_version "$tools/crictl" sigs.k8s.io/cri-tools)
+  crictl_dir=$(build crictl "$crictl_version" crictl -- \
+    -ldflags "-s -w -X sigs.k8s.io/cri-tools/pkg/version.Version=$crictl_version" \
+    sigs.k8s.io/cri-tools/cmd/crictl)
+  metrics_version=$(required_version "$tools/metrics-server" sigs.k8s.io/metrics-server)
+  metrics_dir=$(build metrics-server "$metrics_version" metrics-server -- \
+    -ldflags "-s -w -X sigs.k8s.io/metrics-server/pkg/version.gitVersion=$metrics_version" \
+    sigs.k8s.io/metrics-server/cmd/metrics-server)
+  dirs="$node_dir:$containerd_dir:$coredns_dir:$crictl_dir:$metrics_dir:$dirs"
+fi
+echo "$dirs"

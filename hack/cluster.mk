@@ -5,12 +5,16 @@
 CLUSTER_KUBECONFIG := $(CURDIR)/.cluster/kubeconfig
 
 .PHONY: cluster-tools
-cluster-tools: ## Build (or reuse from the cache) the cluster binaries; prints their directories.
-	hack/build-tools.sh
+cluster-tools: ## Build (or reuse from the cache) the cluster binaries (NODE=real: the node's too).
+	hack/build-tools.sh $(if $(filter real,$(NODE)),--node)
+
+# NODE=real: one real node on this host (containerd, kubelet, kube-proxy, CoreDNS) instead of the
+# simulated ones, with the images of `make images` loaded; needs root and Docker.
+NODE ?= simulated
 
 .PHONY: cluster-up
-cluster-up: ## Start the local cluster (idempotent); admin kubeconfig in .cluster/kubeconfig.
-	hack/cluster.sh up
+cluster-up: ## Start the local cluster (idempotent; NODE=real for a real node); kubeconfig in .cluster/kubeconfig.
+	CLUSTER_NODE=$(NODE) hack/cluster.sh up
 
 .PHONY: cluster-down
 cluster-down: ## Stop the local cluster and remove .cluster/.

@@ -3,6 +3,9 @@
 # and kwok (three simulated nodes), run as plain processes on 127.0.0.1. No container runs: pods
 # are simulated by kwok (hack/cluster/kwok-stages.yaml). See docs/local-cluster.md.
 #
+# CLUSTER_NODE=real replaces the simulated nodes by one real node on this host (containerd, kubelet,
+# kube-proxy, CoreDNS; hack/lib/real-node.sh), with the images of hack/images.sh loaded. It needs root.
+#
 #   hack/cluster.sh up       build or reuse the binaries, start the cluster, wait until usable
 #   hack/cluster.sh down     stop every component and remove .cluster/
 #   hack/cluster.sh status   show each component; exit 1 unless the cluster is healthy
@@ -13,6 +16,8 @@
 # CLUSTER_APISERVER_PORT, CLUSTER_KCM_PORT, CLUSTER_SCHEDULER_PORT and CLUSTER_KWOK_PORT.
 # CLUSTER_UP_TIMEOUT (seconds, default 120) bounds the wait for the cluster to become usable.
 # CLUSTER_STATE_DIR (default .cluster) moves the state, e.g. to run a second cluster on other ports.
+# A real node also uses CLUSTER_KUBELET_PORT, CLUSTER_KUBELET_HEALTHZ_PORT, CLUSTER_KUBE_PROXY_METRICS_PORT,
+# CLUSTER_KUBE_PROXY_HEALTHZ_PORT, CLUSTER_COREDNS_HEALTH_PORT and CLUSTER_COREDNS_READY_PORT.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 state=${CLUSTER_STATE_DIR:-$root/.cluster}
@@ -20,7 +25,9 @@ pki=$state/pki
 logs=$state/logs
 pids=$state/pids
 kubeconfig=$state/kubeconfig
-components=(etcd kube-apiserver kube-controller-manager kube-scheduler kwok)
+components=()
+# shellcheck source=hack/lib/real-node.sh
+. "$root/hack/lib/real-node.sh"
 
 log() { echo "cluster: $*" >&2; }
 die() {
@@ -39,6 +46,18 @@ load_ports() {
   kcm_port=${kcm_port:-${CLUSTER_KCM_PORT:-30257}}
   scheduler_port=${scheduler_port:-${CLUSTER_SCHEDULER_PORT:-30259}}
   kwok_port=${kwok_port:-${CLUSTER_KWOK_PORT:-30247}}
+  kubelet_port=${kubelet_port:-${CLUSTER_KUBELET_PORT:-30250}}
+  kubelet_healthz_port=${kubelet_healthz_port:-${CLUSTER_KUBELET_HEALTHZ_PORT:-30248}}
+  kube_proxy_metrics_port=${kube_proxy_metrics_port:-${CLUSTER_KUBE_PROXY_METRICS_PORT:-30249}}
+  kube_proxy_healthz_port=${kube_proxy_healthz_port:-${CLUSTER_KUBE_PROXY_HEALTHZ_PORT:-30256}}
+  coredns_health_port=${coredns_health_port:-${CLUSTER_COREDNS_HEALTH_PORT:-30253}}
+  coredns_ready_port=${coredns_ready_port:-${CLUSTER_COREDNS_READY_PORT:-30281}}
+  node_mode=${node_mode:-${CLUSTER_NODE:-simulated}}
+  case $node_mode in
+    simulated) components=(etcd kube-apiserver kube-controller-manager kube-scheduler kwok) ;;
+    real) components=(etcd kube-apiserver kube-controller-manager kube-scheduler containerd kubelet kube-proxy coredns) ;;
+    *) die "CLUSTER_NODE must be simulated or real, not '$node_mode'" ;;
+  esac
 }
 
 # pid_of COMPONENT: prints the PID of a running component that this script started.
@@ -106,7 +125,7 @@ extendedKeyUsage=clientAuth"
   cert apiserver ca /CN=kube-apiserver "basicConstraints=critical,CA:FALSE
 keyUsage=critical,digitalSignature,keyEncipherment
 extendedKeyUsage=serverAuth
-subjectAltName=DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local,IP:127.0.0.1,IP:10.96.0.1"
+subjectAltName=DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local,IP:127.0.0.1,IP:10.96.0.1,IP:$node_ip"
   cert admin ca "/O=system:masters/CN=kubernetes-admin" "$client"
   cert kube-controller-manager ca /CN=system:kube-controller-manager "$client"
   cert kube-scheduler ca /CN=system:kube-scheduler "$client"
@@ -117,6 +136,7 @@ subjectAltName=DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernete
   # Service-account tokens are signed with this key pair (ES256).
   openssl ecparam -name prime256v1 -genkey -noout -out "$pki/sa.key" 2>/dev/null
   openssl pkey -in "$pki/sa.key" -pubout -out "$pki/sa.pub" 2>/dev/null
+  if [ "$node_mode" = real ]; then node_pki; fi
   rm -f "$pki"/*.srl
 }
 
@@ -170,7 +190,7 @@ wait_until() {
         echo "----- last lines of $f" >&2
         tail -n 15 "$f" >&2
       done
-      stop_processes
+      stop_all
       log "stopped the cluster; its state and logs stay in $state until the next up or down"
       exit 1
     fi
@@ -179,7 +199,7 @@ wait_until() {
       if [ -f "$pids/$c.pid" ] && ! pid_of "$c" >/dev/null; then
         log "$c exited while waiting for $what; last lines of $logs/$c.log:"
         tail -n 30 "$logs/$c.log" >&2 || true
-        stop_processes
+        stop_all
         log "stopped the cluster; its state and logs stay in $state until the next up or down"
         exit 1
       fi
@@ -224,7 +244,10 @@ create_objects() {
 
 # The cluster's definition: a cluster started from another one is restarted by `up`.
 config_hash() {
-  cat "$root/hack/cluster.sh" "$root"/hack/cluster/* "$root"/hack/tools/*/go.mod | sha256sum | cut -c1-16
+  local hash
+  hash=$(cat "$root/hack/cluster.sh" "$root"/hack/cluster/* "$root"/hack/tools/*/go.mod "$root/hack/lib/real-node.sh" |
+    sha256sum | cut -c1-16)
+  echo "$hash-$node_mode"
 }
 
 up() {
@@ -239,18 +262,29 @@ up() {
   if [ -d "$state" ]; then
     log "found a stale or partial cluster in $state; removing it"
     down
-    unset etcd_port etcd_peer_port apiserver_port kcm_port scheduler_port kwok_port
+    unset etcd_port etcd_peer_port apiserver_port kcm_port scheduler_port kwok_port kubelet_port \
+      kubelet_healthz_port kube_proxy_metrics_port kube_proxy_healthz_port coredns_health_port coredns_ready_port \
+      node_mode
     load_ports
   fi
-  local p
-  for p in "$etcd_port" "$etcd_peer_port" "$apiserver_port" "$kcm_port" "$scheduler_port" "$kwok_port"; do
+  local p ports=("$etcd_port" "$etcd_peer_port" "$apiserver_port" "$kcm_port" "$scheduler_port" "$kwok_port")
+  if [ "$node_mode" = real ]; then
+    ports+=("$kubelet_port" "$kubelet_healthz_port" "$kube_proxy_metrics_port" "$kube_proxy_healthz_port"
+      "$coredns_health_port" "$coredns_ready_port")
+  fi
+  for p in "${ports[@]}"; do
     port_free "$p" || die "port 127.0.0.1:$p is in use; set the CLUSTER_*_PORT variables (see $0)"
   done
   command -v openssl >/dev/null || die "openssl is required (Debian package openssl)"
   command -v curl >/dev/null || die "curl is required (Debian package curl)"
+  if [ "$node_mode" = real ]; then node_preflight; fi
 
   local bindirs
-  bindirs=$("$root/hack/build-tools.sh")
+  if [ "$node_mode" = real ]; then
+    bindirs=$("$root/hack/build-tools.sh" --node)
+  else
+    bindirs=$("$root/hack/build-tools.sh")
+  fi
   export PATH="$bindirs:$PATH"
   local started=$SECONDS
   deadline=$((SECONDS + ${CLUSTER_UP_TIMEOUT:-120}))
@@ -263,7 +297,16 @@ apiserver_port=$apiserver_port
 kcm_port=$kcm_port
 scheduler_port=$scheduler_port
 kwok_port=$kwok_port
+kubelet_port=$kubelet_port
+kubelet_healthz_port=$kubelet_healthz_port
+kube_proxy_metrics_port=$kube_proxy_metrics_port
+kube_proxy_healthz_port=$kube_proxy_healthz_port
+coredns_health_port=$coredns_health_port
+coredns_ready_port=$coredns_ready_port
+node_mode=$node_mode
 EOF
+  # `down` needs the node's tools (crictl, kube-proxy --cleanup) without building anything.
+  echo "$bindirs" >"$state/bin-path"
   # etcd needs no certificate (it only listens on 127.0.0.1): it boots while they are generated.
   local etcd_url=http://127.0.0.1:$etcd_port
   start etcd "$(command -v etcd)" --name=local --data-dir="$state/etcd" \
@@ -275,19 +318,24 @@ EOF
   generate_pki
   local c
   for c in kube-controller-manager kube-scheduler kwok; do write_kubeconfig "$state/$c.kubeconfig" "$c"; done
+  local -a apiserver_node_flags=(--advertise-address=127.0.0.1 --bind-address=127.0.0.1
+    --endpoint-reconciler-type=none --authorization-mode=RBAC)
+  if [ "$node_mode" = real ]; then
+    node_network_up
+    node_configs
+    mapfile -t apiserver_node_flags < <(node_apiserver_flags)
+  fi
   wait_until "etcd" probe "$etcd_url/health"
 
   start kube-apiserver "$(command -v kube-apiserver)" \
-    --advertise-address=127.0.0.1 --bind-address=127.0.0.1 --secure-port="$apiserver_port" \
+    "${apiserver_node_flags[@]}" --secure-port="$apiserver_port" \
     --etcd-servers="$etcd_url" \
     --tls-cert-file="$pki/apiserver.crt" --tls-private-key-file="$pki/apiserver.key" \
     --client-ca-file="$pki/ca.crt" \
-    --authorization-mode=RBAC \
     --service-account-issuer=https://kubernetes.default.svc.cluster.local \
     --service-account-key-file="$pki/sa.pub" --service-account-signing-key-file="$pki/sa.key" \
     --service-cluster-ip-range=10.96.0.0/16 \
     --allow-privileged=true \
-    --endpoint-reconciler-type=none \
     --kubelet-preferred-address-types=InternalIP \
     --requestheader-client-ca-file="$pki/front-proxy-ca.crt" \
     --requestheader-allowed-names=front-proxy-client \
@@ -315,17 +363,22 @@ EOF
     --kubeconfig="$sched" --authentication-kubeconfig="$sched" --authorization-kubeconfig="$sched" \
     --bind-address=127.0.0.1 --secure-port="$scheduler_port" --leader-elect=false \
     --kube-api-qps=100 --kube-api-burst=200 --profiling=false --v=1
-  start kwok "$(command -v kwok)" \
-    --kubeconfig="$state/kwok.kubeconfig" --config="$root/hack/cluster/kwok-stages.yaml" \
-    --manage-all-nodes=false --manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake \
-    --cidr=10.244.0.0/16 --node-ip=127.0.0.1 --node-lease-duration-seconds=40 \
-    --server-address="127.0.0.1:$kwok_port"
-
-  create_objects "$root/hack/cluster/nodes.yaml" /api/v1/nodes
-  create_objects "$root/hack/cluster/storage-class.yaml" /apis/storage.k8s.io/v1/storageclasses
+  if [ "$node_mode" = simulated ]; then
+    start kwok "$(command -v kwok)" \
+      --kubeconfig="$state/kwok.kubeconfig" --config="$root/hack/cluster/kwok-stages.yaml" \
+      --manage-all-nodes=false --manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake \
+      --cidr=10.244.0.0/16 --node-ip=127.0.0.1 --node-lease-duration-seconds=40 \
+      --server-address="127.0.0.1:$kwok_port"
+    create_objects "$root/hack/cluster/nodes.yaml" /api/v1/nodes
+    create_objects "$root/hack/cluster/storage-class.yaml" /apis/storage.k8s.io/v1/storageclasses
+  fi
   wait_until "kube-controller-manager" probe "https://127.0.0.1:$kcm_port/healthz" -k
   wait_until "kube-scheduler" probe "https://127.0.0.1:$scheduler_port/healthz" -k
-  wait_until "three Ready kwok nodes" nodes_ready
+  if [ "$node_mode" = real ]; then
+    node_up
+  else
+    wait_until "three Ready kwok nodes" nodes_ready
+  fi
   wait_until "the default service account" default_sa_exists
   config_hash >"$state/config-hash"
   touch "$state/ready"
@@ -333,8 +386,18 @@ EOF
 }
 
 down() {
-  stop_processes
+  stop_all
   rm -rf "$state"
+}
+
+# stop_all: a real node is torn down first (it owns host resources), then every process stops.
+stop_all() {
+  if [ "$node_mode" = real ]; then
+    local bindirs
+    bindirs=$(cat "$state/bin-path" 2>/dev/null || true)
+    PATH="${bindirs:+$bindirs:}$PATH" node_down
+  fi
+  stop_processes
 }
 
 stop_processes() {

@@ -36,10 +36,13 @@ afterAll(async () => {
 function sample(): Record<string, unknown> {
   const hw = parse(readFileSync(`${repoRoot}config/samples/hello_v1alpha1_helloworld.yaml`, 'utf8')) as {
     metadata: { name: string; namespace?: string };
-    spec: { image: string; rollout: Record<string, unknown> };
+    spec: { image: string; rollout: Record<string, unknown>; redis?: Record<string, unknown> };
   };
   hw.metadata.namespace = ctx.namespace;
   if (realPods) hw.spec.image = apiImage;
+  // Where no registry serves the default Redis image (the local real node), the one loaded there.
+  const redisImage = process.env.E2E_REDIS_IMAGE;
+  if (realPods && redisImage !== undefined) hw.spec.redis = { ...hw.spec.redis, image: redisImage };
   if (!realPods)
     hw.spec.rollout = { ...hw.spec.rollout, progressDeadlineSeconds: 30, verification: { enabled: false } };
   return hw;

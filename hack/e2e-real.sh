@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# `make e2e-real`: the e2e suite (test/e2e/) on the local cluster with a real node (CLUSTER_NODE=real
+# hack/cluster.sh up: containerd, kubelet, kube-proxy and CoreDNS on this host), the operator deployed
+# in-cluster from config/ with the images of hack/images.sh, and real pods. The kind path without kind:
+#
+#   1. the cluster with its real node (the images are built, cached, and loaded into its containerd)
+#   2. kubectl apply -k config/default, with the operator image set to IMG_OPERATOR
+#   3. npm run test:e2e with E2E_OPERATOR=in-cluster E2E_REAL_PODS=1
+#   4. the cluster is torn down (bridge, iptables rules, mounts, processes), unless KEEP=1
+#
+# Needs root, Docker, and the Debian packages named by hack/lib/real-node.sh. Extra arguments go to
+# Jest. A simulated cluster running in .cluster/ is replaced. See docs/e2e.md.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+export PATH="$("$root/hack/ensure-node.sh"):$PATH"
+
+img_api=${IMG_API:-helloworld-api:dev}
+img_operator=${IMG_OPERATOR:-helloworld-operator:dev}
+export KUBECONFIG=$root/.cluster/kubeconfig
+
+log() { echo "e2e-real: $*" >&2; }
+
+start=$(date +%s)
+cleanup() {
+  local status=$?
+  if [ "$status" -ne 0 ] && kubectl get deployment/helloworld-operator -n helloworld-system >/dev/null 2>&1; then
+    log "failed (exit $status); the operator's last log lines:"
+    kubectl logs -n helloworld-system deployment/helloworld-operator --tail=50 --all-containers >&2 || true
+  fi
+  if [ "${KEEP:-0}" = 1 ]; then
+    log "KEEP=1: the cluster is kept; export KUBECONFIG=$KUBECONFIG  (hack/cluster.sh down)"
+  else
+    hack/cluster.sh down >&2 || true
+  fi
+  log "finished in $(($(date +%s) - start)) s (exit $status)"
+}
+trap cleanup EXIT
+
+log "building (tsc -b)"
+npx tsc -b
+
+# 1. The cluster with its real node.
+IMG_API=$img_api IMG_OPERATOR=$img_operator CLUSTER_NODE=real hack/cluster.sh up
+kubectl get nodes -o wide >&2
+
+# 2. The operator, as a user deploys it.
+log "deploying the operator (config/default, image $img_operator)"
+kubectl apply --server-side -k config/default >&2
+kubectl wait --for condition=Established --timeout=60s crd/helloworlds.hello.dev >&2
+kubectl set image deployment/helloworld-operator -n helloworld-system operator="$img_operator" >&2
+kubectl rollout status deployment/helloworld-operator -n helloworld-system --timeout=180s >&2
+
+# 3. The suite, against this cluster only.
+export KUBECONFIG_TEST=$KUBECONFIG
+export E2E_OPERATOR=in-cluster
+export E2E_REAL_PODS=1
+export E2E_API_IMAGE=$img_api
+export E2E_REDIS_IMAGE=helloworld-local/redis:7
+export E2E_BUILT=1
+export E2E_STARTED_AT=$(($(date +%s) * 1000))
+suite_start=$(date +%s)
+status=0
+npm run --silent test:e2e -- "$@" --modulePathIgnorePatterns='<rootDir>/.cluster/' || status=$?
+log "suite finished in $(($(date +%s) - suite_start)) s (exit $status)"
+exit "$status"
