@@ -165,6 +165,28 @@ describe('a new HelloWorld', () => {
     expect(hw.status?.stableRevision).toBe(dep.spec?.template.metadata?.annotations?.['hello.dev/revision']);
   }, 90_000);
 
+  it('applies a user variable that replaces one of its own (server-side apply takes each name once)', async () => {
+    const url = 'redis://redis.elsewhere.example:6379/0';
+    applyHelloWorld(
+      helloWorld(
+        namespace,
+        name,
+        simulatedSpec({ image: 'hello/api:1.1.0', env: [{ name: 'REDIS_URL', value: url }] }),
+      ),
+    );
+    await waitForHelloWorld(
+      kc,
+      namespace,
+      name,
+      (h) => h.status?.observedGeneration === h.metadata.generation && h.status?.phase === 'Available',
+      'the HelloWorld with REDIS_URL overridden to be reconciled',
+      { operator },
+    );
+    const env = (await apps.readNamespacedDeployment({ name, namespace })).spec?.template.spec?.containers[0]
+      ?.env;
+    expect(env?.filter((e) => e.name === 'REDIS_URL')).toEqual([{ name: 'REDIS_URL', value: url }]);
+  }, 90_000);
+
   it('scales through the scale subresource', async () => {
     kubectl(['scale', 'hw', name, '-n', namespace, '--replicas=3']);
     await waitFor(
