@@ -40,9 +40,9 @@ load_ports() {
     # shellcheck disable=SC1091
     . "$state/ports.env"
   fi
-  etcd_port=${etcd_port:-${CLUSTER_ETCD_PORT:-32379}}
-  etcd_peer_port=${etcd_peer_port:-${CLUSTER_ETCD_PEER_PORT:-32380}}
-  apiserver_port=${apiserver_port:-${CLUSTER_APISERVER_PORT:-36443}}
+  etcd_port=${etcd_port:-${CLUSTER_ETCD_PORT:-22379}}
+  etcd_peer_port=${etcd_peer_port:-${CLUSTER_ETCD_PEER_PORT:-22380}}
+  apiserver_port=${apiserver_port:-${CLUSTER_APISERVER_PORT:-26443}}
   kcm_port=${kcm_port:-${CLUSTER_KCM_PORT:-30257}}
   scheduler_port=${scheduler_port:-${CLUSTER_SCHEDULER_PORT:-30259}}
   kwok_port=${kwok_port:-${CLUSTER_KWOK_PORT:-30247}}
