@@ -54,7 +54,9 @@ ensure_docker() {
   command -v dockerd >/dev/null || die "no Docker daemon answers, and dockerd is not installed (Debian package docker.io)"
   mkdir -p "$cache"
   log "starting a Docker daemon for the build (log: $cache/dockerd.log)"
-  setsid dockerd >"$cache/dockerd.log" 2>&1 </dev/null &
+  # No bridge and no iptables rules: the builds use the host's network, so the daemon leaves nothing
+  # behind on the host when it stops.
+  setsid dockerd --bridge=none --iptables=false >"$cache/dockerd.log" 2>&1 </dev/null &
   started_docker=$!
   local i
   for i in $(seq 1 100); do
@@ -111,14 +113,14 @@ build_node() {
   cp "$(readlink -f "$node_bin")" "$context/node"
   cp -r "$npm_dir/node_modules/npm" "$context/npm"
   cp "${SSL_CERT_FILE:-/etc/ssl/certs/ca-certificates.crt}" "$context/ca.crt"
-  docker build -q -f "$root/hack/images/node.Dockerfile" --build-arg BASE_IMAGE="$base_image" -t "$node_image" "$context" >/dev/null ||
+  docker build --network host -q -f "$root/hack/images/node.Dockerfile" --build-arg BASE_IMAGE="$base_image" -t "$node_image" "$context" >/dev/null ||
     die "building $node_image failed"
   rm -rf "$context"
 }
 
 build_redis() {
   have_image "$redis_image" && return 0
-  docker build -q -f "$root/hack/images/redis.Dockerfile" --build-arg BASE_IMAGE="$base_image" -t "$redis_image" \
+  docker build --network host -q -f "$root/hack/images/redis.Dockerfile" --build-arg BASE_IMAGE="$base_image" -t "$redis_image" \
     "$root/hack/images" >/dev/null || die "building $redis_image failed"
 }
 
@@ -133,7 +135,7 @@ build_pause() {
   gcc -Os -Wall -Werror -static -DVERSION="v$pause_version-helloworld" -o "$context/pause" \
     "$module/build/pause/linux/pause.c" || die "compiling pause.c failed (gcc and libc6-dev are needed)"
   strip "$context/pause"
-  docker build -q -f "$root/hack/images/pause.Dockerfile" -t "$pause_image" "$context" >/dev/null ||
+  docker build --network host -q -f "$root/hack/images/pause.Dockerfile" -t "$pause_image" "$context" >/dev/null ||
     die "building $pause_image failed"
   rm -rf "$context"
 }
@@ -145,7 +147,7 @@ build_metrics_server() {
   for dir in ${dirs//:/ }; do [ -x "$dir/metrics-server" ] && break; done
   context=$(mktemp -d)
   cp "$dir/metrics-server" "$context/"
-  docker build -q -f "$root/hack/images/metrics-server.Dockerfile" -t "$metrics_image" "$context" >/dev/null ||
+  docker build --network host -q -f "$root/hack/images/metrics-server.Dockerfile" -t "$metrics_image" "$context" >/dev/null ||
     die "building $metrics_image failed"
   rm -rf "$context"
 }
@@ -155,8 +157,11 @@ build_project() {
   # Quiet when it works; the whole build output when it does not.
   local out
   out=$(mktemp)
-  if ! make -C "$root" --no-print-directory docker-build BASE_IMAGE="$node_image" IMG_API="$api_image" \
-    IMG_OPERATOR="$operator_image" >"$out" 2>&1; then
+  if ! {
+    docker build --network host -f "$root/Dockerfile.api" --build-arg BASE_IMAGE="$node_image" -t "$api_image" "$root" &&
+      docker build --network host -f "$root/Dockerfile.operator" --build-arg BASE_IMAGE="$node_image" \
+        -t "$operator_image" "$root"
+  } >"$out" 2>&1; then
     tail -n 40 "$out" >&2
     rm -f "$out"
     die "building the API and operator images failed"
