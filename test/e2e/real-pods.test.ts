@@ -72,6 +72,9 @@ describeRealPods('the API through its Service', (realIt) => {
       await waitHelloWorld(c(), name, 'jsonpath={.status.phase}=Progressing', 60);
       await waitHelloWorld(c(), name, 'jsonpath={.status.phase}=Available', 240);
       const report = await load.stop();
+      console.log(
+        `rolling update under load: ${String(report.ok + report.failed)} requests sent, ${String(report.failed)} failed`,
+      );
       expect(report.ok).toBeGreaterThan(0);
       expect({ failed: report.failed, failures: report.failures }).toEqual({ failed: 0, failures: [] });
     },
