@@ -16,6 +16,7 @@ import { addMonitoringInformers, CacheReader, createOperatorInformers } from './
 import { PrometheusOperatorDiscovery } from './prometheus-operator.js';
 import { RolledBackGauge } from './rollback-gauge.js';
 import { reconcile } from './reconcile.js';
+import { StatusWrites } from './status-writes.js';
 
 export interface ControllerOptions {
   kc: KubeConfig;
@@ -71,6 +72,7 @@ export function createController(options: ControllerOptions): Controller {
   const deps = {
     reader: new CacheReader(informers, client),
     writer: client,
+    statusWrites: new StatusWrites(),
     events: new EventRecorder({ rest, logger, instance: options.identity }),
     verifier: options.verifier,
     prometheusOperatorInstalled: () => discovery.present(),

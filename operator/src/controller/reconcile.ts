@@ -5,7 +5,6 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { KubernetesObject, V1Deployment, V1PodTemplateSpec, V1Secret } from '@kubernetes/client-node';
-import { isDeepStrictEqual } from 'node:util';
 import type { Logger } from '#common/logger.js';
 import { resolveSpec, type ResolvedSpec } from '../api/defaults.js';
 import type { HelloWorld, HelloWorldStatus } from '../api/types.js';
@@ -24,10 +23,13 @@ import type { Verifier } from '../verification/types.js';
 import type { EventSink } from '../runtime/events.js';
 import type { KubeWriter } from '../runtime/kube.js';
 import type { ClusterReader } from './ports.js';
+import { statusChanges, type StatusWrites } from './status-writes.js';
 
 export interface ReconcileDeps {
   reader: ClusterReader;
   writer: KubeWriter;
+  /** The status writes the informer has not delivered yet; reconciles judge the status as stored. */
+  statusWrites: StatusWrites;
   events: EventSink;
   verifier: Verifier;
   /** Whether the Prometheus Operator's CRDs are installed (ServiceMonitor, PrometheusRule). */
@@ -50,7 +52,7 @@ export async function reconcile(
   { namespace, name }: { namespace: string; name: string },
   log: Logger,
 ): Promise<ReconcileResult> {
-  const hw = deps.reader.getHelloWorld(namespace, name);
+  const hw = deps.statusWrites.current(namespace, name, deps.reader.getHelloWorld(namespace, name));
   // Gone or going: owner references let the garbage collector remove the children.
   if (!hw || hw.metadata.deletionTimestamp) {
     deps.onRolledBack?.(namespace, name, undefined);
@@ -61,7 +63,7 @@ export async function reconcile(
 
   const redis = await redisConfig(deps.reader, hw, spec);
   if ('missing' in redis) {
-    await waitForUserSecret(deps, hw, redis.missing, now);
+    await waitForUserSecret(deps, log, hw, redis.missing, now);
     return { requeueAfterMs: WAITING_REQUEUE_MS };
   }
 
@@ -143,7 +145,7 @@ export async function reconcile(
     updatedReplicas: deployment?.status?.updatedReplicas ?? 0,
     selector: selectorString(selectorLabels(hw, 'api')),
   };
-  await persistStatus(deps, hw, status);
+  await persistStatus(deps, log, hw, status);
   deps.onRolledBack?.(
     namespace,
     name,
@@ -169,14 +171,16 @@ async function applyIfChanged(
   return outcome.object;
 }
 
-async function persistStatus(deps: ReconcileDeps, hw: HelloWorld, status: HelloWorldStatus): Promise<void> {
-  if (isDeepStrictEqual(normalize(hw.status ?? {}), normalize(status))) return;
-  await deps.writer.patchStatus(hw, status);
-}
-
-/** Drops undefined members, which the API server never stores, so comparisons see only real values. */
-function normalize(value: unknown): unknown {
-  return JSON.parse(JSON.stringify(value)) as unknown;
+async function persistStatus(
+  deps: ReconcileDeps,
+  log: Logger,
+  hw: HelloWorld,
+  status: HelloWorldStatus,
+): Promise<void> {
+  const changes = statusChanges(hw.status ?? {}, status);
+  if (changes.length === 0) return;
+  deps.statusWrites.recorded(hw, await deps.writer.patchStatus(hw, status));
+  log.debug({ fields: changes }, 'status written');
 }
 
 function refOf(obj: KubernetesObject): { apiVersion: string; kind: string; namespace: string; name: string } {
@@ -246,6 +250,7 @@ async function redisConfig(reader: ClusterReader, hw: HelloWorld, spec: Resolved
 
 async function waitForUserSecret(
   deps: ReconcileDeps,
+  log: Logger,
   hw: HelloWorld,
   problem: string,
   now: Date,
@@ -264,10 +269,10 @@ async function waitForUserSecret(
     conditions,
     observedGeneration: generation,
   };
-  if (!isDeepStrictEqual(normalize(hw.status ?? {}), normalize(status))) {
+  if (statusChanges(hw.status ?? {}, status).length > 0) {
     void deps.events.record(hw, 'Warning', 'RedisSecretInvalid', message);
   }
-  await persistStatus(deps, hw, status);
+  await persistStatus(deps, log, hw, status);
 }
 
 function isDeployment(obj: KubernetesObject): obj is V1Deployment {

@@ -1,0 +1,107 @@
+import type { Condition, HelloWorld, HelloWorldStatus } from '../api/types.js';
+import { StatusWrites, statusChanges } from './status-writes.js';
+
+const helloWorld = (resourceVersion: string, status: HelloWorldStatus = {}): HelloWorld => ({
+  apiVersion: 'hello.dev/v1alpha1',
+  kind: 'HelloWorld',
+  metadata: { name: 'web', namespace: 'team', resourceVersion, generation: 2 },
+  spec: { image: 'hello/api:2' },
+  status,
+});
+
+const progressing = (message: string): Condition => ({
+  type: 'Progressing',
+  status: 'True',
+  observedGeneration: 2,
+  lastTransitionTime: '2026-01-01T00:00:00Z',
+  reason: 'RolloutInProgress',
+  message,
+});
+
+describe('status writes the informer has not delivered yet', () => {
+  it('stand in for the cached HelloWorld until the cache moves past the version they were based on', () => {
+    const writes = new StatusWrites();
+    const cached = helloWorld('10', { phase: 'Available' });
+    const written = helloWorld('11', { phase: 'Progressing' });
+    writes.recorded(cached, { ...written, metadata: { ...written.metadata, managedFields: [{}] } });
+
+    const seen = writes.current('team', 'web', cached);
+    expect(seen?.metadata.resourceVersion).toBe('11');
+    expect(seen?.status?.phase).toBe('Progressing');
+    expect(seen?.metadata.managedFields).toBeUndefined();
+
+    // The informer delivers the write: the cache is current again and the record goes.
+    expect(writes.current('team', 'web', written)).toBe(written);
+    expect(writes.size()).toBe(0);
+    expect(writes.current('team', 'web', cached)).toBe(cached);
+  });
+
+  it('chain: a write based on an earlier undelivered write keeps every older version stale', () => {
+    const writes = new StatusWrites();
+    const cached = helloWorld('10', { phase: 'Available' });
+    const first = helloWorld('11', { phase: 'Progressing' });
+    const second = helloWorld('12', { phase: 'Available' });
+    writes.recorded(cached, first);
+    writes.recorded(writes.current('team', 'web', cached) as HelloWorld, second);
+
+    expect(writes.current('team', 'web', cached)?.metadata.resourceVersion).toBe('12');
+    // The first write arrives before the second: still older than what was written last.
+    expect(writes.current('team', 'web', first)?.metadata.resourceVersion).toBe('12');
+    expect(writes.current('team', 'web', second)).toBe(second);
+  });
+
+  it('yield to a change by someone else, and to a deleted HelloWorld', () => {
+    const writes = new StatusWrites();
+    const cached = helloWorld('10');
+    writes.recorded(cached, helloWorld('11', { phase: 'Progressing' }));
+    const edited = helloWorld('13', { phase: 'Failed' });
+    expect(writes.current('team', 'web', edited)).toBe(edited);
+
+    writes.recorded(cached, helloWorld('11'));
+    expect(writes.current('team', 'web', undefined)).toBeUndefined();
+    expect(writes.size()).toBe(0);
+  });
+
+  it('are not kept for objects without a resourceVersion', () => {
+    const writes = new StatusWrites();
+    const cached = helloWorld('10');
+    delete cached.metadata.resourceVersion;
+    writes.recorded(cached, helloWorld('11'));
+    expect(writes.size()).toBe(0);
+  });
+});
+
+describe('statusChanges', () => {
+  it('is empty for equal statuses, ignoring undefined members and the order of conditions', () => {
+    const a: HelloWorldStatus = {
+      phase: 'Progressing',
+      failedRevision: undefined,
+      conditions: [progressing('x'), { ...progressing('y'), type: 'Available' }],
+    };
+    const b: HelloWorldStatus = {
+      phase: 'Progressing',
+      conditions: [{ ...progressing('y'), type: 'Available' }, progressing('x')],
+    };
+    expect(statusChanges(a, b)).toEqual([]);
+  });
+
+  it('names top-level fields and condition fields that differ', () => {
+    const stored: HelloWorldStatus = {
+      phase: 'Progressing',
+      replicas: 1,
+      conditions: [progressing('0 of 1')],
+    };
+    const next: HelloWorldStatus = {
+      phase: 'Progressing',
+      replicas: 2,
+      observedGeneration: 2,
+      conditions: [progressing('1 of 1'), { ...progressing('a'), type: 'Degraded', status: 'False' }],
+    };
+    expect(statusChanges(stored, next)).toEqual([
+      'replicas',
+      'observedGeneration',
+      'conditions[Progressing].message',
+      'conditions[Degraded]',
+    ]);
+  });
+});
