@@ -183,7 +183,8 @@ export async function startOperator(options: {
       LEADER_ELECTION: 'false',
       WATCH_NAMESPACE: options.namespace,
       WORKERS: String(options.workers),
-      LOG_LEVEL: 'info',
+      // debug logs every status write with the fields it changed.
+      LOG_LEVEL: process.env.OPERATOR_LOG_LEVEL ?? 'info',
       // V8 flags to try on the operator (e.g. heap sizes), without touching the benchmark's own process.
       ...(process.env.OPERATOR_NODE_OPTIONS !== undefined && {
         NODE_OPTIONS: process.env.OPERATOR_NODE_OPTIONS,
