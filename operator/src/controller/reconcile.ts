@@ -23,7 +23,7 @@ import type { Verifier } from '../verification/types.js';
 import type { EventSink } from '../runtime/events.js';
 import type { KubeWriter } from '../runtime/kube.js';
 import type { ClusterReader } from './ports.js';
-import { statusChanges, type StatusWrites } from './status-writes.js';
+import { statusChanges, statusWriteDelay, type StatusWrites } from './status-writes.js';
 
 export interface ReconcileDeps {
   reader: ClusterReader;
@@ -35,6 +35,8 @@ export interface ReconcileDeps {
   /** Whether the Prometheus Operator's CRDs are installed (ServiceMonitor, PrometheusRule). */
   prometheusOperatorInstalled: () => boolean;
   now: () => Date;
+  /** True while the work queue holds more HelloWorlds than the workers take at once. */
+  backlog: () => boolean;
   onRollback?: (reason: string) => void;
   /** The reason of the rollback a HelloWorld runs on now; undefined when it is not rolled back or gone. */
   onRolledBack?: (namespace: string, name: string, reason: string | undefined) => void;
@@ -145,7 +147,7 @@ export async function reconcile(
     updatedReplicas: deployment?.status?.updatedReplicas ?? 0,
     selector: selectorString(selectorLabels(hw, 'api')),
   };
-  await persistStatus(deps, log, hw, status);
+  const heldBackMs = await persistStatus(deps, log, hw, status);
   deps.onRolledBack?.(
     namespace,
     name,
@@ -153,7 +155,8 @@ export async function reconcile(
   );
 
   if (decision.templateChanged) return { requeueAfterMs: 0 };
-  return decision.requeueAfterMs === undefined ? {} : { requeueAfterMs: decision.requeueAfterMs };
+  const requeues = [decision.requeueAfterMs, heldBackMs].filter((ms) => ms !== undefined);
+  return requeues.length === 0 ? {} : { requeueAfterMs: Math.min(...requeues) };
 }
 
 /** Compares with the cached object and writes only when a field the operator sets differs. */
@@ -171,16 +174,34 @@ async function applyIfChanged(
   return outcome.object;
 }
 
+/**
+ * Writes the status when it differs from the stored one, unless it only moves a rollout's progress
+ * along and the last write was moments ago: then returns how long to wait before looking again.
+ */
 async function persistStatus(
   deps: ReconcileDeps,
   log: Logger,
   hw: HelloWorld,
   status: HelloWorldStatus,
-): Promise<void> {
+): Promise<number | undefined> {
   const changes = statusChanges(hw.status ?? {}, status);
-  if (changes.length === 0) return;
-  deps.statusWrites.recorded(hw, await deps.writer.patchStatus(hw, status));
+  if (changes.length === 0) return undefined;
+  const { namespace, name } = hw.metadata;
+  const delayMs = statusWriteDelay({
+    changes,
+    next: status,
+    lastWriteAt: deps.statusWrites.lastWriteAt(namespace, name),
+    now: deps.now().getTime(),
+    backlog: deps.backlog(),
+  });
+  if (delayMs > 0) {
+    log.debug({ fields: changes, delayMs }, 'status write held back: progress only');
+    return delayMs;
+  }
+  const written = await deps.writer.patchStatus(hw, status);
+  deps.statusWrites.recorded(hw, written, deps.now().getTime());
   log.debug({ fields: changes }, 'status written');
+  return undefined;
 }
 
 function refOf(obj: KubernetesObject): { apiVersion: string; kind: string; namespace: string; name: string } {

@@ -1,5 +1,10 @@
 import type { Condition, HelloWorld, HelloWorldStatus } from '../api/types.js';
-import { StatusWrites, statusChanges } from './status-writes.js';
+import {
+  PROGRESS_WRITE_INTERVAL_MS,
+  StatusWrites,
+  statusChanges,
+  statusWriteDelay,
+} from './status-writes.js';
 
 const helloWorld = (resourceVersion: string, status: HelloWorldStatus = {}): HelloWorld => ({
   apiVersion: 'hello.dev/v1alpha1',
@@ -23,7 +28,7 @@ describe('status writes the informer has not delivered yet', () => {
     const writes = new StatusWrites();
     const cached = helloWorld('10', { phase: 'Available' });
     const written = helloWorld('11', { phase: 'Progressing' });
-    writes.recorded(cached, { ...written, metadata: { ...written.metadata, managedFields: [{}] } });
+    writes.recorded(cached, { ...written, metadata: { ...written.metadata, managedFields: [{}] } }, 0);
 
     const seen = writes.current('team', 'web', cached);
     expect(seen?.metadata.resourceVersion).toBe('11');
@@ -41,8 +46,8 @@ describe('status writes the informer has not delivered yet', () => {
     const cached = helloWorld('10', { phase: 'Available' });
     const first = helloWorld('11', { phase: 'Progressing' });
     const second = helloWorld('12', { phase: 'Available' });
-    writes.recorded(cached, first);
-    writes.recorded(writes.current('team', 'web', cached) as HelloWorld, second);
+    writes.recorded(cached, first, 0);
+    writes.recorded(writes.current('team', 'web', cached) as HelloWorld, second, 0);
 
     expect(writes.current('team', 'web', cached)?.metadata.resourceVersion).toBe('12');
     // The first write arrives before the second: still older than what was written last.
@@ -53,20 +58,22 @@ describe('status writes the informer has not delivered yet', () => {
   it('yield to a change by someone else, and to a deleted HelloWorld', () => {
     const writes = new StatusWrites();
     const cached = helloWorld('10');
-    writes.recorded(cached, helloWorld('11', { phase: 'Progressing' }));
+    writes.recorded(cached, helloWorld('11', { phase: 'Progressing' }), 0);
     const edited = helloWorld('13', { phase: 'Failed' });
     expect(writes.current('team', 'web', edited)).toBe(edited);
 
-    writes.recorded(cached, helloWorld('11'));
+    writes.recorded(cached, helloWorld('11'), 5000);
+    expect(writes.lastWriteAt('team', 'web')).toBe(5000);
     expect(writes.current('team', 'web', undefined)).toBeUndefined();
     expect(writes.size()).toBe(0);
+    expect(writes.lastWriteAt('team', 'web')).toBeUndefined();
   });
 
   it('are not kept for objects without a resourceVersion', () => {
     const writes = new StatusWrites();
     const cached = helloWorld('10');
     delete cached.metadata.resourceVersion;
-    writes.recorded(cached, helloWorld('11'));
+    writes.recorded(cached, helloWorld('11'), 0);
     expect(writes.size()).toBe(0);
   });
 });
@@ -103,5 +110,72 @@ describe('statusChanges', () => {
       'conditions[Progressing].message',
       'conditions[Degraded]',
     ]);
+  });
+});
+
+describe('statusWriteDelay', () => {
+  const moving: HelloWorldStatus = { phase: 'Progressing', conditions: [progressing('1 of 2 updated')] };
+  const done: HelloWorldStatus = {
+    phase: 'Available',
+    conditions: [{ ...progressing('rolled out'), status: 'False', reason: 'RolloutSucceeded' }],
+  };
+  const at = 1_000_000;
+
+  it('holds back progress alone while a rollout moves, until the interval since the last write passed', () => {
+    const changes = [
+      'readyReplicas',
+      'replicas',
+      'conditions[Progressing].message',
+      'conditions[Available].message',
+    ];
+    expect(statusWriteDelay({ changes, next: moving, lastWriteAt: at, now: at + 4000, backlog: false })).toBe(
+      PROGRESS_WRITE_INTERVAL_MS - 4000,
+    );
+    expect(
+      statusWriteDelay({
+        changes,
+        next: moving,
+        lastWriteAt: at,
+        now: at + PROGRESS_WRITE_INTERVAL_MS,
+        backlog: false,
+      }),
+    ).toBe(0);
+    // No write known since the operator started: write now.
+    expect(statusWriteDelay({ changes, next: moving, lastWriteAt: undefined, now: at, backlog: false })).toBe(
+      0,
+    );
+  });
+
+  it.each([
+    ['a phase change', ['phase', 'replicas']],
+    ['a new generation', ['observedGeneration', 'conditions[Progressing].observedGeneration']],
+    ['a condition changing reason', ['conditions[Progressing].reason', 'conditions[Progressing].message']],
+    [
+      'a condition changing status',
+      ['conditions[Available].status', 'conditions[Available].lastTransitionTime'],
+    ],
+    ['a new revision', ['currentRevision', 'rolloutStartedAt']],
+    ['verification progress', ['verification']],
+    ['nothing', []],
+  ])('writes %s at once, backlog or not', (_what, changes) => {
+    for (const backlog of [false, true]) {
+      expect(statusWriteDelay({ changes, next: moving, lastWriteAt: at, now: at + 1, backlog })).toBe(0);
+    }
+  });
+
+  it('holds back progress alone while the work queue has a backlog, however old the last write', () => {
+    const changes = ['readyReplicas', 'conditions[Progressing].message'];
+    const later = at + 10 * PROGRESS_WRITE_INTERVAL_MS;
+    expect(statusWriteDelay({ changes, next: moving, lastWriteAt: at, now: later, backlog: true })).toBe(
+      PROGRESS_WRITE_INTERVAL_MS,
+    );
+    expect(statusWriteDelay({ changes, next: moving, lastWriteAt: undefined, now: at, backlog: true })).toBe(
+      PROGRESS_WRITE_INTERVAL_MS,
+    );
+  });
+
+  it('writes progress at once when no rollout moves (a scale-up of an Available HelloWorld)', () => {
+    const changes = ['readyReplicas', 'conditions[Available].message'];
+    expect(statusWriteDelay({ changes, next: done, lastWriteAt: at, now: at + 1, backlog: true })).toBe(0);
   });
 });

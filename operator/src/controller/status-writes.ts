@@ -1,5 +1,6 @@
 /**
- * What the reconciler wrote to HelloWorld status, kept until the informer shows it.
+ * The reconciler's status writes: what it last wrote per HelloWorld, kept until the informer shows it,
+ * and when, so a rollout's progress is not written on every step.
  *
  * A status write changes the HelloWorld's resourceVersion, and the informer delivers that change a
  * moment later. A reconcile of the same HelloWorld in between (its Deployment or pods changed meanwhile)
@@ -7,6 +8,12 @@
  * timestamp, or promote it again, and write a second time what the first write already said. So the
  * object the API server returned for a write stands in for the cached one while the cache still holds a
  * version the write was based on (client-go's MutationCache does the same for its controllers).
+ *
+ * While a rollout moves, its Deployment changes every second or so (a pod created, ready, an old one
+ * gone), and each change moves the replica counts and the conditions' messages of the status. Those
+ * are written at most once per PROGRESS_WRITE_INTERVAL_MS per HelloWorld, and not while the work queue
+ * has a backlog; transitions (phase, revisions, a condition's status or reason, observedGeneration) are
+ * always written at once, with the latest counts.
  */
 import { isDeepStrictEqual } from 'node:util';
 import type { HelloWorld, HelloWorldStatus } from '../api/types.js';
@@ -21,6 +28,8 @@ interface Written {
 
 export class StatusWrites {
   private readonly written = new Map<string, Written>();
+  /** When the last status write of each HelloWorld returned (ms since the epoch). */
+  private readonly writtenAt = new Map<string, number>();
 
   /**
    * The freshest HelloWorld known: the cached one, or the object of a status write the cache does not
@@ -28,6 +37,7 @@ export class StatusWrites {
    */
   current(namespace: string, name: string, cached: HelloWorld | undefined): HelloWorld | undefined {
     const key = objectKey(namespace, name);
+    if (cached === undefined) this.writtenAt.delete(key);
     const entry = this.written.get(key);
     if (entry === undefined) return cached;
     const version = cached?.metadata.resourceVersion;
@@ -36,9 +46,13 @@ export class StatusWrites {
     return cached;
   }
 
-  /** Records the object a status write returned, `before` being the object the write was based on. */
-  recorded(before: HelloWorld, after: HelloWorld): void {
+  /**
+   * Records the object a status write returned at `at` (ms since the epoch), `before` being the object
+   * the write was based on.
+   */
+  recorded(before: HelloWorld, after: HelloWorld, at: number): void {
     const key = objectKey(before.metadata.namespace, before.metadata.name);
+    this.writtenAt.set(key, at);
     const based = before.metadata.resourceVersion;
     if (based === undefined || after.metadata.resourceVersion === undefined) return;
     const previous = this.written.get(key);
@@ -54,10 +68,54 @@ export class StatusWrites {
     this.written.set(key, { object: { ...after, metadata }, stale });
   }
 
-  /** Writes not yet seen in the cache, for tests and for a gauge of this map's size. */
+  /** When the last status write of the HelloWorld returned; undefined if none since the operator started. */
+  lastWriteAt(namespace: string, name: string): number | undefined {
+    return this.writtenAt.get(objectKey(namespace, name));
+  }
+
+  /** Writes not yet seen in the cache, for tests. */
   size(): number {
     return this.written.size;
   }
+}
+
+/**
+ * The least time between two status writes of one HelloWorld that only move a rollout's progress along.
+ * Long enough that a rollout of a few replicas gets written as it starts and as it ends; short enough
+ * that the counts `kubectl get hw` shows during a long rollout are seconds old, not minutes.
+ */
+export const PROGRESS_WRITE_INTERVAL_MS = 10_000;
+
+/** Status fields that change as a rollout's pods come and go, with nothing else changing. */
+const PROGRESS_FIELD = /^(replicas|readyReplicas|updatedReplicas|conditions\[[A-Za-z]+\]\.message)$/;
+
+/**
+ * How long to hold a status write back (0: write now). Only a change of progress alone, while a
+ * rollout moves (Progressing=True), waits: until PROGRESS_WRITE_INTERVAL_MS after the last write, and
+ * for another interval while the operator has a backlog. The reconcile then comes back and writes
+ * whatever changed meanwhile, or the transition that ends the rollout.
+ *
+ * A backlog (more HelloWorlds queued than workers take at once) means every HelloWorld's next look is
+ * that queue's length away: the counts written now would be as old by then as the ones written at the
+ * start of the rollout, and each such write delays the transitions of every HelloWorld still queued.
+ */
+export function statusWriteDelay(input: {
+  changes: readonly string[];
+  next: HelloWorldStatus;
+  /** When the last status write of this HelloWorld returned; undefined if unknown. */
+  lastWriteAt: number | undefined;
+  now: number;
+  /** Whether the work queue holds more keys than the workers take at once. */
+  backlog: boolean;
+  intervalMs?: number;
+}): number {
+  const { changes, next, lastWriteAt, now, backlog, intervalMs = PROGRESS_WRITE_INTERVAL_MS } = input;
+  const moving = next.conditions?.some((c) => c.type === 'Progressing' && c.status === 'True') === true;
+  const progressOnly = changes.length > 0 && changes.every((c) => PROGRESS_FIELD.test(c));
+  if (!moving || !progressOnly) return 0;
+  if (backlog) return intervalMs;
+  if (lastWriteAt === undefined) return 0;
+  return Math.max(0, lastWriteAt + intervalMs - now);
 }
 
 /**
