@@ -6,7 +6,7 @@ import { ConfigError } from '#common/env.js';
 import { createLogger } from '#common/logger.js';
 import { loadConfig, type OperatorConfig } from './config.js';
 import { createController } from './controller/manager.js';
-import { loadKubeConfig } from './runtime/kube.js';
+import { loadConnection } from './runtime/connection.js';
 import { defaultIdentity, LeaderElector } from './runtime/leader.js';
 import { OperatorMetrics } from './runtime/metrics.js';
 import { HttpKubeRest } from './runtime/rest.js';
@@ -16,11 +16,11 @@ import { createVerifier } from './verification/verifier.js';
 
 async function main(config: OperatorConfig): Promise<void> {
   const logger = createLogger('helloworld-operator', config.logLevel);
-  const { kc, source } = loadKubeConfig();
+  const connection = await loadConnection();
   const identity = defaultIdentity();
   logger.info(
     {
-      kubeconfig: source,
+      credentials: connection.source,
       identity,
       leaderElection: config.leaderElection,
       namespace: config.watchNamespace ?? '(all)',
@@ -30,17 +30,17 @@ async function main(config: OperatorConfig): Promise<void> {
 
   const metrics = new OperatorMetrics();
   const controller = createController({
-    kc,
+    connection,
     logger,
     metrics,
-    verifier: createVerifier(apiServerProxy(kc)),
+    verifier: createVerifier(apiServerProxy(connection)),
     workers: config.workers,
     namespace: config.watchNamespace,
     identity,
   });
   const elector = config.leaderElection
     ? new LeaderElector({
-        rest: new HttpKubeRest(kc),
+        rest: new HttpKubeRest(connection),
         namespace: config.leaseNamespace,
         name: config.leaseName,
         identity,

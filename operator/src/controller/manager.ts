@@ -3,10 +3,10 @@
  * HelloWorld keys (children map to their owner), workers reconcile. Level-triggered: handlers only
  * enqueue keys; reconcile reads everything from the caches.
  */
-import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from '#common/logger.js';
 import { createWorkQueue, enqueueObject, enqueueOwner, instrument } from '../runtime/controller-loop.js';
 import { EventRecorder } from '../runtime/events.js';
+import type { Connection } from '../runtime/connection.js';
 import { InformerFactory } from '../runtime/informers.js';
 import { KubeClient } from '../runtime/kube.js';
 import type { OperatorMetrics } from '../runtime/metrics.js';
@@ -19,7 +19,7 @@ import { reconcile } from './reconcile.js';
 import { StatusWrites } from './status-writes.js';
 
 export interface ControllerOptions {
-  kc: KubeConfig;
+  connection: Connection;
   logger: Logger;
   metrics: OperatorMetrics;
   verifier: Verifier;
@@ -42,14 +42,14 @@ export interface Controller {
 }
 
 export function createController(options: ControllerOptions): Controller {
-  const { kc, logger, metrics } = options;
-  const rest = new HttpKubeRest(kc);
+  const { connection, logger, metrics } = options;
+  const rest = new HttpKubeRest(connection);
   const client = new KubeClient(rest, {
     onWrite: (verb, kind) => {
       metrics.kubeWrites.inc({ verb, kind });
     },
   });
-  const factory = InformerFactory.fromKubeConfig(kc, logger, metrics);
+  const factory = InformerFactory.fromConnection(connection, logger, metrics);
   const informers = createOperatorInformers(factory, options.namespace);
   const queue = createWorkQueue(metrics);
 

@@ -1,7 +1,7 @@
 // The informer against the real API server of the local cluster: events, indexes, and recovery from a
 // broken watch and from a real 410 Gone.
 import { jest } from '@jest/globals';
-import { Watch, type KubeConfig, type V1ConfigMap } from '@kubernetes/client-node';
+import type { KubeConfig, V1ConfigMap } from '@kubernetes/client-node';
 import { createLogger } from '#common/logger.js';
 import {
   createTestNamespace,
@@ -11,11 +11,12 @@ import {
 } from '../../../test/support/cluster.js';
 import { Informer, type Watcher } from './informer.js';
 import { HttpKubeRest, type KubeRest, type RequestOptions, type Verb } from './rest.js';
+import { HttpWatcher } from './watch.js';
 
 const logger = createLogger('informer-test', 'silent');
 
 /**
- * The real client-node Watch, with a record of the watches it opened. `expireNext` makes the next
+ * The operator's real watcher, with a record of the watches it opened. `expireNext` makes the next
  * watch end the way the API server ends one whose resourceVersion was compacted away: an in-stream
  * ERROR event with a 410 Status, then the end of the stream. (A fresh cluster's etcd still holds
  * every revision, so a real expiry cannot be provoked on demand.)
@@ -24,10 +25,10 @@ class SpyWatcher implements Watcher {
   readonly controllers: AbortController[] = [];
   readonly expired: string[] = [];
   private expire = false;
-  private readonly real: Watch;
+  private readonly real: HttpWatcher;
 
   constructor(kc: KubeConfig) {
-    this.real = new Watch(kc);
+    this.real = new HttpWatcher(kc);
   }
 
   expireNext(): void {
@@ -178,7 +179,7 @@ describe('Informer (real API server)', () => {
     const owner = await create(configMap('owner', { v: '0' }));
     await create(configMap('pre-1', { v: '1' }));
     await create(configMap('pre-2', { v: '1' }));
-    const { informer: inf, events } = startInformer(new Watch(kc));
+    const { informer: inf, events } = startInformer(new HttpWatcher(kc));
     await waitFor(() => inf.hasSynced(), { describe: 'the first list' });
     expect(inf.size()).toBe(3);
     expect(events.sort()).toEqual(['add owner', 'add pre-1', 'add pre-2']);
@@ -280,7 +281,7 @@ describe('Informer (real API server)', () => {
   });
 
   it('stops cleanly', async () => {
-    const { informer: inf } = startInformer(new Watch(kc));
+    const { informer: inf } = startInformer(new HttpWatcher(kc));
     await waitFor(() => inf.hasSynced() && inf.activeWatch() !== undefined, {
       describe: 'a watching informer',
     });

@@ -1,12 +1,14 @@
 /**
  * One shared informer per watched resource, created, started, synced and stopped together.
  */
-import { Watch, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
+import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from '#common/logger.js';
 import { sleep, systemClock, type Clock } from './clock.js';
 import { Informer, type Watcher } from './informer.js';
 import type { OperatorMetrics } from './metrics.js';
+import type { Connection } from './connection.js';
 import { HttpKubeRest, type KubeRest } from './rest.js';
+import { HttpWatcher } from './watch.js';
 
 /** Cluster-wide collection paths of everything the operator watches. */
 export const WATCH_PATHS = {
@@ -38,8 +40,17 @@ export class InformerFactory {
 
   constructor(private readonly options: InformerFactoryOptions) {}
 
-  static fromKubeConfig(kc: KubeConfig, logger: Logger, metrics?: OperatorMetrics): InformerFactory {
-    return new InformerFactory({ rest: new HttpKubeRest(kc), watcher: new Watch(kc), logger, metrics });
+  static fromConnection(
+    connection: Connection | KubeConfig,
+    logger: Logger,
+    metrics?: OperatorMetrics,
+  ): InformerFactory {
+    return new InformerFactory({
+      rest: new HttpKubeRest(connection),
+      watcher: new HttpWatcher(connection),
+      logger,
+      metrics,
+    });
   }
 
   /** The informer of `path` with `labelSelector`, created on first use. */

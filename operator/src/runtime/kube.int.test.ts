@@ -2,7 +2,7 @@
 // the HelloWorld status subresource, deletes and reads.
 import { jest } from '@jest/globals';
 import { readFileSync } from 'node:fs';
-import { Watch, type KubeConfig, type KubernetesObject, type V1Deployment } from '@kubernetes/client-node';
+import type { KubeConfig, KubernetesObject, V1Deployment } from '@kubernetes/client-node';
 import { parse } from 'yaml';
 import { createLogger } from '#common/logger.js';
 import {
@@ -17,6 +17,7 @@ import { ANNOTATION_DESIRED_HASH, needsApply, withDesiredHash } from './apply-di
 import { Informer } from './informer.js';
 import { KubeClient } from './kube.js';
 import { HttpKubeRest } from './rest.js';
+import { HttpWatcher } from './watch.js';
 
 const logger = createLogger('kube-test', 'silent');
 
@@ -82,7 +83,7 @@ describe('KubeClient (real API server)', () => {
       path: '/apis/apps/v1/deployments',
       labelSelector: `test-run=${namespace}`,
       rest,
-      watcher: new Watch(kc),
+      watcher: new HttpWatcher(kc),
       logger,
     });
     informer.start();

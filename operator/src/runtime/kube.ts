@@ -5,9 +5,10 @@
  * apply to the HelloWorld status subresource; each is counted per verb and kind, so tests and the
  * benchmark can prove that a steady state makes zero writes.
  */
-import { KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
+import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
 import { API_VERSION, KIND, type HelloWorld, type HelloWorldStatus } from '../api/types.js';
 import { firstDifference, withDesiredHash } from './apply-diff.js';
+import type { Connection } from './connection.js';
 import { HttpKubeRest, isNotFound, ResourcePaths, type KubeRest } from './rest.js';
 
 export const FIELD_MANAGER = 'helloworld-operator';
@@ -47,7 +48,7 @@ export class KubeClient implements KubeWriter {
     this.paths = new ResourcePaths(rest);
   }
 
-  static fromKubeConfig(kc: KubeConfig, options?: KubeClientOptions): KubeClient {
+  static fromKubeConfig(kc: Connection | KubeConfig, options?: KubeClientOptions): KubeClient {
     return new KubeClient(new HttpKubeRest(kc), options);
   }
 
@@ -153,20 +154,4 @@ function identify(obj: KubernetesObject): {
     throw new Error('an applied object needs apiVersion, kind and metadata.name');
   }
   return { apiVersion, kind, namespace: obj.metadata?.namespace, name };
-}
-
-/**
- * Loads credentials: in a pod (KUBERNETES_SERVICE_HOST set, KUBECONFIG not), the service account;
- * otherwise client-node's default order (KUBECONFIG, ~/.kube/config). Returns where they came from, for
- * the start-up log line.
- */
-export function loadKubeConfig(): { kc: KubeConfig; source: string } {
-  const kc = new KubeConfig();
-  const { KUBERNETES_SERVICE_HOST: serviceHost, KUBECONFIG: kubeconfig } = process.env;
-  if (serviceHost !== undefined && kubeconfig === undefined) {
-    kc.loadFromCluster();
-    return { kc, source: 'in-cluster service account' };
-  }
-  kc.loadFromDefault();
-  return { kc, source: kubeconfig !== undefined ? `KUBECONFIG=${kubeconfig}` : 'default kubeconfig' };
 }

@@ -5,8 +5,8 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import { loadKubeConfig } from '../../../test/support/cluster.js';
 import { HttpKubeRest } from './rest.js';
 
-/** undici announces every new connection on this channel, whichever copy of undici made it. */
-const CONNECTED = 'undici:client:connected';
+/** node announces every new TCP client socket on this channel (a TLS connection starts as one). */
+const CONNECTED = 'net.client.socket';
 
 describe('HttpKubeRest (real API server)', () => {
   let kc: KubeConfig;

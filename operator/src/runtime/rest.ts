@@ -1,16 +1,15 @@
 /**
- * Raw JSON requests to the Kubernetes API server, authenticated by client-node's KubeConfig.
+ * Raw JSON requests to the Kubernetes API server, over node's http(s) with the connection's agent and
+ * credentials (connection.ts).
  *
  * Objects travel as the API server's own JSON, never through client-node's typed serializer: the
  * serializer drops fields it does not know and turns timestamps into Dates, which would make the
  * informer cache, server-side apply and `needsApply` disagree about what an object looks like.
  */
-import {
-  HttpMethod,
-  IsomorphicFetchHttpLibrary,
-  RequestContext,
-  type KubeConfig,
-} from '@kubernetes/client-node';
+import http from 'node:http';
+import https from 'node:https';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { connectionFromKubeConfig, type Connection } from './connection.js';
 
 export type Verb = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
@@ -53,54 +52,85 @@ export function isAlreadyExists(error: unknown): boolean {
 
 const DEFAULT_TIMEOUT_MS = 30_000;
 
-type Dispatcher = NonNullable<ReturnType<RequestContext['getDispatcher']>>;
-
 /**
- * One connection pool per KubeConfig. client-node's `applySecurityAuthentication` builds a new undici
- * Agent for every request, so every request would open (and leave behind) its own TCP and TLS
- * connection: a client-certificate handshake per write, and sockets that linger until they time out.
- * The TLS settings of a KubeConfig never change after loading (tokens travel in headers, which are
- * still applied per request), so the first Agent serves every later request.
+ * The connection of a KubeConfig, made once: all clients of one KubeConfig share its kept-alive
+ * sockets, instead of a TCP connection and a TLS handshake with the client certificate per request.
  */
-const dispatchers = new WeakMap<KubeConfig, Dispatcher>();
+const connections = new WeakMap<KubeConfig, Connection>();
+
+/** A Connection as is, or the (shared) connection of a client-node KubeConfig. */
+export function toConnection(target: Connection | KubeConfig): Connection {
+  if (!('applyToHTTPSOptions' in target)) return target;
+  let connection = connections.get(target);
+  if (connection === undefined) {
+    connection = connectionFromKubeConfig(target);
+    connections.set(target, connection);
+  }
+  return connection;
+}
+
+/** The URL of `path` on the connection's server, with the query parameters that are set. */
+export function apiUrl(
+  connection: Connection,
+  path: string,
+  query: Record<string, string | number | boolean | undefined> = {},
+): URL {
+  const url = new URL(connection.server + path);
+  for (const [name, value] of Object.entries(query)) {
+    if (value !== undefined) url.searchParams.set(name, String(value));
+  }
+  return url;
+}
+
+/** node's http or https, by the URL's scheme. */
+export function transportOf(url: URL): typeof https | typeof http {
+  return url.protocol === 'http:' ? http : https;
+}
 
 export class HttpKubeRest implements KubeRest {
-  private readonly http = new IsomorphicFetchHttpLibrary();
+  private readonly connection: Connection;
 
-  constructor(private readonly kc: KubeConfig) {}
-
-  /** Authenticates `context` and routes it through the KubeConfig's shared connection pool. */
-  private async authenticate(context: RequestContext): Promise<void> {
-    await this.kc.applySecurityAuthentication(context);
-    const fresh = context.getDispatcher();
-    if (fresh === undefined) return;
-    const shared = dispatchers.get(this.kc);
-    if (shared === undefined) dispatchers.set(this.kc, fresh);
-    else context.setDispatcher(shared);
+  constructor(target: Connection | KubeConfig) {
+    this.connection = toConnection(target);
   }
 
   async request<T>(verb: Verb, path: string, options: RequestOptions = {}): Promise<T> {
-    const cluster = this.kc.getCurrentCluster();
-    if (cluster === null) throw new Error('the kubeconfig has no current cluster');
-    const url = new URL(cluster.server.replace(/\/$/, '') + path);
-    for (const [name, value] of Object.entries(options.query ?? {})) {
-      if (value !== undefined) url.searchParams.set(name, String(value));
+    const url = apiUrl(this.connection, path, options.query);
+    const { agent, headers } = await this.connection.authenticate();
+    const body = options.body === undefined ? undefined : JSON.stringify(options.body);
+    const requestHeaders: Record<string, string> = { ...headers, Accept: 'application/json' };
+    if (body !== undefined) {
+      requestHeaders['Content-Type'] = options.contentType ?? 'application/json';
+      requestHeaders['Content-Length'] = String(Buffer.byteLength(body));
     }
-    const context = new RequestContext(url.toString(), HttpMethod[verb]);
-    await this.authenticate(context);
-    context.setHeaderParam('Accept', 'application/json');
-    if (options.body !== undefined) {
-      context.setHeaderParam('Content-Type', options.contentType ?? 'application/json');
-      context.setBody(JSON.stringify(options.body));
-    }
-    context.setSignal(AbortSignal.timeout(options.timeoutMs ?? DEFAULT_TIMEOUT_MS));
-    const response = await this.http.send(context).toPromise();
-    const text = await response.body.text();
-    if (response.httpStatusCode >= 200 && response.httpStatusCode < 300) {
-      return (text === '' ? undefined : JSON.parse(text)) as T;
-    }
-    throw toApiError(response.httpStatusCode, verb, path, text);
+    const signal = AbortSignal.timeout(options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+    const { status, text } = await send(url, { method: verb, agent, headers: requestHeaders, signal }, body);
+    if (status >= 200 && status < 300) return (text === '' ? undefined : JSON.parse(text)) as T;
+    throw toApiError(status, verb, path, text);
   }
+}
+
+/** One request; resolves with the status and the whole body as text. */
+function send(
+  url: URL,
+  options: https.RequestOptions,
+  body: string | undefined,
+): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const request = transportOf(url).request(url, options, (response) => {
+      const chunks: Buffer[] = [];
+      response.on('data', (chunk: Buffer) => chunks.push(chunk));
+      response.on('error', reject);
+      response.on('end', () => {
+        resolve({ status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') });
+      });
+      response.on('close', () => {
+        if (!response.complete) reject(new Error(`${url.pathname}: the connection closed mid-answer`));
+      });
+    });
+    request.on('error', reject);
+    request.end(body);
+  });
 }
 
 function toApiError(code: number, verb: Verb, path: string, text: string): ApiError {

@@ -5,6 +5,8 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { KubeConfig } from '@kubernetes/client-node';
+import type { Connection } from '../runtime/connection.js';
+import { toConnection } from '../runtime/rest.js';
 import type { PodRef } from './types.js';
 
 export interface PodRequest {
@@ -102,27 +104,22 @@ export function apiServerStatusMessage(status: number, body: string): string | u
 }
 
 /**
- * Reaches pods through `/api/v1/namespaces/<ns>/pods/<name>:<port>/proxy/<path>` with the kubeconfig's
- * server, TLS and credentials (token, token file in-cluster, client certificate, exec plugins).
- * KubeConfig.applyToHTTPSOptions fills in node's request options exactly as the client's own watch does.
+ * Reaches pods through `/api/v1/namespaces/<ns>/pods/<name>:<port>/proxy/<path>` with the connection's
+ * server, TLS and credentials (the same agent and headers as every other request of the operator).
  */
-export function apiServerProxy(kc: KubeConfig): PodHttp {
+export function apiServerProxy(target: Connection | KubeConfig): PodHttp {
+  const connection = toConnection(target);
   return {
     async request(pod, req) {
-      const cluster = kc.getCurrentCluster();
-      if (!cluster)
-        throw new PodHttpError(
-          `${req.method} ${req.path} on pod ${podName(pod)}`,
-          'the kubeconfig has no current cluster',
-        );
-      const url = new URL(podProxyUrl(cluster.server, pod, req.path));
+      const url = new URL(podProxyUrl(connection.server, pod, req.path));
       const signal = AbortSignal.timeout(req.timeoutMs);
-      const options: https.RequestOptions = {
-        method: req.method,
-        headers: req.body !== undefined ? { 'content-type': 'application/json' } : {},
-      };
       try {
-        await kc.applyToHTTPSOptions(options);
+        const { agent, headers } = await connection.authenticate();
+        const options: https.RequestOptions = {
+          method: req.method,
+          agent,
+          headers: req.body !== undefined ? { ...headers, 'content-type': 'application/json' } : headers,
+        };
         const response = await send(url, { ...options, signal }, req.body);
         const proxyError = apiServerStatusMessage(response.status, response.body);
         return proxyError === undefined ? response : { ...response, proxyError };
