@@ -232,11 +232,12 @@ async function main(): Promise<void> {
   const deployments = new Tracker(kc, `/apis/apps/v1/namespaces/${operatorNs}/deployments`);
   await Promise.all([floorTracker.start(), hwTracker.start(), deployments.start()]);
   const logFile = `/tmp/bench-operator-${id}.log`;
+  const kubeconfig = process.env.KUBECONFIG ?? `${kube.ROOT}.cluster/kubeconfig`;
   const operator = await kube.startOperator({
     namespace: operatorNs,
     workers: CONCURRENCY,
     logFile,
-    kubeconfig: process.env.KUBECONFIG ?? `${kube.ROOT}.cluster/kubeconfig`,
+    kubeconfig,
   });
   const interrupted = async (): Promise<void> => {
     await operator.stop();
@@ -248,7 +249,7 @@ async function main(): Promise<void> {
   // Sampled through the run: another operator reconciling these HelloWorlds makes the figures void.
   const intruders = new Set<number>();
   const watchIntruders = setInterval(() => {
-    for (const pid of kube.clusterWideOperators(operator.child.pid)) intruders.add(pid);
+    for (const pid of kube.clusterWideOperators(operator.child.pid, kubeconfig)) intruders.add(pid);
   }, 1000);
   const cpuAt = async (): Promise<number> =>
     prom.sum(prom.parseProm(await operator.metrics()), 'process_cpu_seconds_total');

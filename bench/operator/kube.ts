@@ -4,7 +4,8 @@
  * process with its memory and CPU sampled from /proc, and scrapes of /metrics.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { openSync, readdirSync, readFileSync } from 'node:fs';
+import { openSync, readdirSync, readFileSync, readlinkSync, realpathSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { createServer } from 'node:net';
 import {
   IsomorphicFetchHttpLibrary,
@@ -228,10 +229,12 @@ export async function startOperator(options: {
 
 /**
  * Operator processes on this machine not scoped to one namespace (tests of leader election run
- * them): they would reconcile the benchmark's HelloWorlds too, so the figures would not be one
- * operator's. Process ids, excluding `own`.
+ * them) and using the same kubeconfig: they would reconcile the benchmark's HelloWorlds too, so the
+ * figures would not be one operator's. Operators of other clusters (another kubeconfig, or none: in
+ * a kind node) are not counted. Process ids, excluding `own`.
  */
-export function clusterWideOperators(own: number | undefined): number[] {
+export function clusterWideOperators(own: number | undefined, kubeconfig: string): number[] {
+  const ours = realpathOr(kubeconfig);
   const found: number[] = [];
   for (const entry of readdirSync('/proc')) {
     const pid = Number(entry);
@@ -240,6 +243,9 @@ export function clusterWideOperators(own: number | undefined): number[] {
       const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
       if (!cmdline.includes('dist/operator/main.js')) continue;
       const env = readFileSync(`/proc/${entry}/environ`, 'utf8').split('\0');
+      const theirs = env.find((v) => v.startsWith('KUBECONFIG='))?.slice('KUBECONFIG='.length);
+      if (theirs === undefined || realpathOr(resolve(readlinkSync(`/proc/${entry}/cwd`), theirs)) !== ours)
+        continue;
       if (!env.some((v) => v.startsWith('WATCH_NAMESPACE=') && v.length > 'WATCH_NAMESPACE='.length))
         found.push(pid);
     } catch {
@@ -247,4 +253,12 @@ export function clusterWideOperators(own: number | undefined): number[] {
     }
   }
   return found;
+}
+
+function realpathOr(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return path;
+  }
 }
