@@ -52,10 +52,15 @@ const operatorNs = `bench-op-${id}`;
 const floorNs = `bench-floor-${id}`;
 const names = Array.from({ length: N }, (_, i) => `hw-${String(i).padStart(4, '0')}`);
 
+/**
+ * Verification is off: nothing answers HTTP on simulated pods. The progress deadline is 10 minutes, not
+ * 2: 300 Deployments rolling at once on a loaded 2-core control plane take longer than 2 minutes each,
+ * and a rollback would measure the deadline, not the operator.
+ */
 const spec = (image: string): HelloWorldSpec => ({
   image,
   replicas: 1,
-  rollout: { verification: { enabled: false } },
+  rollout: { verification: { enabled: false }, progressDeadlineSeconds: 600 },
 });
 
 const apiServerCounts = async (): Promise<Map<string, number>> =>
