@@ -4,7 +4,7 @@
  *   npm run bench:operator                     # builds, then N = 300, 3 create/delete cycles, 120 s idle
  *   node bench/operator.ts --quick             # smoke run: N = 20, 1 cycle, 10 s idle
  *   node bench/operator.ts --n 300 --concurrency 4 --cycles 3 --idle-seconds 120 --timeout-seconds 1200
- *   OPERATOR_NODE_OPTIONS=--max-semi-space-size=4 npm run bench:operator   # V8 flags for the operator
+ *   OPERATOR_NODE_OPTIONS='--max-semi-space-size=4' npm run bench:operator   # other node flags for the operator
  *
  * 1. Floor: for each of N instances, the HelloWorld's children (the operator's own pure builders) are
  *    server-side applied directly by the operator's own client, `concurrency` instances at a time,
@@ -41,6 +41,10 @@ const CYCLES = option('cycles', quick ? 1 : 3);
 const IDLE_SECONDS = option('idle-seconds', quick ? 10 : 120);
 const PHASE_TIMEOUT_SECONDS = option('timeout-seconds', 1200);
 const IMAGES = ['hello/api:1.0.0', 'hello/api:1.0.1'];
+/** The operator runs with the node flags of its Deployment, unless OPERATOR_NODE_OPTIONS says otherwise. */
+const NODE_FLAGS = (process.env.OPERATOR_NODE_OPTIONS ?? kube.deployedNodeOptions())
+  .split(/\s+/)
+  .filter(Boolean);
 /** The children of one HelloWorld with managed Redis: Secret, 2 Services, StatefulSet, NetworkPolicy, Deployment, PDB. */
 const CHILDREN = 7;
 
@@ -238,12 +242,19 @@ async function main(): Promise<void> {
   await Promise.all([floorTracker.start(), hwTracker.start(), deployments.start()]);
   const logFile = `/tmp/bench-operator-${id}.log`;
   const kubeconfig = process.env.KUBECONFIG ?? `${kube.ROOT}.cluster/kubeconfig`;
-  const operator = await kube.startOperator({
-    namespace: operatorNs,
-    workers: CONCURRENCY,
-    logFile,
-    kubeconfig,
-  });
+  const operator = await kube
+    .startOperator({
+      namespace: operatorNs,
+      workers: CONCURRENCY,
+      logFile,
+      kubeconfig,
+      nodeFlags: NODE_FLAGS,
+    })
+    .catch(async (error: unknown) => {
+      await Promise.all([floorTracker.stop(), hwTracker.stop(), deployments.stop()]);
+      await Promise.all([deleteNamespace(floorNs), deleteNamespace(operatorNs)]);
+      throw error;
+    });
   const interrupted = async (): Promise<void> => {
     await operator.stop();
     await Promise.all([deleteNamespace(floorNs), deleteNamespace(operatorNs)]);
@@ -321,9 +332,10 @@ async function main(): Promise<void> {
         `operator at scale: N = ${String(N)}, concurrency ${String(CONCURRENCY)}`,
         `${String(cpus().length)} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB`,
       ],
-      ...(process.env.OPERATOR_NODE_OPTIONS === undefined
-        ? []
-        : [['operator NODE_OPTIONS', process.env.OPERATOR_NODE_OPTIONS] as [string, string]]),
+      [
+        'operator node flags',
+        `${NODE_FLAGS.join(' ') || '(none)'} (${process.env.OPERATOR_NODE_OPTIONS === undefined ? 'NODE_OPTIONS of config/manager' : 'OPERATOR_NODE_OPTIONS'})`,
+      ],
       ['', ''],
       ['floor: all Available', prom.seconds(floor.totalMs)],
       [

@@ -6,6 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { openSync, readdirSync, readFileSync, readlinkSync, realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { parseAllDocuments } from 'yaml';
 import { createServer } from 'node:net';
 import {
   IsomorphicFetchHttpLibrary,
@@ -172,10 +173,12 @@ export async function startOperator(options: {
   workers: number;
   logFile: string;
   kubeconfig: string;
+  /** node's flags, on its command line: NODE_OPTIONS refuses some V8 flags (--optimize-for-size). */
+  nodeFlags: string[];
 }): Promise<OperatorRun> {
   const port = await freePort();
   const log = openSync(options.logFile, 'w');
-  const child = spawn(process.execPath, ['dist/operator/main.js'], {
+  const child = spawn(process.execPath, [...options.nodeFlags, 'dist/operator/main.js'], {
     cwd: ROOT,
     env: {
       PATH: process.env.PATH ?? '',
@@ -186,10 +189,6 @@ export async function startOperator(options: {
       WORKERS: String(options.workers),
       // debug logs every status write with the fields it changed.
       LOG_LEVEL: process.env.OPERATOR_LOG_LEVEL ?? 'info',
-      // V8 flags to try on the operator (e.g. heap sizes), without touching the benchmark's own process.
-      ...(process.env.OPERATOR_NODE_OPTIONS !== undefined && {
-        NODE_OPTIONS: process.env.OPERATOR_NODE_OPTIONS,
-      }),
     },
     stdio: ['ignore', log, log],
   });
@@ -225,6 +224,23 @@ export async function startOperator(options: {
       await exited;
     },
   };
+}
+
+/** The NODE_OPTIONS the operator's Deployment sets (config/manager/manager.yaml): what it runs with. */
+export function deployedNodeOptions(): string {
+  const docs = parseAllDocuments(readFileSync(`${ROOT}config/manager/manager.yaml`, 'utf8'));
+  for (const doc of docs) {
+    const obj = doc.toJS() as {
+      kind?: string;
+      spec?: { template?: { spec?: { containers?: { env?: { name: string; value?: string }[] }[] } } };
+    };
+    if (obj.kind !== 'Deployment') continue;
+    for (const container of obj.spec?.template?.spec?.containers ?? []) {
+      const value = container.env?.find((e) => e.name === 'NODE_OPTIONS')?.value;
+      if (value !== undefined) return value;
+    }
+  }
+  return '';
 }
 
 /**
