@@ -56,9 +56,31 @@ export function createOperatorInformers(factory: InformerFactory, namespace?: st
   return {
     helloWorlds: factory.informer<HelloWorld>(at(WATCH_PATHS.helloWorlds)),
     children,
-    pods: factory.informer<V1Pod>(at(WATCH_PATHS.pods), MANAGED_BY_SELECTOR),
+    pods: factory.informer<V1Pod>(at(WATCH_PATHS.pods), MANAGED_BY_SELECTOR, cachedPod),
     replicaSets: factory.informer<V1ReplicaSet>(at(WATCH_PATHS.replicaSets), MANAGED_BY_SELECTOR),
   };
+}
+
+/**
+ * What the cache keeps of a pod: what the rollout judges by (metadata: revision, deletion; status:
+ * readiness, container states and restarts). The spec and the rest of the status, two thirds of a
+ * pod's JSON and never read, are dropped, and managedFields, as from every cached object.
+ */
+export function cachedPod(pod: V1Pod): V1Pod {
+  const { conditions, containerStatuses, initContainerStatuses, phase } = pod.status ?? {};
+  return {
+    apiVersion: pod.apiVersion,
+    kind: pod.kind,
+    metadata: withoutManagedFields(pod.metadata),
+    status: { conditions, containerStatuses, initContainerStatuses, phase },
+  };
+}
+
+function withoutManagedFields<T extends { managedFields?: unknown }>(metadata: T | undefined): T | undefined {
+  if (metadata === undefined) return undefined;
+  const copy = { ...metadata };
+  delete copy.managedFields;
+  return copy;
 }
 
 /** Adds the ServiceMonitor and PrometheusRule informers (not started) and returns them. */

@@ -53,8 +53,15 @@ export class InformerFactory {
     });
   }
 
-  /** The informer of `path` with `labelSelector`, created on first use. */
-  informer<T extends KubernetesObject>(path: string, labelSelector?: string): Informer<T> {
+  /**
+   * The informer of `path` with `labelSelector`, created on first use; `transform` (given at creation)
+   * replaces the default of dropping managedFields from cached objects.
+   */
+  informer<T extends KubernetesObject>(
+    path: string,
+    labelSelector?: string,
+    transform?: (obj: T) => T,
+  ): Informer<T> {
     const id = `${path}?${labelSelector ?? ''}`;
     let informer = this.informers.get(id);
     if (informer === undefined) {
@@ -67,6 +74,7 @@ export class InformerFactory {
         logger,
         clock,
         onRestart: (resource) => metrics?.informerRestarts.inc({ resource }),
+        transform: transform as ((obj: KubernetesObject) => KubernetesObject) | undefined,
       });
       this.informers.set(id, informer);
     }
