@@ -77,7 +77,6 @@ export function createController(options: ControllerOptions): Controller {
     verifier: options.verifier,
     prometheusOperatorInstalled: () => discovery.present(),
     now: options.now ?? (() => new Date()),
-    backlog: () => queue.len() > options.workers,
     onRolledBack: (namespace: string, name: string, reason: string | undefined) => {
       rolledBack.report(namespace, name, reason);
     },

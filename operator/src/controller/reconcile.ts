@@ -35,8 +35,6 @@ export interface ReconcileDeps {
   /** Whether the Prometheus Operator's CRDs are installed (ServiceMonitor, PrometheusRule). */
   prometheusOperatorInstalled: () => boolean;
   now: () => Date;
-  /** True while the work queue holds more HelloWorlds than the workers take at once. */
-  backlog: () => boolean;
   onRollback?: (reason: string) => void;
   /** The reason of the rollback a HelloWorld runs on now; undefined when it is not rolled back or gone. */
   onRolledBack?: (namespace: string, name: string, reason: string | undefined) => void;
@@ -192,7 +190,6 @@ async function persistStatus(
     next: status,
     lastWriteAt: deps.statusWrites.lastWriteAt(namespace, name),
     now: deps.now().getTime(),
-    backlog: deps.backlog(),
   });
   if (delayMs > 0) {
     log.debug({ fields: changes, delayMs }, 'status write held back: progress only');

@@ -128,7 +128,7 @@ describe('statusWriteDelay', () => {
       'conditions[Progressing].message',
       'conditions[Available].message',
     ];
-    expect(statusWriteDelay({ changes, next: moving, lastWriteAt: at, now: at + 4000, backlog: false })).toBe(
+    expect(statusWriteDelay({ changes, next: moving, lastWriteAt: at, now: at + 4000 })).toBe(
       PROGRESS_WRITE_INTERVAL_MS - 4000,
     );
     expect(
@@ -137,13 +137,10 @@ describe('statusWriteDelay', () => {
         next: moving,
         lastWriteAt: at,
         now: at + PROGRESS_WRITE_INTERVAL_MS,
-        backlog: false,
       }),
     ).toBe(0);
     // No write known since the operator started: write now.
-    expect(statusWriteDelay({ changes, next: moving, lastWriteAt: undefined, now: at, backlog: false })).toBe(
-      0,
-    );
+    expect(statusWriteDelay({ changes, next: moving, lastWriteAt: undefined, now: at })).toBe(0);
   });
 
   it.each([
@@ -157,25 +154,12 @@ describe('statusWriteDelay', () => {
     ['a new revision', ['currentRevision', 'rolloutStartedAt']],
     ['verification progress', ['verification']],
     ['nothing', []],
-  ])('writes %s at once, backlog or not', (_what, changes) => {
-    for (const backlog of [false, true]) {
-      expect(statusWriteDelay({ changes, next: moving, lastWriteAt: at, now: at + 1, backlog })).toBe(0);
-    }
-  });
-
-  it('holds back progress alone while the work queue has a backlog, however old the last write', () => {
-    const changes = ['readyReplicas', 'conditions[Progressing].message'];
-    const later = at + 10 * PROGRESS_WRITE_INTERVAL_MS;
-    expect(statusWriteDelay({ changes, next: moving, lastWriteAt: at, now: later, backlog: true })).toBe(
-      PROGRESS_WRITE_INTERVAL_MS,
-    );
-    expect(statusWriteDelay({ changes, next: moving, lastWriteAt: undefined, now: at, backlog: true })).toBe(
-      PROGRESS_WRITE_INTERVAL_MS,
-    );
+  ])('writes %s at once', (_what, changes) => {
+    expect(statusWriteDelay({ changes, next: moving, lastWriteAt: at, now: at + 1 })).toBe(0);
   });
 
   it('writes progress at once when no rollout moves (a scale-up of an Available HelloWorld)', () => {
     const changes = ['readyReplicas', 'conditions[Available].message'];
-    expect(statusWriteDelay({ changes, next: done, lastWriteAt: at, now: at + 1, backlog: true })).toBe(0);
+    expect(statusWriteDelay({ changes, next: done, lastWriteAt: at, now: at + 1 })).toBe(0);
   });
 });

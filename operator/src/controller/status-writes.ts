@@ -11,9 +11,8 @@
  *
  * While a rollout moves, its Deployment changes every second or so (a pod created, ready, an old one
  * gone), and each change moves the replica counts and the conditions' messages of the status. Those
- * are written at most once per PROGRESS_WRITE_INTERVAL_MS per HelloWorld, and not while the work queue
- * has a backlog; transitions (phase, revisions, a condition's status or reason, observedGeneration) are
- * always written at once, with the latest counts.
+ * are written at most once per PROGRESS_WRITE_INTERVAL_MS per HelloWorld; transitions (phase, revisions,
+ * a condition's status or reason, observedGeneration) are always written at once, with the latest counts.
  */
 import { isDeepStrictEqual } from 'node:util';
 import type { HelloWorld, HelloWorldStatus } from '../api/types.js';
@@ -91,13 +90,9 @@ const PROGRESS_FIELD = /^(replicas|readyReplicas|updatedReplicas|conditions\[[A-
 
 /**
  * How long to hold a status write back (0: write now). Only a change of progress alone, while a
- * rollout moves (Progressing=True), waits: until PROGRESS_WRITE_INTERVAL_MS after the last write, and
- * for another interval while the operator has a backlog. The reconcile then comes back and writes
- * whatever changed meanwhile, or the transition that ends the rollout.
- *
- * A backlog (more HelloWorlds queued than workers take at once) means every HelloWorld's next look is
- * that queue's length away: the counts written now would be as old by then as the ones written at the
- * start of the rollout, and each such write delays the transitions of every HelloWorld still queued.
+ * rollout moves (Progressing=True), waits: until PROGRESS_WRITE_INTERVAL_MS after the last write. The
+ * reconcile then comes back and writes whatever changed meanwhile, or the transition that ends the
+ * rollout.
  */
 export function statusWriteDelay(input: {
   changes: readonly string[];
@@ -105,16 +100,12 @@ export function statusWriteDelay(input: {
   /** When the last status write of this HelloWorld returned; undefined if unknown. */
   lastWriteAt: number | undefined;
   now: number;
-  /** Whether the work queue holds more keys than the workers take at once. */
-  backlog: boolean;
   intervalMs?: number;
 }): number {
-  const { changes, next, lastWriteAt, now, backlog, intervalMs = PROGRESS_WRITE_INTERVAL_MS } = input;
+  const { changes, next, lastWriteAt, now, intervalMs = PROGRESS_WRITE_INTERVAL_MS } = input;
   const moving = next.conditions?.some((c) => c.type === 'Progressing' && c.status === 'True') === true;
   const progressOnly = changes.length > 0 && changes.every((c) => PROGRESS_FIELD.test(c));
-  if (!moving || !progressOnly) return 0;
-  if (backlog) return intervalMs;
-  if (lastWriteAt === undefined) return 0;
+  if (!moving || !progressOnly || lastWriteAt === undefined) return 0;
   return Math.max(0, lastWriteAt + intervalMs - now);
 }
 
