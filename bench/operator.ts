@@ -240,7 +240,28 @@ async function measure<T>(
   return { ...result, writes: prom.delta(apiAfter, apiBefore), operatorWrites, byKind };
 }
 
+/** The benchmark cannot start without the CRD: say so, instead of informers retrying a 404. */
+async function checkCrd(): Promise<void> {
+  const found = await rest
+    .request('GET', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions/helloworlds.hello.dev')
+    .then(
+      () => true,
+      (error: unknown) => {
+        if ((error as { code?: number }).code === 404) return false;
+        throw error;
+      },
+    );
+  if (!found) {
+    process.stderr.write(
+      'bench:operator: the HelloWorld CRD is not installed in this cluster; run `make install` ' +
+        '(kubectl apply --server-side -f crds/) first.\n',
+    );
+    process.exit(2);
+  }
+}
+
 async function main(): Promise<void> {
+  await checkCrd();
   await checkCapacity();
   await createNamespace(floorNs);
   await createNamespace(operatorNs);
