@@ -285,6 +285,64 @@ describe('deleting a HelloWorld', () => {
   }, 150_000);
 });
 
+describe('a child the API server refuses', () => {
+  const name = 'refused';
+  const quota = 'no-disruption-budgets';
+
+  afterAll(() => {
+    kubectl(['-n', namespace, 'delete', 'resourcequota', quota, '--ignore-not-found']);
+  });
+
+  it('shows Reconciled=False with the error and a Warning event, then recovers by itself', async () => {
+    // A quota of zero PodDisruptionBudgets makes the API server refuse the operator's PDB apply.
+    kubectl(
+      ['apply', '--server-side', '-f', '-'],
+      JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'ResourceQuota',
+        metadata: { name: quota, namespace },
+        spec: { hard: { 'count/poddisruptionbudgets.policy': '0' } },
+      }),
+    );
+    applyHelloWorld(helloWorld(namespace, name, simulatedSpec()));
+    const failed = await waitForHelloWorld(
+      kc,
+      namespace,
+      name,
+      (hw) => conditionOf(hw, 'Reconciled')?.status === 'False',
+      'the Reconciled condition to turn False',
+      { operator, timeoutMs: 60_000 },
+    );
+    const condition = failed.status?.conditions?.find((c) => c.type === 'Reconciled');
+    expect(condition?.reason).toBe('ReconcileFailed');
+    expect(condition?.message).toMatch(/poddisruptionbudgets.*forbidden|forbidden.*quota/i);
+    const events = kubectl([
+      '-n',
+      namespace,
+      'get',
+      'events',
+      '--field-selector',
+      `involvedObject.name=${name},reason=ReconcileFailed,type=Warning`,
+      '-o',
+      'jsonpath={.items[*].message}',
+    ]);
+    expect(events).toMatch(/quota/i);
+
+    kubectl(['-n', namespace, 'delete', 'resourcequota', quota]);
+    // The work queue's backoff brings the reconcile back; nothing else changes in the meantime.
+    const recovered = await waitForHelloWorld(
+      kc,
+      namespace,
+      name,
+      (hw) => conditionOf(hw, 'Reconciled')?.status === 'True' && available()(hw),
+      'the Reconciled condition to turn True again',
+      { operator, timeoutMs: 120_000 },
+    );
+    expect(conditionOf(recovered, 'Reconciled')?.reason).toBe('Reconciled');
+    expect(kubectlGet('pdb', name, namespace).metadata?.name).toBe(name);
+  }, 200_000);
+});
+
 describe('with the Prometheus Operator installed', () => {
   const name = 'monitored';
   let installedHere = false;

@@ -117,7 +117,7 @@ export interface HelloWorldSpec {
 
 export type Phase = 'Pending' | 'Progressing' | 'Verifying' | 'Available' | 'RolledBack' | 'Failed';
 /** `Monitoring` says whether a ServiceMonitor and PrometheusRule were generated, and why (not). */
-export type ConditionType = 'Available' | 'Progressing' | 'Degraded' | 'Monitoring';
+export type ConditionType = 'Available' | 'Progressing' | 'Degraded' | 'Monitoring' | 'Reconciled';
 export type ConditionStatus = 'True' | 'False' | 'Unknown';
 
 /** metav1.Condition. */

@@ -18,7 +18,7 @@ import {
 } from '../builders/monitoring.js';
 import { REVISION_ANNOTATION } from '../rollout/revision.js';
 import { chooseTemplate, progressRollout, type RolloutInput } from '../rollout/machine.js';
-import { setCondition } from '../rollout/conditions.js';
+import { Reason, setCondition } from '../rollout/conditions.js';
 import type { Verifier } from '../verification/types.js';
 import type { EventSink } from '../runtime/events.js';
 import type { KubeWriter } from '../runtime/kube.js';
@@ -58,6 +58,17 @@ export async function reconcile(
     deps.onRolledBack?.(namespace, name, undefined);
     return {};
   }
+  try {
+    return await converge(deps, hw, log);
+  } catch (error) {
+    await reportFailure(deps, log, hw, error);
+    throw error; // the work queue retries with backoff
+  }
+}
+
+/** Everything a reconcile does once the HelloWorld is known to exist. */
+async function converge(deps: ReconcileDeps, hw: HelloWorld, log: Logger): Promise<ReconcileResult> {
+  const { namespace, name } = hw.metadata;
   const spec = resolveSpec(hw.spec);
   const now = deps.now();
 
@@ -125,7 +136,8 @@ export async function reconcile(
     deps.onRollback?.(decision.rollback.reason);
   }
 
-  const conditions = setCondition(
+  const generation = hw.metadata.generation ?? 0;
+  const withMonitoring = setCondition(
     decision.status.conditions,
     {
       type: 'Monitoring',
@@ -133,13 +145,14 @@ export async function reconcile(
       reason: monitoring.reason,
       message: monitoring.message,
     },
-    hw.metadata.generation ?? 0,
+    generation,
     now,
   );
+  const conditions = setCondition(withMonitoring, RECONCILED, generation, now);
   const status: HelloWorldStatus = {
     ...decision.status,
     conditions,
-    observedGeneration: hw.metadata.generation ?? 0,
+    observedGeneration: generation,
     replicas: deployment?.status?.replicas ?? 0,
     readyReplicas: deployment?.status?.readyReplicas ?? 0,
     updatedReplicas: deployment?.status?.updatedReplicas ?? 0,
@@ -155,6 +168,49 @@ export async function reconcile(
   if (decision.templateChanged) return { requeueAfterMs: 0 };
   const requeues = [decision.requeueAfterMs, heldBackMs].filter((ms) => ms !== undefined);
   return requeues.length === 0 ? {} : { requeueAfterMs: Math.min(...requeues) };
+}
+
+const RECONCILED = {
+  type: 'Reconciled',
+  status: 'True',
+  reason: Reason.Reconciled,
+  message: 'every child is as the spec asks',
+} as const;
+
+/** Longest error text kept in the condition: API server messages can quote whole objects. */
+const FAILURE_MESSAGE_CHARS = 512;
+
+/**
+ * A reconcile that failed (an apply the API server refused, a read that timed out) shows on the
+ * HelloWorld: Reconciled=False with the error, and a Warning event when that condition changes; the
+ * backoff's retries do not repeat the event. A failure to write this status is logged, not thrown:
+ * the caller rethrows the original error.
+ */
+async function reportFailure(
+  deps: ReconcileDeps,
+  log: Logger,
+  hw: HelloWorld,
+  error: unknown,
+): Promise<void> {
+  const text = error instanceof Error ? error.message : String(error);
+  const message = text.length > FAILURE_MESSAGE_CHARS ? `${text.slice(0, FAILURE_MESSAGE_CHARS)}…` : text;
+  const generation = hw.metadata.generation ?? 0;
+  const previous = hw.status ?? {};
+  const conditions = setCondition(
+    previous.conditions ?? [],
+    { type: 'Reconciled', status: 'False', reason: Reason.ReconcileFailed, message },
+    generation,
+    deps.now(),
+  );
+  const status: HelloWorldStatus = { ...previous, phase: previous.phase ?? 'Pending', conditions };
+  if (statusChanges(previous, status).length === 0) return;
+  void deps.events.record(hw, 'Warning', Reason.ReconcileFailed, message);
+  try {
+    const written = await deps.writer.patchStatus(hw, status);
+    deps.statusWrites.recorded(hw, written, deps.now().getTime());
+  } catch (writeError) {
+    log.warn({ err: writeError }, 'could not record the failed reconcile in the status');
+  }
 }
 
 /** Compares with the cached object and writes only when a field the operator sets differs. */

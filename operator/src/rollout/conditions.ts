@@ -20,6 +20,7 @@ export type FailureReason = (typeof FailureReason)[keyof typeof FailureReason];
 export const Reason = {
   ...FailureReason,
   Reconciled: 'Reconciled',
+  ReconcileFailed: 'ReconcileFailed',
   Pending: 'Pending',
   RolloutStarted: 'RolloutStarted',
   RolloutInProgress: 'RolloutInProgress',
