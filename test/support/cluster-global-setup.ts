@@ -3,7 +3,8 @@
 // code under test that loads the default kubeconfig never reaches the developer's own cluster).
 //
 // - KUBECONFIG_TEST set: that cluster is used as it is; it must be ready.
-// - The local cluster (.cluster/kubeconfig) is up and ready: it is reused and left running.
+// - The local cluster (.cluster/kubeconfig, or CLUSTER_STATE_DIR's) is up and ready: it is reused
+//   and left running.
 // - Otherwise `hack/cluster.sh up` starts it (building the binaries on a cold machine) and a
 //   marker file records that this test run started it, so that the globalTeardown stops it again.
 //
@@ -23,6 +24,12 @@ async function ready(kubeconfig: string, timeoutMs: number): Promise<boolean> {
   }
 }
 
+/** Where hack/cluster.sh keeps the cluster's state: CLUSTER_STATE_DIR, as the script reads it. */
+export function stateDir(root: string): string {
+  const dir = process.env.CLUSTER_STATE_DIR;
+  return dir !== undefined && dir !== '' ? dir : `${root}/.cluster`;
+}
+
 function exportKubeconfig(path: string): void {
   process.env.KUBECONFIG_TEST = path;
   process.env.KUBECONFIG = path;
@@ -39,8 +46,9 @@ export default async function globalSetup(): Promise<void> {
   }
   // Jest runs with the repository as its working directory.
   const root = process.cwd();
-  const kubeconfig = `${root}/.cluster/kubeconfig`;
-  const marker = `${root}/.cluster/started-by-tests`;
+  const state = stateDir(root);
+  const kubeconfig = `${state}/kubeconfig`;
+  const marker = `${state}/started-by-tests`;
   if (existsSync(kubeconfig) && (await ready(kubeconfig, 3000))) {
     // Started by this run's globalSetup of another project (integration and e2e both have it):
     // keep the marker. Otherwise it is someone else's cluster, or one kept with KEEP_CLUSTER=1,
@@ -56,7 +64,7 @@ export default async function globalSetup(): Promise<void> {
   if (result.status !== 0) {
     throw new Error(
       `hack/cluster.sh up failed (exit ${String(result.status ?? result.signal)}); ` +
-        `component logs are in ${root}/.cluster/logs/`,
+        `component logs are in ${state}/logs/`,
     );
   }
   writeFileSync(marker, `${String(process.pid)}\n`);

@@ -7,7 +7,8 @@ import { existsSync, rmSync } from 'node:fs';
 
 export default function globalTeardown(): void {
   const root = process.cwd();
-  const marker = `${root}/.cluster/started-by-tests`;
+  const dir = process.env.CLUSTER_STATE_DIR;
+  const marker = `${dir !== undefined && dir !== '' ? dir : `${root}/.cluster`}/started-by-tests`;
   if (!existsSync(marker)) {
     return;
   }

@@ -21,12 +21,17 @@ function findRepoRoot(start: string): string {
   }
 }
 
-/** The admin kubeconfig that `hack/cluster.sh up` writes. */
-export const localKubeconfigPath: string = `${repoRoot}.cluster/kubeconfig`;
+/** The admin kubeconfig that `hack/cluster.sh up` writes (into CLUSTER_STATE_DIR when set, as it does). */
+export const localKubeconfigPath: string = `${clusterStateDir()}/kubeconfig`;
+
+function clusterStateDir(): string {
+  const dir = process.env.CLUSTER_STATE_DIR;
+  return dir !== undefined && dir !== '' ? dir : `${repoRoot}.cluster`;
+}
 
 /**
  * The kubeconfig of the test cluster: KUBECONFIG_TEST when set (a cluster you point the tests at),
- * else the local cluster's .cluster/kubeconfig.
+ * else the local cluster's kubeconfig (.cluster/kubeconfig, or under CLUSTER_STATE_DIR).
  */
 export function kubeconfigPath(): string {
   const explicit = process.env.KUBECONFIG_TEST;
