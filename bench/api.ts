@@ -4,17 +4,23 @@
  *
  *   npm run bench:api                         # builds the API, then runs this file
  *   node bench/api.ts --duration 10 --connections 64 --rounds 1
+ *   node bench/api.ts --baseline /tmp/old      # adds the API built in /tmp/old (its dist/api/main.js)
  *
- * Both servers run as child processes against one throwaway redis-server; autocannon drives them from
- * this process. Plain TypeScript run by Node's type stripping: no imports of project sources.
+ * Three servers (four with --baseline): the bare handler; the same bare handler plus the API's
+ * per-request observability (the same request log line through the project's logger, the same metrics,
+ * a request id), so the gap to the API is Express alone; and the API. Each runs as a child process
+ * against one throwaway redis-server, writing its logs into a pipe that a `grep -c` reads (as a
+ * container runtime reads a container's stdout); autocannon drives them from this process. Plain
+ * TypeScript run by Node's type stripping: project code comes in only as the built dist/ files.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer as createNetServer } from 'node:net';
 import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import autocannon from 'autocannon';
 import { Redis } from 'ioredis';
 
@@ -23,7 +29,8 @@ const USER = 'benchmark';
 const BODY = JSON.stringify({ dateOfBirth: '1990-05-17' });
 
 // ---------------------------------------------------------------------------------------------------
-// The bare baseline: node:http and ioredis with the API's client settings, nothing else.
+// The bare baseline: node:http and ioredis with the API's client settings, nothing else; optionally
+// with the API's per-request observability.
 
 const ISO_DATE = /^([0-9]{4})-([0-9]{2})-([0-9]{2})$/;
 const HELLO_PATH = /^\/hello\/([A-Za-z]{1,64})\/?$/;
@@ -48,7 +55,66 @@ function daysUntil([, m, d]: [number, number, number], now: Date): number {
   return next - today;
 }
 
-function runBare(port: number, redisPort: number): void {
+// The parts of the built project the observed baseline uses (dist/common/logger.js, dist/api/metrics.js).
+interface RequestLogger {
+  info(fields: Record<string, unknown>, msg: string): void;
+  child(bindings: object, options: { redact: string[] }): RequestLogger;
+}
+interface Metrics {
+  readonly registry: { metrics(): Promise<string> };
+  requestStarted(): void;
+  observeRequest(method: string, route: string, statusCode: number, seconds: number): void;
+}
+const dist = (path: string): string => pathToFileURL(resolve(ROOT, 'dist', path)).href;
+
+const REQUEST_ID = /^[\w.:-]{1,128}$/;
+
+/**
+ * What the API's request middleware (api/src/app.ts) does per request, without Express: a request id
+ * echoed in a header, the in-flight gauge, and on `close` the duration histogram, the request counter
+ * and one log line with the same fields, through a logger made as api/src/main.ts makes it.
+ */
+async function observability(): Promise<{
+  metrics: Metrics;
+  observe(req: IncomingMessage, res: ServerResponse, route: string): void;
+}> {
+  const { createLogger } = (await import(dist('common/logger.js'))) as {
+    createLogger: (name: string, level: string) => RequestLogger;
+  };
+  const { createApiMetrics } = (await import(dist('api/metrics.js'))) as { createApiMetrics: () => Metrics };
+  const accessLog = createLogger('helloworld-api', 'info').child({}, { redact: [] });
+  const metrics = createApiMetrics();
+  const observe = (req: IncomingMessage, res: ServerResponse, route: string): void => {
+    const started = process.hrtime.bigint();
+    metrics.requestStarted();
+    const header = req.headers['x-request-id'];
+    const id = typeof header === 'string' && REQUEST_ID.test(header) ? header : randomUUID();
+    res.setHeader('x-request-id', id);
+    res.once('close', () => {
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      const status = res.headersSent ? res.statusCode : 499;
+      const url = req.url ?? '/';
+      const query = url.indexOf('?');
+      metrics.observeRequest(req.method ?? '', route, status, seconds);
+      accessLog.info(
+        {
+          reqId: id,
+          method: req.method,
+          route,
+          path: (query === -1 ? url : url.slice(0, query)).slice(0, 256),
+          status,
+          durationMs: Math.round(seconds * 1e6) / 1e3,
+          ...(res.writableFinished ? {} : { aborted: true }),
+        },
+        'request',
+      );
+    });
+  };
+  return { metrics, observe };
+}
+
+async function runBare(port: number, redisPort: number, observed: boolean): Promise<void> {
+  const observer = observed ? await observability() : undefined;
   const redis = new Redis({
     port: redisPort,
     host: '127.0.0.1',
@@ -57,13 +123,19 @@ function runBare(port: number, redisPort: number): void {
     commandTimeout: 250,
     enableAutoPipelining: true,
   });
-  const send = (res: ServerResponse, status: number, body?: unknown): void => {
+  const send = (
+    res: ServerResponse,
+    status: number,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ): void => {
     if (body === undefined) {
       res.writeHead(status).end();
       return;
     }
     const text = JSON.stringify(body);
     res.writeHead(status, {
+      ...headers,
       'content-type': 'application/json; charset=utf-8',
       'content-length': Buffer.byteLength(text),
     });
@@ -74,6 +146,11 @@ function runBare(port: number, redisPort: number): void {
     if (url === '/readyz') {
       await redis.ping();
       send(res, 200, { status: 'ready' });
+      return;
+    }
+    if (url === '/metrics' && observer) {
+      const text = await observer.metrics.registry.metrics();
+      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }).end(text);
       return;
     }
     const user = HELLO_PATH.exec(url)?.[1];
@@ -91,7 +168,7 @@ function runBare(port: number, redisPort: number): void {
       const days = daysUntil(dob, new Date());
       const message =
         days === 0 ? `Hello, ${user}! Happy birthday!` : `Hello, ${user}! Your birthday is in ${days} day(s)`;
-      send(res, 200, { message });
+      send(res, 200, { message }, { 'cache-control': 'no-store' });
       return;
     }
     if (req.method === 'PUT') {
@@ -131,11 +208,16 @@ function runBare(port: number, redisPort: number): void {
     }
     send(res, 405, { error: 'method not allowed' });
   };
+  const routeOf = (url: string): string =>
+    url === '/readyz' || url === '/metrics' ? url : HELLO_PATH.test(url) ? '/hello/:username' : 'unmatched';
   createHttpServer((req, res) => {
+    observer?.observe(req, res, routeOf(req.url ?? '/'));
     handle(req, res).catch(() => {
       send(res, 503, { error: 'storage unavailable' });
     });
   }).listen(port, '127.0.0.1');
+  // Exit through process.exit, so that buffered log lines are flushed as the API flushes them.
+  process.once('SIGTERM', () => process.exit(0));
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -154,14 +236,49 @@ async function freePort(): Promise<number> {
 }
 
 const children: ChildProcess[] = [];
-function start(command: string, args: string[], env: Record<string, string> = {}): ChildProcess {
-  const child = spawn(command, args, { cwd: ROOT, stdio: 'ignore', env: { ...process.env, ...env } });
-  children.push(child);
-  return child;
-}
 process.on('exit', () => {
   for (const child of children) child.kill('SIGKILL');
 });
+
+interface Server {
+  readonly name: string;
+  readonly process: ChildProcess;
+  readonly base: string;
+  /** Whether it writes a request log line and exposes http_requests_total on /metrics. */
+  readonly observed: boolean;
+  /** The number of request log lines it wrote, once it has exited. */
+  readonly requestLines: Promise<number>;
+}
+
+/**
+ * Starts a server whose stdout goes into a pipe read by `grep -c`, which counts its request lines: the
+ * pipe has a reader in another process, as a container's stdout has, and the count shows whether
+ * every request was logged.
+ */
+function startServer(
+  name: string,
+  args: string[],
+  port: number,
+  observed: boolean,
+  env: Record<string, string> = {},
+): Server {
+  const counter = spawn('grep', ['-c', '"msg":"request"'], { stdio: ['pipe', 'pipe', 'ignore'] });
+  let count = '';
+  counter.stdout.on('data', (chunk: Buffer) => (count += chunk.toString()));
+  const requestLines = new Promise<number>((done) =>
+    counter.once('close', () => {
+      done(Number(count.trim()) || 0);
+    }),
+  );
+  const child = spawn(process.execPath, args, {
+    cwd: ROOT,
+    stdio: ['ignore', counter.stdin, 'ignore'],
+    env: { ...process.env, ...env },
+  });
+  counter.stdin.destroy(); // the server holds the only write end now
+  children.push(child, counter);
+  return { name, process: child, base: `http://127.0.0.1:${port}`, observed, requestLines };
+}
 
 async function waitFor(url: string): Promise<void> {
   for (let i = 0; i < 400; i++) {
@@ -232,43 +349,64 @@ function option(name: string, fallback: number): number {
   return value !== undefined && Number.isFinite(value) && value > 0 ? value : fallback;
 }
 
+function textOption(name: string): string | undefined {
+  const index = process.argv.indexOf(`--${name}`);
+  return index === -1 ? undefined : process.argv[index + 1];
+}
+
+/** The sum of http_requests_total over all series, from a Prometheus text exposition. */
+function requestsTotal(exposition: string): number {
+  let sum = 0;
+  for (const match of exposition.matchAll(/^http_requests_total\{[^}]*\} ([0-9.e+]+)$/gm)) {
+    sum += Number(match[1]);
+  }
+  return sum;
+}
+
 async function main(): Promise<void> {
-  if (process.argv[2] === '--bare') {
-    runBare(Number(process.argv[3]), Number(process.argv[4]));
+  if (process.argv[2] === '--bare' || process.argv[2] === '--bare-observed') {
+    await runBare(Number(process.argv[3]), Number(process.argv[4]), process.argv[2] === '--bare-observed');
     return;
   }
   const duration = option('duration', 10);
   const connections = option('connections', 64);
   const rounds = option('rounds', 1);
-  const [redisPort, apiPort, barePort] = [await freePort(), await freePort(), await freePort()];
-  start('redis-server', [
-    '--port',
-    String(redisPort),
-    '--bind',
-    '127.0.0.1',
-    '--save',
-    '',
-    '--appendonly',
-    'no',
-  ]);
-  // The API as deployed: info-level request logs (to /dev/null here), metrics on.
-  const api = start(process.execPath, ['dist/api/main.js'], {
-    PORT: String(apiPort),
-    REDIS_URL: `redis://127.0.0.1:${redisPort}`,
-    LOG_LEVEL: 'info',
-  });
-  const bare = start(process.execPath, [
-    fileURLToPath(import.meta.url),
-    '--bare',
-    String(barePort),
-    String(redisPort),
-  ]);
-  const targets = [
-    ['bare node:http', bare.pid ?? 0, `http://127.0.0.1:${barePort}`],
-    ['api (express)', api.pid ?? 0, `http://127.0.0.1:${apiPort}`],
-  ] as const;
-  for (const [, , base] of targets) await waitFor(`${base}/readyz`);
-  for (const [, , base] of targets) {
+  const baseline = textOption('baseline');
+  const redisPort = await freePort();
+  children.push(
+    spawn(
+      'redis-server',
+      ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+      {
+        stdio: 'ignore',
+      },
+    ),
+  );
+  const self = fileURLToPath(import.meta.url);
+  const servers: Server[] = [];
+  for (const mode of ['bare', 'bare-observed'] as const) {
+    const port = await freePort();
+    const name = mode === 'bare' ? 'bare node:http' : 'bare + logs, metrics';
+    servers.push(
+      startServer(name, [self, `--${mode}`, String(port), String(redisPort)], port, mode !== 'bare'),
+    );
+  }
+  // The API as deployed: info-level request logs, metrics on.
+  const apis: [string, string][] = [['api (express)', 'dist/api/main.js']];
+  if (baseline !== undefined) apis.push(['api (baseline)', resolve(baseline, 'dist/api/main.js')]);
+  for (const [name, main] of apis) {
+    const port = await freePort();
+    servers.push(
+      startServer(name, [main], port, true, {
+        PORT: String(port),
+        REDIS_URL: `redis://127.0.0.1:${redisPort}`,
+        LOG_LEVEL: 'info',
+        SHUTDOWN_DRAIN_MS: '0',
+      }),
+    );
+  }
+  for (const { base } of servers) await waitFor(`${base}/readyz`);
+  for (const { base } of servers) {
     const res = await fetch(`${base}/hello/${USER}`, { method: 'PUT', body: BODY });
     if (res.status !== 204) throw new Error(`seeding ${base} answered ${res.status}`);
   }
@@ -277,12 +415,12 @@ async function main(): Promise<void> {
     `${connections} connections, ${rounds} round(s) of ${duration} s per server and scenario, after a ` +
       `2 s warm-up; Node ${process.version}, ${cpus().length} CPUs, load average ${loadavg()[0]?.toFixed(1)}`,
   );
-  // Rounds alternate the two servers so that a burst of outside load hits both alike; medians are shown.
+  // Rounds alternate the servers so that a burst of outside load hits them alike; medians are shown.
   const runs: Row[] = [];
   for (let round = 0; round < rounds; round++) {
     for (const scenario of ['GET', 'PUT'] as const) {
-      for (const [name, pid, base] of targets) {
-        runs.push(await measure(name, pid, base, scenario, connections, duration, round === 0));
+      for (const { name, process: child, base } of servers) {
+        runs.push(await measure(name, child.pid ?? 0, base, scenario, connections, duration, round === 0));
       }
     }
   }
@@ -293,7 +431,7 @@ async function main(): Promise<void> {
   };
   const rows: Row[] = [];
   for (const scenario of ['GET', 'PUT']) {
-    for (const [name] of targets) {
+    for (const { name } of servers) {
       const mine = runs.filter((r) => r.scenario === scenario && r.target === name);
       rows.push({
         target: name,
@@ -317,19 +455,39 @@ async function main(): Promise<void> {
     'server CPU µs/req': Math.round(r.cpuMicros),
   }));
   console.table(table);
+  const row = (scenario: string, name: string): Row | undefined =>
+    rows.find((r) => r.scenario === scenario && r.target === name);
   for (const scenario of ['GET', 'PUT']) {
-    const bare = rows.find((r) => r.scenario === scenario && r.target.startsWith('bare'));
-    const api = rows.find((r) => r.scenario === scenario && r.target.startsWith('api'));
-    if (!bare || !api) continue;
-    const ratio = api.rps / bare.rps;
-    const verdict = ratio >= 0.8 && api.p99 < 10 ? 'meets' : 'misses';
-    console.log(
-      `${scenario}: api keeps ${(ratio * 100).toFixed(1)}% of bare throughput, p99 ${api.p99} ms ` +
-        `(${verdict} the target of >= 80% and p99 < 10 ms); ` +
-        `CPU per request ${Math.round(api.cpuMicros)} µs vs ${Math.round(bare.cpuMicros)} µs bare`,
-    );
+    const bare = row(scenario, 'bare node:http');
+    const observed = row(scenario, 'bare + logs, metrics');
+    for (const [name] of apis) {
+      const api = row(scenario, name);
+      if (!bare || !observed || !api) continue;
+      const ratio = api.rps / bare.rps;
+      const verdict = ratio >= 0.8 && api.p99 < 10 ? 'meets' : 'misses';
+      console.log(
+        `${scenario}: ${name} keeps ${(ratio * 100).toFixed(1)}% of bare throughput, p99 ${api.p99} ms ` +
+          `(${verdict} the target of >= 80% and p99 < 10 ms), ` +
+          `${((api.rps / observed.rps) * 100).toFixed(1)}% of bare + logs, metrics; CPU per request ` +
+          `${Math.round(api.cpuMicros)} µs vs ${Math.round(bare.cpuMicros)} µs bare, ` +
+          `${Math.round(observed.cpuMicros)} µs bare + logs, metrics`,
+      );
+    }
   }
   console.log(`load average at the end: ${loadavg()[0]?.toFixed(1)}`);
+
+  // Every request answered must have its log line, also those answered just before the exit.
+  for (const server of servers.filter((s) => s.observed)) {
+    const answered = requestsTotal(await (await fetch(`${server.base}/metrics`)).text()) + 1; // + this one
+    const exited = new Promise((done) => server.process.once('exit', done));
+    server.process.kill('SIGTERM');
+    await exited;
+    const lines = await server.requestLines;
+    console.log(
+      `${server.name}: ${lines} request log lines for ${answered} requests answered` +
+        (lines === answered ? '' : ' (MISMATCH)'),
+    );
+  }
   process.exit(0);
 }
 
