@@ -81,10 +81,10 @@ async function observability(): Promise<{
   observe(req: IncomingMessage, res: ServerResponse, route: string): void;
 }> {
   const { createLogger } = (await import(dist('common/logger.js'))) as {
-    createLogger: (name: string, level: string) => RequestLogger;
+    createLogger: (name: string, level: string, options: { buffered: boolean }) => RequestLogger;
   };
   const { createApiMetrics } = (await import(dist('api/metrics.js'))) as { createApiMetrics: () => Metrics };
-  const accessLog = createLogger('helloworld-api', 'info').child({}, { redact: [] });
+  const accessLog = createLogger('helloworld-api', 'info', { buffered: true }).child({}, { redact: [] });
   const metrics = createApiMetrics();
   const observe = (req: IncomingMessage, res: ServerResponse, route: string): void => {
     const started = process.hrtime.bigint();

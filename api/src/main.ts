@@ -8,20 +8,23 @@ import { startServer, type MutableLifecycle } from './server.js';
 import { createRedisStore } from './store.js';
 
 const SERVICE = 'helloworld-api';
+// Request lines are batched per event-loop turn and flushed synchronously at exit; every logger of the
+// process uses the same setting so that lines keep their order.
+const LOG = { buffered: true } as const;
 
 function readConfig(): ApiConfig {
   try {
     return loadConfig(process.env);
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
-    createLogger(SERVICE).fatal(`invalid configuration: ${err.message}`);
+    createLogger(SERVICE, 'info', LOG).fatal(`invalid configuration: ${err.message}`);
     process.exit(1);
   }
 }
 
 async function main(): Promise<void> {
   const config = readConfig();
-  const logger = createLogger(SERVICE, config.logLevel);
+  const logger = createLogger(SERVICE, config.logLevel, LOG);
   logger.info({ config: describeConfig(config) }, 'starting');
   if (config.chaos.errorRate > 0 || config.chaos.latencyMs > 0) {
     logger.warn(
@@ -72,6 +75,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  createLogger(SERVICE).fatal({ err }, 'failed to start');
+  createLogger(SERVICE, 'info', LOG).fatal({ err }, 'failed to start');
   process.exit(1);
 });

@@ -207,6 +207,36 @@ describe('graceful shutdown', () => {
     agent.destroy();
   });
 
+  it('loses no log line at exit: each last request has its line, and "shutdown complete" is last', async () => {
+    // Request lines are written in batches; the exit must flush the last batch.
+    const api = await spawnApi({
+      SHUTDOWN_DRAIN_MS: '0',
+      SHUTDOWN_TIMEOUT_MS: '10000',
+      CHAOS_LATENCY_MS: '300',
+    });
+    const ids = Array.from({ length: 8 }, (_, i) => `last-request-${i}`);
+    const replies = ids.map((id) =>
+      fetch(`${api.base}/hello/nobody`, { headers: { 'x-request-id': id } }).then((r) => r.status),
+    );
+    await untilInFlight(api, ids.length);
+    api.proc.kill('SIGTERM');
+    expect(await Promise.all(replies)).toEqual(Array(ids.length).fill(404));
+    expect(await api.exited).toBe(0);
+
+    const lines = api
+      .output()
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    for (const id of ids) {
+      expect(lines.filter((l) => l.reqId === id)).toEqual([
+        expect.objectContaining({ msg: 'request', status: 404, route: '/hello/:username' }),
+      ]);
+    }
+    // Logged right before process.exit(), in the same turn of the event loop.
+    expect(lines.at(-1)).toMatchObject({ level: 'info', msg: 'shutdown complete' });
+  });
+
   it('gives up at SHUTDOWN_TIMEOUT_MS and exits 1 when a request never finishes', async () => {
     const api = await spawnApi({
       SHUTDOWN_DRAIN_MS: '100',
