@@ -2,7 +2,8 @@ import { spawnSync } from 'node:child_process';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { pino } from 'pino';
-import { BatchedDestination } from './logger.js';
+import { jest } from '@jest/globals';
+import { BatchedDestination, isoTime } from './logger.js';
 
 const nextTurn = (): Promise<void> => new Promise((done) => setImmediate(done));
 
@@ -83,5 +84,24 @@ describe('batched log destination', () => {
     expect(lines).toHaveLength(1001);
     expect(lines.at(-1)).toContain('"msg":"last words"');
     expect(lines.at(-1)).toContain(`"level":"${level}"`);
+  });
+});
+
+describe('timestamps', () => {
+  afterEach(() => {
+    jest.restoreAllMocks();
+  });
+
+  it('are what pino.stdTimeFunctions.isoTime gives, computed once per millisecond', () => {
+    const now = jest.spyOn(Date, 'now');
+    for (const millis of [0, 1_790_000_000_123, 1_790_000_000_123, 1_790_000_000_124]) {
+      now.mockReturnValue(millis);
+      expect(isoTime()).toBe(pino.stdTimeFunctions.isoTime());
+    }
+    const format = jest.spyOn(Date.prototype, 'toISOString');
+    now.mockReturnValue(1_790_000_000_200);
+    const first = isoTime();
+    expect(isoTime()).toBe(first);
+    expect(format).toHaveBeenCalledTimes(1);
   });
 });

@@ -82,6 +82,19 @@ function stdoutBatched(): BatchedDestination {
   return destination;
 }
 
+// pino's isoTime builds a Date and its ISO string for every line; lines logged in the same millisecond
+// (a busy server logs several) share one. The output is the same.
+let lastMillis = Number.NaN;
+let lastTime = '';
+export function isoTime(): string {
+  const now = Date.now();
+  if (now !== lastMillis) {
+    lastMillis = now;
+    lastTime = `,"time":"${new Date(now).toISOString()}"`;
+  }
+  return lastTime;
+}
+
 export interface LoggerOptions {
   /**
    * Batch the lines of each event-loop turn into one write to stdout (see BatchedDestination). Off,
@@ -101,7 +114,7 @@ export function createLogger(
     name,
     level,
     base: { service: name },
-    timestamp: pino.stdTimeFunctions.isoTime,
+    timestamp: isoTime,
     formatters: { level: (label: string) => ({ level: label }) },
     redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
   };
