@@ -281,6 +281,62 @@ describe('GET /hello/:username', () => {
   });
 });
 
+describe('plain paths, answered without the router, and routed ones', () => {
+  // "/hello/alice" is handed to the handler by the request middleware; the other spellings of the same
+  // request go through Express's router. Both must give the same answers.
+  const routed = ['/HELLO/alice', '/hello/alice/', '/hello/%61lice', '/hello/alice?x=1', '/Hello/alice'];
+  const answer = (res: request.Response) => ({
+    status: res.status,
+    type: res.headers['content-type'],
+    cache: res.headers['cache-control'],
+    allow: res.headers.allow,
+    body: res.text,
+  });
+
+  it.each(routed)('GET, HEAD, PUT and 405s on %s answer as on /hello/alice', async (path) => {
+    const a = app();
+    const same = async (send: (p: string) => request.Test) => {
+      expect(answer(await send(path))).toEqual(answer(await send('/hello/alice')));
+    };
+    await same((p) => request(a).get(p)); // unknown user: 404
+    await same((p) => request(a).put(p).send({ dateOfBirth: '1990-06-99' })); // 400
+    await same((p) => request(a).put(p).set('content-type', 'application/json').send('{')); // 400
+    await same((p) => request(a).put(p).send({ dateOfBirth: '1990-06-16' })); // 204
+    await same((p) => request(a).get(p)); // 200
+    await same((p) => request(a).head(p));
+    await same((p) => request(a).delete(p)); // 405 with Allow
+  });
+
+  it('records the same route in metrics and logs on both', async () => {
+    const lines: string[] = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        lines.push(...chunk.toString().split('\n').filter(Boolean));
+        done();
+      },
+    });
+    const metrics = createApiMetrics();
+    const a = app({ metrics, logger: pino({ level: 'info' }, sink) });
+    await request(a).get('/hello/alice').expect(404);
+    await request(a).get('/hello/alice/').expect(404);
+    expect(await metrics.registry.getSingleMetricAsString('http_requests_total')).toContain(
+      'http_requests_total{method="GET",route="/hello/:username",status_code="404"} 2',
+    );
+    const entries = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(entries.filter((e) => e.msg === 'request').map((e) => [e.route, e.path])).toEqual([
+      ['/hello/:username', '/hello/alice'],
+      ['/hello/:username', '/hello/alice/'],
+    ]);
+  });
+
+  it('applies chaos on both', async () => {
+    const a = app({ chaos: { errorRate: 1, latencyMs: 0 } });
+    expectJsonError(await request(a).get('/hello/alice'), 500);
+    expectJsonError(await request(a).get('/hello/alice/'), 500);
+    expectJsonError(await request(a).post('/hello/alice'), 405); // the method check comes first
+  });
+});
+
 describe('usernames', () => {
   const bad = [
     'al1ce',

@@ -3,6 +3,7 @@
  * tests drive it with supertest against a real store and a fixed clock.
  */
 import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import express, { type Express, type Request, type RequestHandler, type Response } from 'express';
 import type { Logger } from '#common/logger.js';
 import {
@@ -44,6 +45,19 @@ export interface AppDependencies {
 
 const HELLO_ROUTE = '/hello/:username';
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
+/**
+ * The plain form of nearly every API request: "/hello/" in lower case, then a valid username, nothing
+ * else. Express's router would match it to HELLO_ROUTE with the same username (its matching ignores
+ * case, accepts a trailing slash, percent-decodes and drops the query string; none of that applies
+ * here), so the request middleware hands it to the same handler directly.
+ */
+const PLAIN_HELLO_PATH = /^\/hello\/([A-Za-z]{1,64})$/;
+
+function methodNotAllowed(method: string, allow: string): HttpError {
+  return new HttpError(405, `The ${method} method is not allowed here; allowed methods: ${allow}.`, {
+    allow,
+  });
+}
 
 function allowOnly(route: string, allowed: readonly string[]): RequestHandler {
   const allow = allowed.join(', ');
@@ -53,11 +67,7 @@ function allowOnly(route: string, allowed: readonly string[]): RequestHandler {
       next();
       return;
     }
-    next(
-      new HttpError(405, `The ${req.method} method is not allowed here; allowed methods: ${allow}.`, {
-        allow,
-      }),
-    );
+    next(methodNotAllowed(req.method, allow));
   };
 }
 
@@ -88,6 +98,50 @@ export function createApp(deps: AppDependencies): Express {
   // Request lines have a fixed shape (no bodies, no headers, no query strings), so they skip the
   // redaction pass that every other log line gets; it would otherwise be the costliest step per request.
   const accessLog = logger.child({}, { redact: [] });
+
+  // ---- /hello/:username, every method: reached through the router, or directly for plain paths ----
+  const injectChaos = async (): Promise<void> => {
+    const fail = chaos.errorRate > 0 && random() < chaos.errorRate;
+    if (chaos.latencyMs > 0) {
+      metrics.chaosInjected('latency');
+      await sleep(chaos.latencyMs);
+    }
+    if (fail) {
+      metrics.chaosInjected('error');
+      throw new HttpError(500, 'Injected failure (CHAOS_ERROR_RATE is set).');
+    }
+  };
+  const chaosEnabled = chaos.errorRate > 0 || chaos.latencyMs > 0;
+
+  const getHello = async (username: string, res: Response): Promise<void> => {
+    const stored = await store.get(username);
+    if (stored === null) throw new HttpError(404, `No date of birth is saved for ${username}.`);
+    const dob = parseIsoDate(stored);
+    if (!dob.ok) {
+      logger.error({ username }, 'stored date of birth is not a valid date');
+      throw new HttpError(500, 'The saved date of birth for this user cannot be read.');
+    }
+    const days = daysUntilBirthday(dob.date, utcDate(clock()));
+    sendJson(res, 200, { message: birthdayMessage(username, days) }, { 'cache-control': 'no-store' });
+  };
+
+  const putHello = async (username: string, req: Request, res: Response): Promise<void> => {
+    const body = await readJsonBody(req, BODY_LIMIT_BYTES);
+    const dob = parseDateOfBirth(readDateOfBirth(body), utcDate(clock()));
+    if (!dob.ok) throw new HttpError(400, dob.reason);
+    await store.set(username, formatDate(dob.date));
+    res.status(204).end();
+  };
+
+  // Method check first (405 without chaos), then chaos, then the username.
+  const hello = async (method: string, username: unknown, req: Request, res: Response): Promise<void> => {
+    if (method !== 'GET' && method !== 'HEAD' && method !== 'PUT') {
+      throw methodNotAllowed(method, 'GET, HEAD, PUT');
+    }
+    if (chaosEnabled) await injectChaos();
+    const valid = checkUsername(username);
+    await (method === 'PUT' ? putHello(valid, req, res) : getHello(valid, res));
+  };
 
   const app = express();
   app.disable('x-powered-by');
@@ -122,6 +176,17 @@ export function createApp(deps: AppDependencies): Express {
         'request',
       );
     });
+    // Plain /hello/<username> requests skip the router's walk through the routes and the route's own
+    // dispatch; everything else takes the route below, to the same handler.
+    const plain =
+      req.method === 'GET' || req.method === 'PUT' || req.method === 'HEAD'
+        ? PLAIN_HELLO_PATH.exec(req.url)
+        : null;
+    if (plain) {
+      res.locals.route = HELLO_ROUTE;
+      hello(req.method, plain[1], req, res).catch(next);
+      return;
+    }
     next();
   });
 
@@ -160,41 +225,9 @@ export function createApp(deps: AppDependencies): Express {
     });
 
   // ---- The API ----
-  const chaosEnabled = chaos.errorRate > 0 || chaos.latencyMs > 0;
-  const injectChaos: RequestHandler = (_req, _res, next) => {
-    const fail = chaos.errorRate > 0 && random() < chaos.errorRate;
-    const proceed = (): void => {
-      if (fail) metrics.chaosInjected('error');
-      next(fail ? new HttpError(500, 'Injected failure (CHAOS_ERROR_RATE is set).') : undefined);
-    };
-    if (chaos.latencyMs > 0) {
-      metrics.chaosInjected('latency');
-      setTimeout(proceed, chaos.latencyMs);
-    } else proceed();
-  };
-
-  const hello = app.route(HELLO_ROUTE);
-  hello.all(allowOnly(HELLO_ROUTE, ['GET', 'HEAD', 'PUT']));
-  if (chaosEnabled) hello.all(injectChaos);
-  hello.get(async (req, res) => {
-    const username = checkUsername(req.params.username);
-    const stored = await store.get(username);
-    if (stored === null) throw new HttpError(404, `No date of birth is saved for ${username}.`);
-    const dob = parseIsoDate(stored);
-    if (!dob.ok) {
-      logger.error({ username }, 'stored date of birth is not a valid date');
-      throw new HttpError(500, 'The saved date of birth for this user cannot be read.');
-    }
-    const days = daysUntilBirthday(dob.date, utcDate(clock()));
-    sendJson(res, 200, { message: birthdayMessage(username, days) }, { 'cache-control': 'no-store' });
-  });
-  hello.put(async (req, res) => {
-    const username = checkUsername(req.params.username);
-    const body = await readJsonBody(req, BODY_LIMIT_BYTES);
-    const dob = parseDateOfBirth(readDateOfBirth(body), utcDate(clock()));
-    if (!dob.ok) throw new HttpError(400, dob.reason);
-    await store.set(username, formatDate(dob.date));
-    res.status(204).end();
+  app.route(HELLO_ROUTE).all((req, res, next) => {
+    res.locals.route = HELLO_ROUTE;
+    hello(req.method, req.params.username, req, res).catch(next);
   });
 
   // "/hello" and "/hello/" name no user: a validation failure rather than an unknown path.
