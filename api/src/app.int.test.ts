@@ -414,6 +414,24 @@ describe('operations endpoints', () => {
     await request(a).get('/healthz').expect(200);
   });
 
+  it('closes keep-alive connections after every answer once shutting down, and only then', async () => {
+    const lifecycle = { shuttingDown: false };
+    const a = app({ readiness: lifecycle });
+    const keepAlive = (test: request.Test) => test.set('connection', 'keep-alive');
+    const answers = async () => [
+      await keepAlive(put(a, 'alice', { dateOfBirth: '1990-06-16' })), // 204, head written by end()
+      await keepAlive(request(a).get('/hello/alice')), // the plain path
+      await keepAlive(request(a).get('/hello/alice/')), // the routed path
+      await keepAlive(request(a).head('/hello/alice')),
+      await keepAlive(request(a).get('/hello/al1ce')), // an error
+      await keepAlive(request(a).get('/metrics')),
+      await keepAlive(request(a).get('/readyz')),
+    ];
+    for (const res of await answers()) expect(res.headers.connection).not.toBe('close');
+    lifecycle.shuttingDown = true;
+    for (const res of await answers()) expect(res.headers.connection).toBe('close');
+  });
+
   it('exposes Prometheus metrics labelled by route template, never by raw path', async () => {
     const a = app();
     await put(a, 'alice', { dateOfBirth: '1990-06-16' }).expect(204);

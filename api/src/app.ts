@@ -3,6 +3,7 @@
  * tests drive it with supertest against a real store and a fixed clock.
  */
 import { randomUUID } from 'node:crypto';
+import { ServerResponse } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import express, { type Express, type Request, type RequestHandler, type Response } from 'express';
 import type { Logger } from '#common/logger.js';
@@ -148,6 +149,17 @@ export function createApp(deps: AppDependencies): Express {
   app.disable('etag'); // answers are per-user and cheap; hashing every body costs throughput
   app.set('query parser', false);
 
+  // After SIGTERM, every response closes its keep-alive connection once sent, so clients reconnect to
+  // other pods: responses to requests that were in flight when the signal came, and to later ones.
+  // Node writes every response head through writeHead (end() without one calls it too), so the check
+  // sits there, on the prototype Express gives this app's responses, rather than in a per-request hook.
+  // eslint-disable-next-line @typescript-eslint/unbound-method -- applied to each response below
+  const { writeHead } = ServerResponse.prototype;
+  app.response.writeHead = function writeHeadClosingOnShutdown(this: Response, ...args: unknown[]) {
+    if (readiness.shuttingDown && !this.headersSent) this.setHeader('connection', 'close');
+    return Reflect.apply(writeHead, this, args) as Response;
+  } as Response['writeHead'];
+
   // Metrics and one log line per request, recorded when the response is done (or abandoned).
   app.use((req: Request, res: Response, next) => {
     const started = process.hrtime.bigint();
@@ -155,8 +167,6 @@ export function createApp(deps: AppDependencies): Express {
     const header = req.headers['x-request-id'];
     const id = typeof header === 'string' && REQUEST_ID.test(header) ? header : randomUUID();
     res.setHeader('x-request-id', id);
-    // After SIGTERM, close keep-alive connections as their responses finish so clients reconnect elsewhere.
-    if (readiness.shuttingDown) res.setHeader('connection', 'close');
     res.once('close', () => {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       const route = typeof res.locals.route === 'string' ? res.locals.route : 'unmatched';

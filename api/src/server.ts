@@ -2,7 +2,7 @@
  * The HTTP server around the app: listening, socket-level errors, and the graceful shutdown that lets a
  * rolling update lose no request.
  */
-import { STATUS_CODES, createServer, type Server, type ServerResponse } from 'node:http';
+import { STATUS_CODES, createServer, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Express } from 'express';
@@ -62,13 +62,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   server.headersTimeout = 10_000;
   server.requestTimeout = 30_000;
   server.on('clientError', answerClientError);
-  // Responses in progress when SIGTERM arrives must also close their connection once sent (the app
-  // adds `connection: close` to requests that arrive later).
-  const inFlight = new Set<ServerResponse>();
-  server.on('request', (_req, res: ServerResponse) => {
-    inFlight.add(res);
-    res.once('close', () => inFlight.delete(res));
-  });
+  // Once lifecycle.shuttingDown is set, the app adds `connection: close` to every response it starts
+  // writing, those in progress when SIGTERM arrives included (see createApp).
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -83,7 +78,6 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   let shutdownResult: Promise<number> | undefined;
   const sequence = async (reason: string): Promise<number> => {
     lifecycle.shuttingDown = true;
-    for (const res of inFlight) if (!res.headersSent) res.setHeader('connection', 'close');
     logger.info({ reason, drainMs: shutdownDrainMs }, 'shutting down: readiness is 503, still serving');
     await sleep(shutdownDrainMs);
     logger.info('drain delay over: closing the listener and finishing in-flight requests');
