@@ -70,11 +70,14 @@ interface Metrics {
 const dist = (path: string): string => pathToFileURL(resolve(ROOT, 'dist', path)).href;
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
+/** A response of the observed baseline: the request id its head must carry. */
+type Observed = ServerResponse & { requestId?: string };
 
 /**
  * What the API's request middleware (api/src/app.ts) does per request, without Express: a request id
- * echoed in a header, the in-flight gauge, and on `close` the duration histogram, the request counter
- * and one log line with the same fields, through a logger made as api/src/main.ts makes it.
+ * echoed in a header (given to writeHead with the other headers, as the API's writeHead adds it), the
+ * in-flight gauge, and on `close` the duration histogram, the request counter and one log line with
+ * the same fields, through a logger made as api/src/main.ts makes it.
  */
 async function observability(): Promise<{
   metrics: Metrics;
@@ -91,7 +94,7 @@ async function observability(): Promise<{
     metrics.requestStarted();
     const header = req.headers['x-request-id'];
     const id = typeof header === 'string' && REQUEST_ID.test(header) ? header : randomUUID();
-    res.setHeader('x-request-id', id);
+    (res as Observed).requestId = id; // sent by send(), with the other headers, as the API does
     res.once('close', () => {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       const status = res.headersSent ? res.statusCode : 499;
@@ -131,12 +134,15 @@ async function runBare(port: number, redisPort: number, observed: boolean): Prom
     body?: unknown,
     headers: Record<string, string> = {},
   ): void => {
+    // The observed baseline's request id goes in with the other headers, as the API's writeHead adds it.
+    const id = (res as Observed).requestId;
     if (body === undefined) {
-      res.writeHead(status).end();
+      res.writeHead(status, id === undefined ? undefined : { 'x-request-id': id }).end();
       return;
     }
     const text = JSON.stringify(body);
     res.writeHead(status, {
+      ...(id === undefined ? {} : { 'x-request-id': id }),
       ...headers,
       'content-type': 'application/json; charset=utf-8',
       'content-length': Buffer.byteLength(text),
@@ -152,7 +158,9 @@ async function runBare(port: number, redisPort: number, observed: boolean): Prom
     }
     if (url === '/metrics' && observer) {
       const text = await observer.metrics.registry.metrics();
-      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }).end(text);
+      const id = (res as Observed).requestId ?? '';
+      res.writeHead(200, { 'x-request-id': id, 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
+      res.end(text);
       return;
     }
     const user = HELLO_PATH.exec(url)?.[1];

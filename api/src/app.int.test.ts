@@ -432,6 +432,42 @@ describe('operations endpoints', () => {
     for (const res of await answers()) expect(res.headers.connection).toBe('close');
   });
 
+  it('answers every request with its request id, the one given when valid, a fresh UUID otherwise', async () => {
+    const lifecycle = { shuttingDown: false };
+    const a = app({ readiness: lifecycle });
+    const withId = (test: request.Test, id?: string) =>
+      id === undefined ? test : test.set('x-request-id', id);
+    const answers = async (id?: string) => [
+      await withId(put(a, 'alice', { dateOfBirth: '1990-06-16' }), id), // 204, head written by end()
+      await withId(request(a).get('/hello/alice'), id), // the plain path, headers given to writeHead
+      await withId(request(a).get('/hello/alice/'), id), // the routed path
+      await withId(request(a).head('/hello/alice'), id),
+      await withId(request(a).get('/hello/al1ce'), id), // an error
+      await withId(request(a).delete('/hello/alice'), id), // 405, with its own allow header
+      await withId(request(a).get('/no/such/path'), id),
+      await withId(request(a).get('/metrics'), id), // headers set by Express before the head
+      await withId(request(a).get('/healthz'), id),
+    ];
+    const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+    for (const res of await answers()) expect(res.headers['x-request-id']).toMatch(uuid);
+    for (const res of await answers('trace-1.2:3_x'))
+      expect(res.headers['x-request-id']).toBe('trace-1.2:3_x');
+    for (const res of await answers('not valid!')) expect(res.headers['x-request-id']).toMatch(uuid);
+    const fresh = await answers();
+    expect(new Set(fresh.map((r) => r.headers['x-request-id'])).size).toBe(fresh.length);
+    // The other headers are all still there, and shutting down adds "connection: close" beside the id.
+    const [created, got, , , , notAllowed, , scraped] = fresh;
+    expect(created?.status).toBe(204);
+    expect(got?.headers).toMatchObject({ 'cache-control': 'no-store', 'content-type': /^application\/json/ });
+    expect(notAllowed?.headers.allow).toBe('GET, HEAD, PUT');
+    expect(scraped?.headers['content-type']).toMatch(/^text\/plain/);
+    lifecycle.shuttingDown = true;
+    for (const res of await answers('after-sigterm')) {
+      expect(res.headers['x-request-id']).toBe('after-sigterm');
+      expect(res.headers.connection).toBe('close');
+    }
+  });
+
   it('exposes Prometheus metrics labelled by route template, never by raw path', async () => {
     const a = app();
     await put(a, 'alice', { dateOfBirth: '1990-06-16' }).expect(204);

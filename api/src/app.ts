@@ -54,6 +54,27 @@ const REQUEST_ID = /^[\w.:-]{1,128}$/;
  */
 const PLAIN_HELLO_PATH = /^\/hello\/([A-Za-z]{1,64})$/;
 
+/** Where the request middleware leaves the request id for writeHead (below) to send. */
+const REQUEST_ID_KEY = Symbol('requestId');
+
+/**
+ * Adds the "x-request-id" header to writeHead's arguments (statusCode, [statusMessage], [headers]):
+ * to a copy of the headers object, before its own fields, so that a caller's own value still wins, as
+ * it did when the middleware called setHeader(); raw header arrays get it through setHeader(). A request
+ * id header set by other code is left as it is.
+ */
+function withRequestId(args: unknown[], id: string, res: Response): void {
+  if (res.hasHeader('x-request-id')) return;
+  const last = args.length > 1 ? args[args.length - 1] : undefined;
+  if (last === undefined || typeof last === 'string') {
+    args.push({ 'x-request-id': id });
+  } else if (typeof last === 'object' && last !== null && !Array.isArray(last)) {
+    args[args.length - 1] = { 'x-request-id': id, ...last };
+  } else {
+    res.setHeader('x-request-id', id);
+  }
+}
+
 function methodNotAllowed(method: string, allow: string): HttpError {
   return new HttpError(405, `The ${method} method is not allowed here; allowed methods: ${allow}.`, {
     allow,
@@ -149,14 +170,21 @@ export function createApp(deps: AppDependencies): Express {
   app.disable('etag'); // answers are per-user and cheap; hashing every body costs throughput
   app.set('query parser', false);
 
-  // After SIGTERM, every response closes its keep-alive connection once sent, so clients reconnect to
-  // other pods: responses to requests that were in flight when the signal came, and to later ones.
-  // Node writes every response head through writeHead (end() without one calls it too), so the check
-  // sits there, on the prototype Express gives this app's responses, rather than in a per-request hook.
+  // Node writes every response head through writeHead (end() without one calls it too), so what every
+  // response head gets is added there, on the prototype Express gives this app's responses, rather than
+  // in a per-request hook:
+  // - the request id, added to the headers writeHead is given: a header set earlier with setHeader()
+  //   sends Node down its slower path, where every other header of the response is set one by one;
+  // - after SIGTERM, "connection: close", so that clients reconnect to other pods: responses to
+  //   requests that were in flight when the signal came, and to later ones.
   // eslint-disable-next-line @typescript-eslint/unbound-method -- applied to each response below
   const { writeHead } = ServerResponse.prototype;
-  app.response.writeHead = function writeHeadClosingOnShutdown(this: Response, ...args: unknown[]) {
-    if (readiness.shuttingDown && !this.headersSent) this.setHeader('connection', 'close');
+  app.response.writeHead = function writeHeadWithRequestId(this: Response, ...args: unknown[]) {
+    if (!this.headersSent) {
+      if (readiness.shuttingDown) this.setHeader('connection', 'close');
+      const id = (this as Partial<Record<typeof REQUEST_ID_KEY, string>>)[REQUEST_ID_KEY];
+      if (id !== undefined) withRequestId(args, id, this);
+    }
     return Reflect.apply(writeHead, this, args) as Response;
   } as Response['writeHead'];
 
@@ -166,7 +194,7 @@ export function createApp(deps: AppDependencies): Express {
     metrics.requestStarted();
     const header = req.headers['x-request-id'];
     const id = typeof header === 'string' && REQUEST_ID.test(header) ? header : randomUUID();
-    res.setHeader('x-request-id', id);
+    (res as Response & Record<typeof REQUEST_ID_KEY, string>)[REQUEST_ID_KEY] = id; // sent by writeHead
     res.once('close', () => {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       const route = typeof res.locals.route === 'string' ? res.locals.route : 'unmatched';
