@@ -2,7 +2,7 @@
  * The HTTP server around the app: listening, socket-level errors, and the graceful shutdown that lets a
  * rolling update lose no request.
  */
-import { STATUS_CODES, createServer, type Server } from 'node:http';
+import { IncomingMessage, STATUS_CODES, ServerResponse, createServer, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Express } from 'express';
@@ -53,9 +53,33 @@ function answerClientError(err: NodeJS.ErrnoException, socket: Socket): void {
   );
 }
 
+/**
+ * Node's request and response classes, making objects whose prototypes are already the app's request
+ * and response (Node's own, under Express's methods). Express switches the prototype of every request
+ * and response it is handed; on objects made with the right one from the start the switch finds
+ * nothing to do, instead of moving both objects to new hidden classes each time.
+ */
+export function appMessageClasses(app: Express): {
+  IncomingMessage: typeof IncomingMessage;
+  ServerResponse: typeof ServerResponse;
+} {
+  function AppRequest(...args: unknown[]): object {
+    return Reflect.construct(IncomingMessage, args, AppRequest) as object;
+  }
+  AppRequest.prototype = app.request;
+  function AppResponse(...args: unknown[]): object {
+    return Reflect.construct(ServerResponse, args, AppResponse) as object;
+  }
+  AppResponse.prototype = app.response;
+  return {
+    IncomingMessage: AppRequest as unknown as typeof IncomingMessage,
+    ServerResponse: AppResponse as unknown as typeof ServerResponse,
+  };
+}
+
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const { app, lifecycle, store, logger, shutdownDrainMs, shutdownTimeoutMs } = options;
-  const server = createServer(app);
+  const server = createServer(appMessageClasses(app), app);
   // Longer than the 60 s idle timeout of common load balancers, so the client side closes idle
   // connections first and never sends on a socket we are closing.
   server.keepAliveTimeout = 65_000;
