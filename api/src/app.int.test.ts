@@ -517,7 +517,22 @@ describe('request logs', () => {
       method: 'GET',
       route: '/hello/:username',
       reqId: 'trace-123',
+      path: '/hello/alice',
     });
+    expect(Object.keys(entries[2] ?? {})).toEqual([
+      'level',
+      'time',
+      'pid',
+      'hostname',
+      'reqId',
+      'method',
+      'route',
+      'path',
+      'status',
+      'durationMs',
+      'msg',
+    ]);
+    expect(entries[2]?.durationMs).toEqual(expect.any(Number));
     expect(lines.join('\n')).not.toContain('1987');
   });
 });
@@ -525,7 +540,15 @@ describe('request logs', () => {
 describe('abandoned requests', () => {
   it('are counted and logged with status 499', async () => {
     const metrics = createApiMetrics();
-    const server = app({ chaos: { errorRate: 0, latencyMs: 300 }, metrics }).listen(0, '127.0.0.1');
+    const lines: string[] = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        lines.push(...chunk.toString().split('\n').filter(Boolean));
+        done();
+      },
+    });
+    const logger = pino({ level: 'info' }, sink);
+    const server = app({ chaos: { errorRate: 0, latencyMs: 300 }, metrics, logger }).listen(0, '127.0.0.1');
     await new Promise((r) => server.once('listening', r));
     const { port } = server.address() as { port: number };
     await fetch(`http://127.0.0.1:${port}/hello/alice`, { signal: AbortSignal.timeout(50) }).catch(
@@ -538,6 +561,9 @@ describe('abandoned requests', () => {
       if (i > 200) throw new Error(`no 499 recorded:\n${text}`);
       await new Promise((r) => setTimeout(r, 25));
     }
+    expect(lines.map((l) => JSON.parse(l) as unknown)).toEqual([
+      expect.objectContaining({ msg: 'request', status: 499, path: '/hello/alice', aborted: true }),
+    ]);
     await new Promise((r) => server.close(r));
   });
 });

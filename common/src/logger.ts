@@ -120,3 +120,78 @@ export function createLogger(
   };
   return options.buffered ? pino(settings, stdoutBatched()) : pino(settings);
 }
+
+/** The fields of the one line the API writes per request, in the order they are written. */
+export interface RequestLineFields {
+  readonly reqId: string;
+  readonly method: string;
+  readonly route: string;
+  readonly path: string;
+  readonly status: number;
+  readonly durationMs: number;
+  /** True when the response was not finished (the client left first); written only when true. */
+  readonly aborted: boolean;
+}
+
+/**
+ * Writes request lines through `logger`: the line logger.info({ ...fields }, message) writes (the
+ * "aborted" field only when true), with its level check, level label, time, bindings and destination,
+ * but the JSON of the fields put together here. Their names and order are fixed, so pino's walk over
+ * an arbitrary object (escaping each key, looking up serializers and redaction for each) has nothing
+ * to do. Strings are escaped by JSON.stringify, as pino does from Node 25 on (before, pino leaves lone
+ * surrogates unescaped, which no request line can hold: Node reads the request line one byte to a
+ * character). A logger with options that change lines (serializers or redaction of these fields, a
+ * mixin, hooks, a log formatter, a nested or different message key, a message prefix, a destination
+ * that wants metadata) gets its lines from logger.info itself.
+ */
+export function requestLineWriter(logger: Logger, message = 'request'): (fields: RequestLineFields) => void {
+  const { symbols } = pino;
+  const internals = logger as unknown as Record<symbol, unknown>;
+  const serializers = (internals[symbols.serializersSym] ?? {}) as Record<string, unknown>;
+  const stringifiers = (internals[symbols.stringifiersSym] ?? {}) as Record<string | symbol, unknown>;
+  const hooks = (internals[symbols.hooksSym] ?? {}) as Record<string, unknown>;
+  const formatters = (internals[symbols.formattersSym] ?? {}) as Record<string, unknown>;
+  const stream = internals[symbols.streamSym] as DestinationStream & Record<symbol, unknown>;
+  const time = internals[symbols.timeSym];
+  const levelPrefix = (internals[symbols.lsCacheSym] as Record<number, string> | undefined)?.[30];
+  const end = internals[symbols.endSym];
+  const { msgPrefixSym } = symbols as unknown as Record<string, symbol | undefined>; // not in pino's typings
+  const keys = ['reqId', 'method', 'route', 'path', 'status', 'durationMs', 'aborted', 'msg'];
+  const plain =
+    keys.every((key) => serializers[key] === undefined && stringifiers[key] === undefined) &&
+    stringifiers[symbols.wildcardFirstSym] === undefined &&
+    internals[symbols.mixinSym] === undefined &&
+    hooks.logMethod === undefined &&
+    hooks.streamWrite === undefined &&
+    formatters.log === undefined &&
+    internals[symbols.nestedKeySym] === null &&
+    internals[symbols.messageKeySym] === 'msg' &&
+    (msgPrefixSym === undefined || internals[msgPrefixSym] === undefined) &&
+    stream[symbols.needsMetadataGsym] !== true &&
+    typeof time === 'function' &&
+    typeof levelPrefix === 'string' &&
+    logger.levels.values.info === 30 &&
+    typeof internals[symbols.chindingsSym] === 'string' &&
+    typeof end === 'string';
+  if (!plain) {
+    return ({ aborted, ...fields }) => {
+      logger.info(aborted ? { ...fields, aborted } : fields, message);
+    };
+  }
+  const timestamp = time as () => string;
+  const tail = `,"msg":${JSON.stringify(message)}${end}`;
+  const number = (value: number): string => (Number.isFinite(value) ? String(value) : 'null');
+  return (f) => {
+    if (!logger.isLevelEnabled('info')) return;
+    stream.write(
+      levelPrefix +
+        timestamp() +
+        (internals[symbols.chindingsSym] as string) + // read per line: setBindings() changes them
+        `,"reqId":${JSON.stringify(f.reqId)},"method":${JSON.stringify(f.method)}` +
+        `,"route":${JSON.stringify(f.route)},"path":${JSON.stringify(f.path)}` +
+        `,"status":${number(f.status)},"durationMs":${number(f.durationMs)}` +
+        (f.aborted ? ',"aborted":true' : '') +
+        tail,
+    );
+  };
+}
