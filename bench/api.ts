@@ -59,9 +59,9 @@ function daysUntil([, m, d]: [number, number, number], now: Date): number {
 
 // The parts of the built project the observed baseline uses (dist/common/logger.js, dist/api/metrics.js).
 interface RequestLogger {
+  info(fields: Record<string, unknown>, msg: string): void;
   child(bindings: object, options: { redact: string[] }): RequestLogger;
 }
-type RequestLineWriter = (logger: RequestLogger) => (fields: Record<string, unknown>) => void;
 interface Metrics {
   readonly registry: { metrics(): Promise<string> };
   requestStarted(): void;
@@ -83,14 +83,11 @@ async function observability(): Promise<{
   metrics: Metrics;
   observe(req: IncomingMessage, res: ServerResponse, route: string): void;
 }> {
-  const { createLogger, requestLineWriter } = (await import(dist('common/logger.js'))) as {
+  const { createLogger } = (await import(dist('common/logger.js'))) as {
     createLogger: (name: string, level: string, options: { buffered: boolean }) => RequestLogger;
-    requestLineWriter: RequestLineWriter;
   };
   const { createApiMetrics } = (await import(dist('api/metrics.js'))) as { createApiMetrics: () => Metrics };
-  const writeRequestLine = requestLineWriter(
-    createLogger('helloworld-api', 'info', { buffered: true }).child({}, { redact: [] }),
-  );
+  const accessLog = createLogger('helloworld-api', 'info', { buffered: true }).child({}, { redact: [] });
   const metrics = createApiMetrics();
   const observe = (req: IncomingMessage, res: ServerResponse, route: string): void => {
     const started = process.hrtime.bigint();
@@ -104,15 +101,18 @@ async function observability(): Promise<{
       const url = req.url ?? '/';
       const query = url.indexOf('?');
       metrics.observeRequest(req.method ?? '', route, status, seconds);
-      writeRequestLine({
-        reqId: id,
-        method: req.method,
-        route,
-        path: (query === -1 ? url : url.slice(0, query)).slice(0, 256),
-        status,
-        durationMs: Math.round(seconds * 1e6) / 1e3,
-        aborted: !res.writableFinished,
-      });
+      accessLog.info(
+        {
+          reqId: id,
+          method: req.method,
+          route,
+          path: (query === -1 ? url : url.slice(0, query)).slice(0, 256),
+          status,
+          durationMs: Math.round(seconds * 1e6) / 1e3,
+          ...(res.writableFinished ? {} : { aborted: true }),
+        },
+        'request',
+      );
     });
   };
   return { metrics, observe };

@@ -1,10 +1,9 @@
 import { spawnSync } from 'node:child_process';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import fc from 'fast-check';
-import { pino, type LoggerOptions as PinoOptions } from 'pino';
+import { pino } from 'pino';
 import { jest } from '@jest/globals';
-import { BatchedDestination, isoTime, requestLineWriter, type RequestLineFields } from './logger.js';
+import { BatchedDestination, isoTime } from './logger.js';
 
 const nextTurn = (): Promise<void> => new Promise((done) => setImmediate(done));
 
@@ -104,134 +103,5 @@ describe('timestamps', () => {
     const first = isoTime();
     expect(isoTime()).toBe(first);
     expect(format).toHaveBeenCalledTimes(1);
-  });
-});
-
-describe('request lines', () => {
-  afterEach(() => {
-    jest.restoreAllMocks();
-  });
-
-  /** A logger writing into `lines`, with a fixed time: createLogger's settings, or pino's defaults. */
-  function capture(settings: PinoOptions, lines: string[]) {
-    return pino(
-      { ...settings, timestamp: () => ',"time":"2026-01-02T03:04:05.006Z"' },
-      { write: (line: string) => lines.push(line) },
-    );
-  }
-  const asCreateLogger: PinoOptions = {
-    name: 'helloworld-api',
-    base: { service: 'helloworld-api' },
-    formatters: { level: (label: string) => ({ level: label }) },
-    redact: { paths: ['password', '*.password', 'dateOfBirth', '*.dateOfBirth'], censor: '[redacted]' },
-  };
-  // Node reads a request line one byte to a character: paths hold characters 0 to 255 only.
-  const byteString = (maxLength: number) =>
-    fc.string({ unit: fc.nat(255).map((c) => String.fromCharCode(c)), maxLength });
-  const fields = fc.record({
-    reqId: fc.oneof(fc.uuid(), fc.stringMatching(/^[\w.:-]{1,128}$/)),
-    method: fc.constantFrom('GET', 'PUT', 'HEAD', 'DELETE', 'M-SEARCH'),
-    route: fc.constantFrom('/hello/:username', '/hello', '/healthz', 'unmatched'),
-    path: fc.oneof(byteString(300), fc.constantFrom('/hello/a"b\\c', '/x\n\t\u0000\u007f\u00ff')),
-    status: fc.integer({ min: 100, max: 999 }),
-    durationMs: fc.oneof(fc.double({ min: 0, max: 1e6, noNaN: true }), fc.constant(Number.NaN)),
-    aborted: fc.boolean(),
-  });
-  const expected = (f: RequestLineFields) => {
-    const { aborted, ...rest } = f;
-    return aborted ? { ...rest, aborted } : rest;
-  };
-
-  it.each([
-    ['createLogger', asCreateLogger],
-    ['default pino', {}],
-  ])("are the lines logger.info writes (%s's settings), without going through it", (_name, settings) => {
-    fc.assert(
-      fc.property(
-        fc.array(fields, { maxLength: 5 }),
-        fc.constantFrom('request', 'req "x"'),
-        (all, message) => {
-          const mine: string[] = [];
-          const theirs: string[] = [];
-          const logger = capture(settings, mine).child({}, { redact: [] });
-          const reference = capture(settings, theirs).child({}, { redact: [] });
-          const info = jest.spyOn(logger, 'info');
-          const write = requestLineWriter(logger, message);
-          for (const f of all) {
-            write(f);
-            reference.info(expected(f), message);
-          }
-          expect(mine).toEqual(theirs);
-          expect(info).not.toHaveBeenCalled();
-          info.mockRestore();
-        },
-      ),
-      { numRuns: 300 },
-    );
-  });
-
-  it('follow the logger: its level, and its bindings when they change', () => {
-    const lines: string[] = [];
-    const logger = capture(asCreateLogger, lines).child({}, { redact: [] });
-    const write = requestLineWriter(logger);
-    const f = {
-      reqId: 'r',
-      method: 'GET',
-      route: 'unmatched',
-      path: '/',
-      status: 404,
-      durationMs: 1.5,
-      aborted: false,
-    };
-    logger.level = 'warn';
-    write(f);
-    expect(lines).toEqual([]);
-    logger.level = 'info';
-    logger.setBindings({ pod: 'p-1' });
-    write(f);
-    expect(lines).toHaveLength(1);
-    expect(JSON.parse(lines[0] ?? '')).toEqual({
-      level: 'info',
-      time: '2026-01-02T03:04:05.006Z',
-      service: 'helloworld-api',
-      name: 'helloworld-api',
-      pod: 'p-1',
-      reqId: 'r',
-      method: 'GET',
-      route: 'unmatched',
-      path: '/',
-      status: 404,
-      durationMs: 1.5,
-      msg: 'request',
-    });
-  });
-
-  it.each([
-    ['redaction of every key (a wildcard path)', asCreateLogger, {}],
-    ['a serializer of a field', {}, { serializers: { path: () => '[path]' } }],
-    ['a mixin', { mixin: () => ({ extra: 1 }) }, {}],
-    ['a log formatter', { formatters: { log: (o: object) => ({ ...o, seen: true }) } }, {}],
-    ['another message key', { messageKey: 'message' }, {}],
-    ['a nested key', { nestedKey: 'http' }, {}],
-    ['a message prefix', {}, { msgPrefix: '[api] ' }],
-  ])('come from logger.info itself for a logger with %s', (_name, settings, childOptions) => {
-    const mine: string[] = [];
-    const theirs: string[] = [];
-    const logger = capture(settings, mine).child({}, childOptions);
-    const reference = capture(settings, theirs).child({}, childOptions);
-    const info = jest.spyOn(logger, 'info');
-    const f = {
-      reqId: 'r',
-      method: 'PUT',
-      route: '/hello/:username',
-      path: '/hello/alice',
-      status: 204,
-      durationMs: 0.25,
-      aborted: true,
-    };
-    requestLineWriter(logger)(f);
-    reference.info(expected(f), 'request');
-    expect(info).toHaveBeenCalledTimes(1);
-    expect(mine).toEqual(theirs);
   });
 });
