@@ -1,5 +1,5 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { DURATION_BUCKETS, RequestSeries, createApiMetrics } from './metrics.js';
+import { DURATION_BUCKETS, createApiMetrics } from './metrics.js';
 
 type Observation = [method: string, route: string, status: number, seconds: number];
 
@@ -90,48 +90,6 @@ describe('request metrics', () => {
       '# HELP http_requests_in_flight Requests received and not yet answered (or abandoned).\n' +
         '# TYPE http_requests_in_flight gauge\nhttp_requests_in_flight 6',
     );
-  });
-
-  it('holds at most the bound of series and still records the others', async () => {
-    const ref = reference();
-    const registry = new Registry();
-    const { duration, total } = reference();
-    registry.registerMetric(duration);
-    registry.registerMetric(total);
-    const series = new RequestSeries(duration, total, DURATION_BUCKETS, 3);
-    for (let i = 0; i < 4; i++) {
-      for (let status = 200; status < 210; status++) {
-        const o: Observation = ['GET', '/hello/:username', status, 0.001 * (i + 1) + status / 1e5];
-        series.observe(...o);
-        ref.observe(o);
-      }
-    }
-    expect(series.size).toBe(3);
-    for (const name of ['http_request_duration_seconds', 'http_requests_total']) {
-      expect(await registry.getSingleMetricAsString(name)).toBe(
-        await ref.registry.getSingleMetricAsString(name),
-      );
-    }
-  });
-
-  it('start over with prom-client after a reset of the registry', async () => {
-    const ref = reference();
-    const metrics = createApiMetrics(withoutProcessMetrics());
-    for (const o of OBSERVATIONS) {
-      metrics.observeRequest(...o);
-      ref.observe(o);
-    }
-    metrics.registry.resetMetrics();
-    ref.registry.resetMetrics();
-    for (const o of OBSERVATIONS.slice(0, 5)) {
-      metrics.observeRequest(...o);
-      ref.observe(o);
-    }
-    for (const name of ['http_request_duration_seconds', 'http_requests_total']) {
-      expect(await metrics.registry.getSingleMetricAsString(name)).toBe(
-        await ref.registry.getSingleMetricAsString(name),
-      );
-    }
   });
 
   it('reject a duration that is not a number, as prom-client does', () => {
