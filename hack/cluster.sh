@@ -71,6 +71,17 @@ pid_of() {
   echo "$pid"
 }
 
+# exited COMPONENT: true when a component this run started has stopped running. Unlike pid_of, it does
+# not look at the command line: a process just forked runs this script's until its exec, and under
+# load a check can land in that window.
+exited() {
+  local pid
+  pid=$(cat "$pids/$1.pid" 2>/dev/null) || return 1
+  [ -n "$pid" ] || return 1
+  [ -r "/proc/$pid/status" ] || return 0
+  grep -q '^State:[[:space:]]*Z' "/proc/$pid/status" # a zombie has exited
+}
+
 # probe URL [CURL_ARGS...]: succeeds when URL answers 200 within 2 seconds.
 probe() {
   local url=$1
@@ -196,7 +207,7 @@ wait_until() {
     fi
     local c
     for c in "${components[@]}"; do
-      if [ -f "$pids/$c.pid" ] && ! pid_of "$c" >/dev/null; then
+      if exited "$c"; then
         log "$c exited while waiting for $what; last lines of $logs/$c.log:"
         tail -n 30 "$logs/$c.log" >&2 || true
         stop_all
