@@ -23,7 +23,12 @@ import type { Verifier } from '../verification/types.js';
 import type { EventSink } from '../runtime/events.js';
 import type { KubeWriter } from '../runtime/kube.js';
 import type { ClusterReader } from './ports.js';
-import { statusChanges, statusWriteDelay, type StatusWrites } from './status-writes.js';
+import {
+  progressWriteInterval,
+  statusChanges,
+  statusWriteDelay,
+  type StatusWrites,
+} from './status-writes.js';
 
 export interface ReconcileDeps {
   reader: ClusterReader;
@@ -238,14 +243,16 @@ async function persistStatus(
   hw: HelloWorld,
   status: HelloWorldStatus,
 ): Promise<number | undefined> {
+  const { namespace, name } = hw.metadata;
+  deps.statusWrites.rollingOut(namespace, name, status);
   const changes = statusChanges(hw.status ?? {}, status);
   if (changes.length === 0) return undefined;
-  const { namespace, name } = hw.metadata;
   const delayMs = statusWriteDelay({
     changes,
     next: status,
     lastWriteAt: deps.statusWrites.lastWriteAt(namespace, name),
     now: deps.now().getTime(),
+    intervalMs: progressWriteInterval(deps.statusWrites.rolloutsMoving()),
   });
   if (delayMs > 0) {
     log.debug({ fields: changes, delayMs }, 'status write held back: progress only');

@@ -1,7 +1,9 @@
 import type { Condition, HelloWorld, HelloWorldStatus } from '../api/types.js';
 import {
   PROGRESS_WRITE_INTERVAL_MS,
+  PROGRESS_WRITES_PER_SECOND,
   StatusWrites,
+  progressWriteInterval,
   statusChanges,
   statusWriteDelay,
 } from './status-writes.js';
@@ -67,6 +69,23 @@ describe('status writes the informer has not delivered yet', () => {
     expect(writes.current('team', 'web', undefined)).toBeUndefined();
     expect(writes.size()).toBe(0);
     expect(writes.lastWriteAt('team', 'web')).toBeUndefined();
+  });
+
+  it('count the rollouts that move, by the last status computed for each HelloWorld', () => {
+    const writes = new StatusWrites();
+    const moving: HelloWorldStatus = { conditions: [progressing('0 of 1 updated')] };
+    const done: HelloWorldStatus = { conditions: [{ ...progressing('rolled out'), status: 'False' }] };
+    writes.rollingOut('team', 'web', moving);
+    writes.rollingOut('team', 'web', moving);
+    writes.rollingOut('team', 'api', moving);
+    writes.rollingOut('other', 'web', done);
+    expect(writes.rolloutsMoving()).toBe(2);
+
+    writes.rollingOut('team', 'api', done);
+    expect(writes.rolloutsMoving()).toBe(1);
+    // A deleted HelloWorld no longer counts.
+    writes.current('team', 'web', undefined);
+    expect(writes.rolloutsMoving()).toBe(0);
   });
 
   it('are not kept for objects without a resourceVersion', () => {
@@ -156,6 +175,29 @@ describe('statusWriteDelay', () => {
     ['nothing', []],
   ])('writes %s at once', (_what, changes) => {
     expect(statusWriteDelay({ changes, next: moving, lastWriteAt: at, now: at + 1 })).toBe(0);
+  });
+
+  it('spaces progress writes further apart when so many roll out that all of them would pass the rate', () => {
+    expect(progressWriteInterval(0)).toBe(PROGRESS_WRITE_INTERVAL_MS);
+    expect(progressWriteInterval(1)).toBe(PROGRESS_WRITE_INTERVAL_MS);
+    const atInterval = (PROGRESS_WRITE_INTERVAL_MS / 1000) * PROGRESS_WRITES_PER_SECOND;
+    expect(progressWriteInterval(atInterval)).toBe(PROGRESS_WRITE_INTERVAL_MS);
+    // Past that, N rollouts at one write each per interval make PROGRESS_WRITES_PER_SECOND together.
+    for (const n of [atInterval + 1, 100, 300, 1000]) {
+      const interval = progressWriteInterval(n);
+      expect(interval).toBeGreaterThan(PROGRESS_WRITE_INTERVAL_MS);
+      expect((n * 1000) / interval).toBeCloseTo(PROGRESS_WRITES_PER_SECOND, 5);
+    }
+    const changes = ['readyReplicas'];
+    expect(
+      statusWriteDelay({
+        changes,
+        next: moving,
+        lastWriteAt: at,
+        now: at + PROGRESS_WRITE_INTERVAL_MS,
+        intervalMs: progressWriteInterval(300),
+      }),
+    ).toBe(progressWriteInterval(300) - PROGRESS_WRITE_INTERVAL_MS);
   });
 
   it('writes progress at once when no rollout moves (a scale-up of an Available HelloWorld)', () => {

@@ -11,8 +11,9 @@
  *
  * While a rollout moves, its Deployment changes every second or so (a pod created, ready, an old one
  * gone), and each change moves the replica counts and the conditions' messages of the status. Those
- * are written at most once per PROGRESS_WRITE_INTERVAL_MS per HelloWorld; transitions (phase, revisions,
- * a condition's status or reason, observedGeneration) are always written at once, with the latest counts.
+ * are written at most once per PROGRESS_WRITE_INTERVAL_MS per HelloWorld, and less often when many
+ * HelloWorlds roll out at once (progressWriteInterval); transitions (phase, revisions, a condition's
+ * status or reason, observedGeneration) are always written at once, with the latest counts.
  */
 import { isDeepStrictEqual } from 'node:util';
 import type { HelloWorld, HelloWorldStatus } from '../api/types.js';
@@ -29,6 +30,8 @@ export class StatusWrites {
   private readonly written = new Map<string, Written>();
   /** When the last status write of each HelloWorld returned (ms since the epoch). */
   private readonly writtenAt = new Map<string, number>();
+  /** HelloWorlds whose last reconciled status had a rollout moving (Progressing=True). */
+  private readonly rolling = new Set<string>();
 
   /**
    * The freshest HelloWorld known: the cached one, or the object of a status write the cache does not
@@ -36,7 +39,10 @@ export class StatusWrites {
    */
   current(namespace: string, name: string, cached: HelloWorld | undefined): HelloWorld | undefined {
     const key = objectKey(namespace, name);
-    if (cached === undefined) this.writtenAt.delete(key);
+    if (cached === undefined) {
+      this.writtenAt.delete(key);
+      this.rolling.delete(key);
+    }
     const entry = this.written.get(key);
     if (entry === undefined) return cached;
     const version = cached?.metadata.resourceVersion;
@@ -72,6 +78,18 @@ export class StatusWrites {
     return this.writtenAt.get(objectKey(namespace, name));
   }
 
+  /** Notes whether the HelloWorld's rollout moves, by the status a reconcile just computed for it. */
+  rollingOut(namespace: string, name: string, status: HelloWorldStatus): void {
+    const key = objectKey(namespace, name);
+    if (isRollingOut(status)) this.rolling.add(key);
+    else this.rolling.delete(key);
+  }
+
+  /** How many HelloWorlds roll out now, by their last reconcile. */
+  rolloutsMoving(): number {
+    return this.rolling.size;
+  }
+
   /** Writes not yet seen in the cache, for tests. */
   size(): number {
     return this.written.size;
@@ -85,12 +103,29 @@ export class StatusWrites {
  */
 export const PROGRESS_WRITE_INTERVAL_MS = 10_000;
 
+/**
+ * Progress writes of all HelloWorlds together, per second, when so many roll out at once that
+ * PROGRESS_WRITE_INTERVAL_MS each would be more. A fleet-wide rollout then shows its transitions at
+ * once (Progressing, Available, a rollback) and its replica counts less often, instead of adding a
+ * write per HelloWorld every few seconds to an API server that is busy with the rollout itself; the
+ * Deployments keep their live counts.
+ */
+export const PROGRESS_WRITES_PER_SECOND = 2;
+
+/** The least time between two progress-only writes of one HelloWorld, with `rolloutsMoving` at once. */
+export function progressWriteInterval(rolloutsMoving: number): number {
+  return Math.max(
+    PROGRESS_WRITE_INTERVAL_MS,
+    Math.ceil((rolloutsMoving * 1000) / PROGRESS_WRITES_PER_SECOND),
+  );
+}
+
 /** Status fields that change as a rollout's pods come and go, with nothing else changing. */
 const PROGRESS_FIELD = /^(replicas|readyReplicas|updatedReplicas|conditions\[[A-Za-z]+\]\.message)$/;
 
 /**
  * How long to hold a status write back (0: write now). Only a change of progress alone, while a
- * rollout moves (Progressing=True), waits: until PROGRESS_WRITE_INTERVAL_MS after the last write. The
+ * rollout moves (Progressing=True), waits: until `intervalMs` after the last write. The
  * reconcile then comes back and writes whatever changed meanwhile, or the transition that ends the
  * rollout.
  */
@@ -103,10 +138,13 @@ export function statusWriteDelay(input: {
   intervalMs?: number;
 }): number {
   const { changes, next, lastWriteAt, now, intervalMs = PROGRESS_WRITE_INTERVAL_MS } = input;
-  const moving = next.conditions?.some((c) => c.type === 'Progressing' && c.status === 'True') === true;
   const progressOnly = changes.length > 0 && changes.every((c) => PROGRESS_FIELD.test(c));
-  if (!moving || !progressOnly || lastWriteAt === undefined) return 0;
+  if (!isRollingOut(next) || !progressOnly || lastWriteAt === undefined) return 0;
   return Math.max(0, lastWriteAt + intervalMs - now);
+}
+
+function isRollingOut(status: HelloWorldStatus): boolean {
+  return status.conditions?.some((c) => c.type === 'Progressing' && c.status === 'True') === true;
 }
 
 /**
