@@ -9,10 +9,14 @@
 //   marker file records that this test run started it, so that the globalTeardown stops it again.
 //
 // Jest loads this file outside its module system (Node strips the types), so it imports only
-// Node built-ins and packages, not ./cluster.ts.
+// Node built-ins, packages and ./cluster-state.ts (by its .ts name), not ./cluster.ts.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Health, KubeConfig } from '@kubernetes/client-node';
+
+const { clusterStateDir } = (await import(
+  new URL('./cluster-state.ts', import.meta.url).href
+)) as typeof import('./cluster-state.js');
 
 async function ready(kubeconfig: string, timeoutMs: number): Promise<boolean> {
   try {
@@ -22,12 +26,6 @@ async function ready(kubeconfig: string, timeoutMs: number): Promise<boolean> {
   } catch {
     return false;
   }
-}
-
-/** Where hack/cluster.sh keeps the cluster's state: CLUSTER_STATE_DIR, as the script reads it. */
-export function stateDir(root: string): string {
-  const dir = process.env.CLUSTER_STATE_DIR;
-  return dir !== undefined && dir !== '' ? dir : `${root}/.cluster`;
 }
 
 function exportKubeconfig(path: string): void {
@@ -46,7 +44,7 @@ export default async function globalSetup(): Promise<void> {
   }
   // Jest runs with the repository as its working directory.
   const root = process.cwd();
-  const state = stateDir(root);
+  const state = clusterStateDir(root);
   const kubeconfig = `${state}/kubeconfig`;
   const marker = `${state}/started-by-tests`;
   if (existsSync(kubeconfig) && (await ready(kubeconfig, 3000))) {

@@ -1,14 +1,17 @@
 // Jest globalTeardown of the integration and e2e projects: stops the local cluster when this test
 // run's globalSetup started it (see cluster-global-setup.ts). A cluster that was already running,
 // or one given by KUBECONFIG_TEST, is left alone. KEEP_CLUSTER=1 keeps it running for debugging.
-// Like the globalSetup, it imports only Node built-ins.
+// Like the globalSetup, it imports only Node built-ins and ./cluster-state.ts.
 import { spawnSync } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
 
+const { clusterStateDir } = (await import(
+  new URL('./cluster-state.ts', import.meta.url).href
+)) as typeof import('./cluster-state.js');
+
 export default function globalTeardown(): void {
   const root = process.cwd();
-  const dir = process.env.CLUSTER_STATE_DIR;
-  const marker = `${dir !== undefined && dir !== '' ? dir : `${root}/.cluster`}/started-by-tests`;
+  const marker = `${clusterStateDir(root)}/started-by-tests`;
   if (!existsSync(marker)) {
     return;
   }

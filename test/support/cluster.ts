@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { ApiException, CoreV1Api, Health, KubeConfig } from '@kubernetes/client-node';
+import { clusterStateDir } from './cluster-state.js';
 
 /** The repository's root directory (with a trailing slash): the nearest one up from the working
  * directory that holds hack/cluster.sh. Jest runs with the repository as its working directory. */
@@ -22,12 +23,7 @@ function findRepoRoot(start: string): string {
 }
 
 /** The admin kubeconfig that `hack/cluster.sh up` writes (into CLUSTER_STATE_DIR when set, as it does). */
-export const localKubeconfigPath: string = `${clusterStateDir()}/kubeconfig`;
-
-function clusterStateDir(): string {
-  const dir = process.env.CLUSTER_STATE_DIR;
-  return dir !== undefined && dir !== '' ? dir : `${repoRoot}.cluster`;
-}
+export const localKubeconfigPath: string = `${clusterStateDir(repoRoot)}/kubeconfig`;
 
 /**
  * The kubeconfig of the test cluster: KUBECONFIG_TEST when set (a cluster you point the tests at),
