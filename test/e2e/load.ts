@@ -1,7 +1,7 @@
 // Clients of the API that run inside the cluster, as pods of the API image (it has node): a Service is
 // reachable only from there, and a port-forward would pin one pod instead of going through the Service.
 // Used by the real-pod scenarios only.
-import { apiImage, kubectl, run, type E2eContext } from './harness.js';
+import { apiImage, jsonpath, kubectl, run, type E2eContext } from './harness.js';
 import { waitFor } from '../support/cluster.js';
 
 /** What the load generator reports when it stops. */
@@ -123,16 +123,16 @@ export async function runClient(ctx: E2eContext, service: string, script: string
     ['apply', '-n', ctx.namespace, '-f', '-'],
     JSON.stringify(clientPod(pod, script, { TARGET: `http://${service}.${ctx.namespace}.svc` })),
   );
-  const done = await run([
-    'wait',
-    `pod/${pod}`,
-    '-n',
-    ctx.namespace,
-    '--for=jsonpath={.status.phase}=Succeeded',
-    '--timeout=120s',
-  ]);
+  // Until the pod ends either way: a failed client is reported at once, not after the timeout.
+  const phase = await waitFor(
+    async () => {
+      const now = await jsonpath(ctx.namespace, `pod/${pod}`, '{.status.phase}');
+      return now === 'Succeeded' || now === 'Failed' ? now : undefined;
+    },
+    { describe: `the client pod ${pod} to finish`, timeoutMs: 120_000, intervalMs: 1000 },
+  );
   const logs = await run(['logs', pod, '-n', ctx.namespace]);
-  if (done.code !== 0)
-    throw new Error(`client pod ${pod} did not succeed: ${done.stderr}\n${logs.stdout}${logs.stderr}`);
+  if (phase !== 'Succeeded')
+    throw new Error(`client pod ${pod} ended ${phase}:\n${logs.stdout}${logs.stderr}`);
   return logs.stdout;
 }
