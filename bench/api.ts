@@ -7,6 +7,7 @@
  *   node bench/api.ts --baseline /tmp/old      # adds the API built in /tmp/old (its dist/api/main.js);
  *                                              # repeatable, each shown as "api (<directory name>)"
  *   node bench/api.ts --concurrent             # loads all servers at the same time (comparing builds)
+ *   node bench/api.ts --no-pin                 # servers, autocannon and Redis share all CPUs
  *
  * Three servers (more with --baseline): the bare handler; the same bare handler plus the API's
  * per-request observability (the same request log line through the project's logger, the same metrics,
@@ -280,7 +281,11 @@ function startServer(
       done(Number(count.trim()) || 0);
     }),
   );
-  const child = spawn(process.execPath, args, {
+  const [command, commandArgs] =
+    serverCpus === undefined
+      ? [process.execPath, args]
+      : ['taskset', ['-c', serverCpus, process.execPath, ...args]];
+  const child = spawn(command, commandArgs, {
     cwd: ROOT,
     stdio: ['ignore', counter.stdin, 'ignore'],
     env: { ...process.env, ...env },
@@ -288,6 +293,41 @@ function startServer(
   counter.stdin.destroy(); // the server holds the only write end now
   children.push(child, counter);
   return { name, process: child, base: `http://127.0.0.1:${port}`, observed, requestLines };
+}
+
+/**
+ * On 2 or more CPUs the servers run on the last CPU, and this process (autocannon) and Redis on the
+ * others, as a load generator runs on other cores or another machine than the server it measures. Each
+ * server is loaded alone on its CPU, so throughput compares the servers' own cost per request (the
+ * table's CPU % shows the server was the limit). With --no-pin, autocannon and the server take the
+ * same cores from each other, and a server's throughput moves with how the scheduler splits them.
+ */
+const pinned = !process.argv.includes('--no-pin') && cpus().length >= 2;
+const serverCpus = pinned ? String(cpus().length - 1) : undefined;
+function pinSelf(): void {
+  if (!pinned) return;
+  // -a: every thread of this process (libuv's, V8's), and so the children it starts from now on.
+  execFileSync('taskset', ['-a', '-p', '-c', `0-${String(cpus().length - 2)}`, String(process.pid)], {
+    stdio: 'ignore',
+  });
+}
+
+// A process that only reads the clock, on the servers' CPU while nothing else is loaded there: every
+// gap between two reads is time the CPU was taken from it (the hypervisor, the kernel), and a server's
+// latency includes the same gaps.
+const SPIN = `
+const gaps = []; const end = performance.now() + 3000; let last = performance.now();
+for (let now = last; now < end; last = now) { now = performance.now(); if (now - last > 1) gaps.push(now - last); }
+console.log(JSON.stringify({ count: gaps.length, max: Math.max(0, ...gaps), total: gaps.reduce((a, b) => a + b, 0) }));`;
+function schedulingGaps(): string {
+  const command =
+    serverCpus === undefined ? [process.execPath] : ['taskset', '-c', serverCpus, process.execPath];
+  const out = execFileSync(command[0]!, [...command.slice(1), '-e', SPIN], { encoding: 'utf8' });
+  const gaps = JSON.parse(out) as { count: number; max: number; total: number };
+  return (
+    `a spinning process on the servers' CPU lost it ${String(gaps.count)} times over 1 ms in 3 s ` +
+    `(${gaps.total.toFixed(1)} ms in all, the longest ${gaps.max.toFixed(1)} ms)`
+  );
 }
 
 async function waitFor(url: string): Promise<void> {
@@ -310,6 +350,8 @@ interface Row {
   p99: number;
   errors: number;
   cpuMicros: number;
+  /** Share of one CPU the server used over the run: near 100% means the server is the limit. */
+  cpuShare: number;
 }
 
 // CPU time a server process used, in seconds (utime + stime from /proc). Throughput on a shared 2-core
@@ -346,6 +388,7 @@ async function measure(
     const cpu = cpuSeconds(target.process.pid ?? 0) - cpuBefore[i]!;
     return {
       cpuMicros: (cpu * 1e6) / Math.max(1, result.requests.total),
+      cpuShare: cpu / duration,
       target: target.name,
       scenario,
       rps: result.requests.average,
@@ -389,6 +432,7 @@ async function main(): Promise<void> {
   const connections = option('connections', 64);
   const rounds = option('rounds', 1);
   const concurrent = flag('concurrent');
+  pinSelf();
   const redisPort = await freePort();
   children.push(
     spawn(
@@ -433,7 +477,9 @@ async function main(): Promise<void> {
   console.log(
     `${connections} connections${concurrent ? ' per server, all servers at once' : ''}, ${rounds} ` +
       `round(s) of ${duration} s per server and scenario, after a ` +
-      `2 s warm-up; Node ${process.version}, ${cpus().length} CPUs, load average ${loadavg()[0]?.toFixed(1)}`,
+      `2 s warm-up; Node ${process.version}, ${cpus().length} CPUs` +
+      `${pinned ? ` (servers on CPU ${String(serverCpus)}, autocannon and Redis on the others)` : ''}, ` +
+      `load average ${loadavg()[0]?.toFixed(1)}; idle, ${schedulingGaps()}`,
   );
   // Rounds alternate the servers so that a burst of outside load hits them alike, and each round starts
   // one server further on, so that no server always follows the same one. With --concurrent, all
@@ -465,6 +511,7 @@ async function main(): Promise<void> {
         p99: median(mine.map((r) => r.p99)),
         errors: mine.reduce((sum, r) => sum + r.errors, 0),
         cpuMicros: median(mine.map((r) => r.cpuMicros)),
+        cpuShare: median(mine.map((r) => r.cpuShare)),
       });
     }
   }
@@ -477,6 +524,7 @@ async function main(): Promise<void> {
     'p99 ms': r.p99,
     errors: r.errors,
     'server CPU µs/req': Math.round(r.cpuMicros),
+    'server CPU %': Math.round(r.cpuShare * 100),
   }));
   console.table(table);
   const row = (scenario: string, name: string): Row | undefined =>
