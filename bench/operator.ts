@@ -92,15 +92,22 @@ async function deleteNamespace(name: string): Promise<void> {
   await rest.request('DELETE', `/api/v1/namespaces/${name}`).catch(() => undefined);
 }
 
+/** Whether the object at `path` exists: a 404 says no; any other error is thrown. */
+async function exists(path: string): Promise<boolean> {
+  return rest.request('GET', path).then(
+    () => true,
+    (error: unknown) => {
+      if ((error as { code?: number }).code === 404) return false;
+      throw error;
+    },
+  );
+}
+
 async function deleteNamespaceAndWait(name: string): Promise<void> {
   const begun = performance.now();
   await deleteNamespace(name);
   for (;;) {
-    const gone = await rest.request('GET', `/api/v1/namespaces/${name}`).then(
-      () => false,
-      (error: unknown) => (error as { code?: number }).code === 404,
-    );
-    if (gone) break;
+    if (!(await exists(`/api/v1/namespaces/${name}`))) break;
     if (performance.now() - begun > PHASE_TIMEOUT_SECONDS * 1000) {
       throw new Error(`namespace ${name} still exists after ${String(PHASE_TIMEOUT_SECONDS)} s`);
     }
@@ -259,16 +266,7 @@ async function measure<T>(
 
 /** The benchmark cannot start without the CRD: say so, instead of informers retrying a 404. */
 async function checkCrd(): Promise<void> {
-  const found = await rest
-    .request('GET', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions/helloworlds.hello.dev')
-    .then(
-      () => true,
-      (error: unknown) => {
-        if ((error as { code?: number }).code === 404) return false;
-        throw error;
-      },
-    );
-  if (!found) {
+  if (!(await exists('/apis/apiextensions.k8s.io/v1/customresourcedefinitions/helloworlds.hello.dev'))) {
     process.stderr.write(
       'bench:operator: the HelloWorld CRD is not installed in this cluster; run `make install` ' +
         '(kubectl apply --server-side -f crds/) first.\n',
