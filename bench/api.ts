@@ -8,19 +8,27 @@
  *                                              # repeatable, each shown as "api (<directory name>)"
  *   node bench/api.ts --concurrent             # loads all servers at the same time (comparing builds)
  *   node bench/api.ts --no-pin                 # servers, autocannon and Redis share all CPUs
+ *   node bench/api.ts --rate 4000              # the fixed rate of the open-loop latency phase (2000)
  *
  * Three servers (more with --baseline): the bare handler; the same bare handler plus the API's
  * per-request observability (the same request log line through the project's logger, the same metrics,
  * a request id), so the gap to the API is Express alone; and the API. Each runs as a child process
  * against one throwaway redis-server, writing its logs into a pipe that a `grep -c` reads (as a
- * container runtime reads a container's stdout); autocannon drives them from this process. Plain
+ * container runtime reads a container's stdout); autocannon drives them from this process, to
+ * saturation. Then each server gets a fixed rate, open loop, for its latency (latencyAtRate). Plain
  * TypeScript run by Node's type stripping: project code comes in only as the built dist/ files.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
-import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import {
+  Agent,
+  createServer as createHttpServer,
+  request as httpRequest,
+  type IncomingMessage,
+  type ServerResponse,
+} from 'node:http';
 import { createServer as createNetServer } from 'node:net';
 import { basename, dirname, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -399,6 +407,94 @@ async function measure(
   });
 }
 
+interface LatencyRow {
+  target: string;
+  scenario: 'GET' | 'PUT';
+  rate: number;
+  p50: number;
+  p99: number;
+  max: number;
+  errors: number;
+  /** The longest a request was sent after it was due: above a few ms, the generator was the limit. */
+  sendLag: number;
+}
+
+/**
+ * Latency at a fixed rate, open loop: request i is due at start + i / rate whatever happened to the
+ * ones before, and its latency counts from when it was due. A stall of the server then delays every
+ * request due during it, as it would delay users; autocannon's closed loop sends only when one of its
+ * connections is free, so it leaves that backlog out, and at saturation its latency is the queue of
+ * its own connections. Up to `connections` keep-alive connections; a request due while all are busy
+ * waits for one, and that wait counts.
+ */
+async function latencyAtRate(
+  server: Server,
+  scenario: 'GET' | 'PUT',
+  rate: number,
+  connections: number,
+  duration: number,
+): Promise<LatencyRow> {
+  const agent = new Agent({ keepAlive: true, maxSockets: connections });
+  const { hostname, port } = new URL(server.base);
+  const total = Math.ceil(rate * duration);
+  const latencies = new Float64Array(total);
+  const expected = scenario === 'PUT' ? 204 : 200;
+  const headers =
+    scenario === 'PUT'
+      ? { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(BODY)) }
+      : {};
+  let errors = 0;
+  let sendLag = 0;
+  const start = performance.now();
+  await new Promise<void>((finished) => {
+    let done = 0;
+    let sent = 0;
+    const settle = (i: number, ok: boolean): void => {
+      latencies[i] = performance.now() - (start + (i * 1000) / rate);
+      if (!ok) errors++;
+      if (++done === total) finished();
+    };
+    const send = (i: number): void => {
+      const req = httpRequest(
+        { agent, hostname, port, path: `/hello/${USER}`, method: scenario, headers },
+        (res) => {
+          res.resume();
+          res.once('end', () => {
+            settle(i, res.statusCode === expected);
+          });
+        },
+      );
+      req.once('error', () => {
+        settle(i, false);
+      });
+      req.end(scenario === 'PUT' ? BODY : undefined);
+    };
+    const tick = (): void => {
+      const now = performance.now();
+      while (sent < total && start + (sent * 1000) / rate <= now) {
+        sendLag = Math.max(sendLag, performance.now() - (start + (sent * 1000) / rate));
+        send(sent++);
+      }
+      if (sent < total) setTimeout(tick, 1);
+    };
+    tick();
+  });
+  agent.destroy();
+  const sorted = [...latencies].sort((a, b) => a - b);
+  const at = (q: number): number =>
+    Math.round((sorted[Math.min(total - 1, Math.floor(q * total))] ?? 0) * 10) / 10;
+  return {
+    target: server.name,
+    scenario,
+    rate,
+    p50: at(0.5),
+    p99: at(0.99),
+    max: at(1),
+    errors,
+    sendLag: Math.round(sendLag * 10) / 10,
+  };
+}
+
 function flag(name: string): boolean {
   return process.argv.includes(`--${name}`);
 }
@@ -529,6 +625,35 @@ async function main(): Promise<void> {
   console.table(table);
   const row = (scenario: string, name: string): Row | undefined =>
     rows.find((r) => r.scenario === scenario && r.target === name);
+
+  // Latency at a fixed rate, every server at the same one (--rate). The generator is node's own http
+  // client on the other CPU, which falls behind its schedule past about 5 000 req/s here: the
+  // "send lag" column shows when it did.
+  const rate = option('rate', 2000);
+  const latencies: LatencyRow[] = [];
+  for (const scenario of ['GET', 'PUT'] as const) {
+    for (const server of servers) {
+      latencies.push(await latencyAtRate(server, scenario, rate, connections, duration));
+    }
+  }
+  console.log(
+    `latency at a fixed rate, open loop (${connections} connections, ${duration} s per server; ` +
+      'each latency counted from when its request was due):',
+  );
+  console.table(
+    latencies.map((r) => ({
+      scenario: `${r.scenario} /hello/:username`,
+      server: r.target,
+      'req/s': r.rate,
+      'p50 ms': r.p50,
+      'p99 ms': r.p99,
+      'max ms': r.max,
+      errors: r.errors,
+      'send lag ms': r.sendLag,
+    })),
+  );
+  const latency = (scenario: string, name: string): LatencyRow | undefined =>
+    latencies.find((r) => r.scenario === scenario && r.target === name);
   for (const scenario of ['GET', 'PUT']) {
     const bare = row(scenario, 'bare node:http');
     const observed = row(scenario, 'bare + logs, metrics');
@@ -536,13 +661,15 @@ async function main(): Promise<void> {
       const api = row(scenario, name);
       if (!bare || !observed || !api) continue;
       const ratio = api.rps / bare.rps;
+      const fixed = latency(scenario, name);
       // Loaded together, servers split the machine by their CPU cost; the target is about one at a time.
       const verdict = concurrent
         ? 'the target is judged on a run without --concurrent'
-        : `${ratio >= 0.8 && api.p99 < 10 ? 'meets' : 'misses'} the target of >= 80% and p99 < 10 ms`;
+        : `${ratio >= 0.8 ? 'meets' : 'misses'} the target of >= 80%`;
       console.log(
-        `${scenario}: ${name} keeps ${(ratio * 100).toFixed(1)}% of bare throughput, p99 ${api.p99} ms ` +
-          `(${verdict}), ` +
+        `${scenario}: ${name} keeps ${(ratio * 100).toFixed(1)}% of bare throughput (${verdict}); ` +
+          `p99 ${api.p99} ms at saturation, ${String(fixed?.p99)} ms at ${String(fixed?.rate)} req/s ` +
+          `(target: under 10 ms); ` +
           `${((api.rps / observed.rps) * 100).toFixed(1)}% of bare + logs, metrics; CPU per request ` +
           `${Math.round(api.cpuMicros)} µs vs ${Math.round(bare.cpuMicros)} µs bare, ` +
           `${Math.round(observed.cpuMicros)} µs bare + logs, metrics`,
