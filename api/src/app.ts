@@ -215,11 +215,8 @@ export function createApp(deps: AppDependencies): Express {
       );
     });
     // Plain /hello/<username> requests skip the router's walk through the routes and the route's own
-    // dispatch; everything else takes the route below, to the same handler.
-    const plain =
-      req.method === 'GET' || req.method === 'PUT' || req.method === 'HEAD'
-        ? PLAIN_HELLO_PATH.exec(req.url)
-        : null;
+    // dispatch; everything else takes the route below, to the same handler (which judges the method).
+    const plain = PLAIN_HELLO_PATH.exec(req.url);
     if (plain) {
       res.locals.route = HELLO_ROUTE;
       hello(req.method, plain[1], req, res).catch(next);
