@@ -289,10 +289,7 @@ function startServer(
       done(Number(count.trim()) || 0);
     }),
   );
-  const [command, commandArgs] =
-    serverCpus === undefined
-      ? [process.execPath, args]
-      : ['taskset', ['-c', serverCpus, process.execPath, ...args]];
+  const [command, commandArgs] = nodeOnServerCpu(args);
   const child = spawn(command, commandArgs, {
     cwd: ROOT,
     stdio: ['ignore', counter.stdin, 'ignore'],
@@ -312,6 +309,12 @@ function startServer(
  */
 const pinned = !process.argv.includes('--no-pin') && cpus().length >= 2;
 const serverCpus = pinned ? String(cpus().length - 1) : undefined;
+/** The command and arguments that run node with `args` on the servers' CPU. */
+function nodeOnServerCpu(args: string[]): [string, string[]] {
+  return serverCpus === undefined
+    ? [process.execPath, args]
+    : ['taskset', ['-c', serverCpus, process.execPath, ...args]];
+}
 function pinSelf(): void {
   if (!pinned) return;
   // -a: every thread of this process (libuv's, V8's), and so the children it starts from now on.
@@ -328,9 +331,7 @@ const gaps = []; const end = performance.now() + 3000; let last = performance.no
 for (let now = last; now < end; last = now) { now = performance.now(); if (now - last > 1) gaps.push(now - last); }
 console.log(JSON.stringify({ count: gaps.length, max: Math.max(0, ...gaps), total: gaps.reduce((a, b) => a + b, 0) }));`;
 function schedulingGaps(): string {
-  const command =
-    serverCpus === undefined ? [process.execPath] : ['taskset', '-c', serverCpus, process.execPath];
-  const out = execFileSync(command[0]!, [...command.slice(1), '-e', SPIN], { encoding: 'utf8' });
+  const out = execFileSync(...nodeOnServerCpu(['-e', SPIN]), { encoding: 'utf8' });
   const gaps = JSON.parse(out) as { count: number; max: number; total: number };
   return (
     `a spinning process on the servers' CPU lost it ${String(gaps.count)} times over 1 ms in 3 s ` +
