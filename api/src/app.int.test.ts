@@ -68,6 +68,18 @@ function app(overrides: Partial<AppDependencies> = {}) {
   });
 }
 
+/** An info-level logger whose lines land in `lines`, one string per line. */
+function capturedLogger() {
+  const lines: string[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      lines.push(...chunk.toString().split('\n').filter(Boolean));
+      done();
+    },
+  });
+  return { lines, logger: pino({ level: 'info' }, sink) };
+}
+
 const put = (a: ReturnType<typeof app>, user: string, body: unknown) =>
   request(a)
     .put(`/hello/${user}`)
@@ -308,15 +320,9 @@ describe('plain paths, answered without the router, and routed ones', () => {
   });
 
   it('records the same route in metrics and logs on both', async () => {
-    const lines: string[] = [];
-    const sink = new Writable({
-      write(chunk: Buffer, _enc, done) {
-        lines.push(...chunk.toString().split('\n').filter(Boolean));
-        done();
-      },
-    });
+    const { lines, logger } = capturedLogger();
     const metrics = createApiMetrics();
-    const a = app({ metrics, logger: pino({ level: 'info' }, sink) });
+    const a = app({ metrics, logger });
     await request(a).get('/hello/alice').expect(404);
     await request(a).get('/hello/alice/').expect(404);
     expect(await metrics.registry.getSingleMetricAsString('http_requests_total')).toContain(
@@ -498,14 +504,8 @@ describe('operations endpoints', () => {
 
 describe('request logs', () => {
   it('writes one JSON line per request at info, without the date of birth', async () => {
-    const lines: string[] = [];
-    const sink = new Writable({
-      write(chunk: Buffer, _enc, done) {
-        lines.push(...chunk.toString().split('\n').filter(Boolean));
-        done();
-      },
-    });
-    const a = app({ logger: pino({ level: 'info' }, sink) });
+    const { lines, logger } = capturedLogger();
+    const a = app({ logger });
     await put(a, 'alice', { dateOfBirth: '1987-06-05' }).expect(204);
     await put(a, 'alice', { dateOfBirth: '1987-99-05' }).expect(400);
     await request(a).get('/hello/alice').set('x-request-id', 'trace-123').expect(200);
@@ -540,14 +540,7 @@ describe('request logs', () => {
 describe('abandoned requests', () => {
   it('are counted and logged with status 499', async () => {
     const metrics = createApiMetrics();
-    const lines: string[] = [];
-    const sink = new Writable({
-      write(chunk: Buffer, _enc, done) {
-        lines.push(...chunk.toString().split('\n').filter(Boolean));
-        done();
-      },
-    });
-    const logger = pino({ level: 'info' }, sink);
+    const { lines, logger } = capturedLogger();
     const server = app({ chaos: { errorRate: 0, latencyMs: 300 }, metrics, logger }).listen(0, '127.0.0.1');
     await new Promise((r) => server.once('listening', r));
     const { port } = server.address() as { port: number };
