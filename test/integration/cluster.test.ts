@@ -149,11 +149,11 @@ describe('local cluster', () => {
     const kubectl = spawnSync('kubectl', ['--kubeconfig', kubeconfigPath(), 'version', '-o', 'json'], {
       encoding: 'utf8',
     });
-    if (kubectl.error === undefined) {
-      expect(kubectl.status).toBe(0);
-      const parsed = JSON.parse(kubectl.stdout) as { serverVersion?: { gitVersion?: string } };
-      expect(parsed.serverVersion?.gitVersion).toBe(pinned);
-    }
+    // kubectl is a prerequisite of the suite (the test helpers call it): a missing one fails here too.
+    expect(kubectl.error).toBeUndefined();
+    expect(kubectl.status).toBe(0);
+    const parsed = JSON.parse(kubectl.stdout) as { serverVersion?: { gitVersion?: string } };
+    expect(parsed.serverVersion?.gitVersion).toBe(pinned);
   });
 
   test('has three Ready simulated nodes, one in each zone', async () => {

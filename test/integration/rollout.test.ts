@@ -45,6 +45,19 @@ async function replicaSetRevision(name: string, image: string): Promise<number> 
   return Number(set?.metadata?.annotations?.['deployment.kubernetes.io/revision'] ?? 0);
 }
 
+/** `kubectl get hw NAME` as the server's table prints it: each column's header mapped to its value. */
+function printerColumns(name: string, output?: 'wide'): Record<string, string> {
+  const table = kubectl(['get', 'hw', name, '-n', namespace, ...(output ? ['-o', output] : [])]);
+  const [header, row] = table.trim().split('\n');
+  const values = (row ?? '').trim().split(/\s+/);
+  return Object.fromEntries(
+    (header ?? '')
+      .trim()
+      .split(/\s+/)
+      .map((column, i) => [column, values[i] ?? '']),
+  );
+}
+
 /** Seconds from the bad spec being applied to the rollback recorded in status (1 s resolution). */
 function secondsToRollback(hw: HelloWorld, appliedAtMs: number): number {
   return (new Date(hw.status?.lastRollback?.time ?? 0).getTime() - appliedAtMs) / 1000;
@@ -138,6 +151,21 @@ describe.each([
       `involvedObject.name=${name},type=Warning`,
     ]);
     expect(events).toContain(reason);
+    // `kubectl get hw` shows both the image asked for and the one that runs, and why they differ.
+    expect(printerColumns(name)).toMatchObject({
+      NAME: name,
+      IMAGE: bad,
+      RUNNING: GOOD,
+      PHASE: 'RolledBack',
+      REASON: reason,
+    });
+    expect(printerColumns(name, 'wide')).toMatchObject({
+      IMAGE: bad,
+      RUNNING: GOOD,
+      REVISION: hw.status?.currentRevision,
+      STABLE: before.status?.stableRevision,
+      REPLICAS: '2',
+    });
     expect(
       metricValue(await operator.metrics(), 'helloworld_rollbacks_total', { reason }),
     ).toBeGreaterThanOrEqual(1);
