@@ -112,7 +112,6 @@ async function main(config: OperatorConfig): Promise<void> {
     onStoppedLeading: () => {
       // Another replica may soon be writing. The write gate already refuses and aborts every write of
       // this process; exit now rather than drain work that can no longer be written.
-      healthy = false;
       logger.error('lost the leader lease; exiting');
       process.exit(1);
     },

@@ -5,6 +5,11 @@
  * Expiry is judged by this process's own clock from the moment it last saw the lease record change,
  * never by comparing `renewTime` with local time, so clock skew between nodes cannot cause two leaders.
  * Writes are PUTs carrying the resourceVersion read, so of two racing candidates one gets 409 Conflict.
+ *
+ * The leader may write only while its last renewal was *sent* less than the renew deadline ago, which
+ * ends at least (lease duration - renew deadline) before any other candidate may acquire. `writeGate()`
+ * checks that from the clocks at each write, and a timer ends leadership at the deadline when nothing
+ * writes (see docs/operator-runtime.md, "Cannot split-brain").
  */
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
