@@ -1,5 +1,6 @@
 /** The operator's settings, read once from the environment. */
 import {
+  ConfigError,
   LOG_LEVELS,
   readBoolean,
   readEnum,
@@ -8,6 +9,13 @@ import {
   readString,
   type LogLevel,
 } from '#common/env.js';
+import {
+  LEASE_DURATION_MS,
+  leaseTimingProblem,
+  RENEW_DEADLINE_MS,
+  RETRY_PERIOD_MS,
+  type LeaseTimings,
+} from './runtime/leader.js';
 
 export interface OperatorConfig {
   logLevel: LogLevel;
@@ -16,6 +24,8 @@ export interface OperatorConfig {
   leaderElection: boolean;
   leaseNamespace: string;
   leaseName: string;
+  /** Lease duration, renew deadline and retry period (client-go's 15 s, 10 s, 2 s by default). */
+  lease: LeaseTimings;
   workers: number;
   /** Reconcile HelloWorlds of this namespace only; all namespaces when unset. */
   watchNamespace?: string;
@@ -30,8 +40,22 @@ export function loadConfig(env: NodeJS.ProcessEnv): OperatorConfig {
     // In a pod the Downward API gives POD_NAMESPACE; a local process uses `default`.
     leaseNamespace: readString(env, 'LEASE_NAMESPACE', readString(env, 'POD_NAMESPACE', 'default')),
     leaseName: readString(env, 'LEASE_NAME', 'helloworld-operator'),
+    lease: readLeaseTimings(env),
     workers: readInt(env, 'WORKERS', 4, 1, 64),
     watchNamespace: readOptionalString(env, 'WATCH_NAMESPACE'),
     shutdownTimeoutMs: readInt(env, 'SHUTDOWN_TIMEOUT_MS', 20_000, 1000, 600_000),
   };
+}
+
+function readLeaseTimings(env: NodeJS.ProcessEnv): LeaseTimings {
+  const timings = {
+    leaseDurationMs: readInt(env, 'LEASE_DURATION_MS', LEASE_DURATION_MS, 2000, 600_000),
+    renewDeadlineMs: readInt(env, 'RENEW_DEADLINE_MS', RENEW_DEADLINE_MS, 500, 600_000),
+    retryPeriodMs: readInt(env, 'RETRY_PERIOD_MS', RETRY_PERIOD_MS, 100, 600_000),
+  };
+  const problem = leaseTimingProblem(timings);
+  if (problem !== undefined) {
+    throw new ConfigError(`LEASE_DURATION_MS, RENEW_DEADLINE_MS, RETRY_PERIOD_MS: ${problem}`);
+  }
+  return timings;
 }

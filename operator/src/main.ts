@@ -10,6 +10,7 @@ import { loadConnection } from './runtime/connection.js';
 import { defaultIdentity, LeaderElector } from './runtime/leader.js';
 import { OperatorMetrics } from './runtime/metrics.js';
 import { HttpKubeRest } from './runtime/rest.js';
+import { openGate } from './runtime/write-gate.js';
 import { createOpsServer, operatorReadiness } from './runtime/server.js';
 import { apiServerProxy } from './verification/pod-http.js';
 import { createVerifier } from './verification/verifier.js';
@@ -29,6 +30,19 @@ async function main(config: OperatorConfig): Promise<void> {
   );
 
   const metrics = new OperatorMetrics();
+  const elector = config.leaderElection
+    ? new LeaderElector({
+        rest: new HttpKubeRest(connection),
+        namespace: config.leaseNamespace,
+        name: config.leaseName,
+        identity,
+        logger,
+        ...config.lease,
+        onLeaderChange: (leading) => {
+          metrics.leader.set(leading ? 1 : 0);
+        },
+      })
+    : undefined;
   const controller = createController({
     connection,
     logger,
@@ -37,19 +51,9 @@ async function main(config: OperatorConfig): Promise<void> {
     workers: config.workers,
     namespace: config.watchNamespace,
     identity,
+    // Every write of the controller (applies, status patches, deletes, Events) passes this gate.
+    writeGate: elector?.writeGate() ?? openGate,
   });
-  const elector = config.leaderElection
-    ? new LeaderElector({
-        rest: new HttpKubeRest(connection),
-        namespace: config.leaseNamespace,
-        name: config.leaseName,
-        identity,
-        logger,
-        onLeaderChange: (leading) => {
-          metrics.leader.set(leading ? 1 : 0);
-        },
-      })
-    : undefined;
 
   let healthy = true;
   const stopping = new AbortController();
@@ -106,10 +110,10 @@ async function main(config: OperatorConfig): Promise<void> {
       lead();
     },
     onStoppedLeading: () => {
-      // Another replica may already be writing: stop at once and let the restart start clean.
+      // Another replica may soon be writing. The write gate already refuses and aborts every write of
+      // this process; exit now rather than drain work that can no longer be written.
       logger.error('lost the leader lease; exiting');
-      exitCode = 1;
-      void shutdown('lost leadership');
+      process.exit(1);
     },
   });
 }

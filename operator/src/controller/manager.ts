@@ -11,6 +11,7 @@ import { InformerFactory } from '../runtime/informers.js';
 import { KubeClient } from '../runtime/kube.js';
 import type { OperatorMetrics } from '../runtime/metrics.js';
 import { HttpKubeRest } from '../runtime/rest.js';
+import { gateWrites, type WriteGate } from '../runtime/write-gate.js';
 import type { Verifier } from '../verification/types.js';
 import { addMonitoringInformers, CacheReader, createOperatorInformers } from './cache-reader.js';
 import { PrometheusOperatorDiscovery } from './prometheus-operator.js';
@@ -28,6 +29,8 @@ export interface ControllerOptions {
   namespace?: string;
   /** Identifies this replica on the Events it records. */
   identity: string;
+  /** Every API write passes it: the leader's (leader.ts), or `openGate` for a single replica. */
+  writeGate: WriteGate;
   now?: () => Date;
 }
 
@@ -43,7 +46,7 @@ export interface Controller {
 
 export function createController(options: ControllerOptions): Controller {
   const { connection, logger, metrics } = options;
-  const rest = new HttpKubeRest(connection);
+  const rest = gateWrites(new HttpKubeRest(connection), options.writeGate);
   const client = new KubeClient(rest, {
     onWrite: (verb, kind) => {
       metrics.kubeWrites.inc({ verb, kind });

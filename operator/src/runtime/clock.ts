@@ -7,12 +7,18 @@ export type TimerHandle = object | number;
 export interface Clock {
   /** Milliseconds since the epoch. */
   now(): number;
+  /**
+   * Milliseconds on a clock that never steps (CLOCK_MONOTONIC: it also runs while the process is
+   * stopped); for measuring elapsed time. Defaults to `now` where absent.
+   */
+  monotonic?(): number;
   setTimeout(fn: () => void, ms: number): TimerHandle;
   clearTimeout(handle: TimerHandle): void;
 }
 
 export const systemClock: Clock = {
   now: () => Date.now(),
+  monotonic: () => performance.now(),
   setTimeout: (fn, ms) => {
     const handle = setTimeout(fn, ms);
     // Runtime timers never keep the process alive on their own; shutdown is explicit.

@@ -12,6 +12,8 @@ interface FakeTimer {
 
 export class FakeClock implements Clock {
   private current: number;
+  /** How far the wall clock (`now`) was stepped away from the monotonic one (`monotonic`). */
+  private wallOffset = 0;
   private nextId = 1;
   private readonly timers = new Map<number, FakeTimer>();
 
@@ -20,7 +22,24 @@ export class FakeClock implements Clock {
   }
 
   now(): number {
+    return this.current + this.wallOffset;
+  }
+
+  monotonic(): number {
     return this.current;
+  }
+
+  /** Steps the wall clock only (an NTP correction); monotonic time and timers do not move. */
+  stepWallClock(ms: number): void {
+    this.wallOffset += ms;
+  }
+
+  /**
+   * Moves time forward by `ms` without firing any timer: what a process sees when it resumes after
+   * SIGSTOP, before its late timers get their turn. A later `advance` fires them.
+   */
+  jump(ms: number): void {
+    this.current += ms;
   }
 
   setTimeout(fn: () => void, ms: number): TimerHandle {
@@ -46,7 +65,7 @@ export class FakeClock implements Clock {
       const next = this.earliest();
       if (next === undefined || next.due > target) break;
       this.timers.delete(next.id);
-      this.current = next.due;
+      this.current = Math.max(this.current, next.due); // late timers (after `jump`) fire now
       next.fn();
       await flushMicrotasks();
     }

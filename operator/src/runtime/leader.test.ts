@@ -1,5 +1,6 @@
 import {
   formatMicroTime,
+  leaseTimingProblem,
   nextLeaseSpec,
   observe,
   releasedLeaseSpec,
@@ -96,5 +97,28 @@ describe('releasedLeaseSpec', () => {
 describe('formatMicroTime', () => {
   it('writes six fractional digits', () => {
     expect(formatMicroTime(Date.UTC(2025, 5, 7, 8, 9, 10, 123))).toBe('2025-06-07T08:09:10.123000Z');
+  });
+});
+
+describe('leaseTimingProblem', () => {
+  const sound = { leaseDurationMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 2_000 };
+
+  it("accepts client-go's defaults and short test timings", () => {
+    expect(leaseTimingProblem(sound)).toBeUndefined();
+    expect(
+      leaseTimingProblem({ leaseDurationMs: 4000, renewDeadlineMs: 2000, retryPeriodMs: 500 }),
+    ).toBeUndefined();
+  });
+
+  it('wants the lease to outlast the renew deadline by a margin', () => {
+    expect(leaseTimingProblem({ ...sound, leaseDurationMs: 10_000 })).toMatch(
+      /must exceed the renew deadline \(10000 ms\) by at least 1000 ms/,
+    );
+    expect(leaseTimingProblem({ ...sound, renewDeadlineMs: 14_500 })).toMatch(/must exceed/);
+  });
+
+  it('wants a whole-second lease and room for two renewals', () => {
+    expect(leaseTimingProblem({ ...sound, leaseDurationMs: 15_500 })).toMatch(/whole seconds/);
+    expect(leaseTimingProblem({ ...sound, retryPeriodMs: 5000 })).toMatch(/two renewal attempts/);
   });
 });

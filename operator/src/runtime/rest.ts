@@ -8,6 +8,7 @@
  */
 import http from 'node:http';
 import https from 'node:https';
+import { TLSSocket } from 'node:tls';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { connectionFromKubeConfig, type Connection } from './connection.js';
 
@@ -19,6 +20,13 @@ export interface RequestOptions {
   /** Content type of `body`; defaults to application/json. */
   contentType?: string;
   timeoutMs?: number;
+  /** Aborts the request (as the timeout does), e.g. when leadership ends. */
+  signal?: AbortSignal;
+  /**
+   * Called synchronously at the last moment before the request's bytes go out (once a socket is
+   * connected); throwing cancels the request with that error. The leader's write gate (write-gate.ts).
+   */
+  beforeSend?: () => void;
 }
 
 /** The one function every API call in the runtime goes through; tests may wrap it. */
@@ -103,8 +111,14 @@ export class HttpKubeRest implements KubeRest {
       requestHeaders['Content-Type'] = options.contentType ?? 'application/json';
       requestHeaders['Content-Length'] = String(Buffer.byteLength(body));
     }
-    const signal = AbortSignal.timeout(options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
-    const { status, text } = await send(url, { method: verb, agent, headers: requestHeaders, signal }, body);
+    const timeout = AbortSignal.timeout(options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+    const signal = options.signal === undefined ? timeout : AbortSignal.any([timeout, options.signal]);
+    const { status, text } = await send(
+      url,
+      { method: verb, agent, headers: requestHeaders, signal },
+      body,
+      options.beforeSend,
+    );
     if (status >= 200 && status < 300) return (text === '' ? undefined : JSON.parse(text)) as T;
     throw toApiError(status, verb, path, text);
   }
@@ -115,6 +129,7 @@ function send(
   url: URL,
   options: https.RequestOptions,
   body: string | undefined,
+  beforeSend: (() => void) | undefined,
 ): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
     const request = transportOf(url).request(url, options, (response) => {
@@ -129,7 +144,25 @@ function send(
       });
     });
     request.on('error', reject);
-    request.end(body);
+    if (beforeSend === undefined) {
+      request.end(body);
+      return;
+    }
+    // Nothing is written until the socket can carry it: a fresh connection may take a while to
+    // connect (and the process may be frozen meanwhile), so the check runs when the bytes really leave.
+    request.once('socket', (socket) => {
+      const go = (): void => {
+        try {
+          beforeSend();
+        } catch (error) {
+          request.destroy(error as Error);
+          return;
+        }
+        request.end(body);
+      };
+      if (!socket.connecting) go();
+      else socket.once(socket instanceof TLSSocket ? 'secureConnect' : 'connect', go);
+    });
   });
 }
 
