@@ -23,7 +23,7 @@ async function main(config: OperatorConfig): Promise<void> {
       credentials: connection.source,
       identity,
       leaderElection: config.leaderElection,
-      namespace: config.watchNamespace ?? '(all)',
+      namespaces: config.watchNamespaces?.join(',') ?? '(all)',
     },
     'starting',
   );
@@ -35,7 +35,7 @@ async function main(config: OperatorConfig): Promise<void> {
     metrics,
     verifier: createVerifier(apiServerProxy(connection)),
     workers: config.workers,
-    namespace: config.watchNamespace,
+    namespaces: config.watchNamespaces,
     identity,
   });
   const elector = config.leaderElection
