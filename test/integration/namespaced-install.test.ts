@@ -103,10 +103,10 @@ afterAll(async () => {
 
 describe('config/namespaced', () => {
   it('grants the operator its rules in the watched namespaces and nothing anywhere else', () => {
-    for (const ns of watched) expect(grantedRules(account, ns)).toEqual(OPERATOR_RULES);
-    expect(grantedRules(account, system)).toEqual(LEADER_ELECTION_RULES);
-    expect(grantedRules(account, unwatched)).toEqual({});
-    expect(grantedRules(account, 'kube-system')).toEqual({});
+    for (const ns of watched) expect(grantedRules(system, 'helloworld-operator', ns)).toEqual(OPERATOR_RULES);
+    expect(grantedRules(system, 'helloworld-operator', system)).toEqual(LEADER_ELECTION_RULES);
+    expect(grantedRules(system, 'helloworld-operator', unwatched)).toEqual({});
+    expect(grantedRules(system, 'helloworld-operator', 'kube-system')).toEqual({});
 
     const can = (verb: string, resource: string, ns: string): boolean => canI(account, verb, resource, ns);
     expect(can('list', 'secrets', watched[0]!)).toBe(true);

@@ -76,8 +76,11 @@ describe('with the RBAC of config/', () => {
 
   it('grants every verb the operator uses, and nothing it does not', () => {
     // In any namespace, exactly the operator's rules; the Lease only in its own namespace.
-    expect(grantedRules(ACCOUNT, namespace)).toEqual(OPERATOR_RULES);
-    expect(grantedRules(ACCOUNT, SYSTEM_NAMESPACE)).toEqual({ ...OPERATOR_RULES, ...LEADER_ELECTION_RULES });
+    expect(grantedRules(SYSTEM_NAMESPACE, 'helloworld-operator', namespace)).toEqual(OPERATOR_RULES);
+    expect(grantedRules(SYSTEM_NAMESPACE, 'helloworld-operator', SYSTEM_NAMESPACE)).toEqual({
+      ...OPERATOR_RULES,
+      ...LEADER_ELECTION_RULES,
+    });
     const can = (verb: string, resource: string, ns = namespace): boolean =>
       canI(ACCOUNT, verb, resource, ns);
     expect(can('watch', 'helloworlds.hello.dev')).toBe(true);
@@ -98,6 +101,8 @@ describe('with the RBAC of config/', () => {
     expect(can('update', 'leases.coordination.k8s.io', 'kube-system')).toBe(false);
     expect(can('create', 'rolebindings.rbac.authorization.k8s.io')).toBe(false);
     expect(can('get', 'nodes', '*')).toBe(false);
+    // A misspelt resource is no "no": kubectl warns and answers no, and that must not pass as a denial.
+    expect(() => can('get', 'nodez', '*')).toThrow(/gave no yes\/no answer.*doesn't have a resource type/s);
     // Cluster-wide: the operator watches every namespace, so it lists Secrets everywhere (docs/install.md).
     expect(can('list', 'secrets', '*')).toBe(true);
   });

@@ -36,13 +36,6 @@ export const LEADER_ELECTION_RULES: Readonly<Record<string, readonly string[]>> 
   'leases.coordination.k8s.io': ['create', 'get', 'update'],
 };
 
-/** What every authenticated user may do (system:basic-user): ask the API server about itself. */
-const SELF_REVIEWS = new Set([
-  'selfsubjectaccessreviews.authorization.k8s.io',
-  'selfsubjectrulesreviews.authorization.k8s.io',
-  'selfsubjectreviews.authentication.k8s.io',
-]);
-
 export const serviceAccount = (namespace: string, name: string): string =>
   `system:serviceaccount:${namespace}:${name}`;
 
@@ -78,21 +71,33 @@ export function canI(user: string, verb: string, resource: string, namespace: st
   );
 }
 
-/**
- * Every rule `user` has in `namespace`, from `kubectl auth can-i --list`, as resource → sorted verbs;
- * the self-reviews every user has and the non-resource URLs are left out.
- */
-export function grantedRules(user: string, namespace: string): Record<string, string[]> {
+/** Every rule `user` has in `namespace` from `kubectl auth can-i --list`, as resource → sorted verbs. */
+function listRules(user: string, namespace: string): Record<string, string[]> {
   const table = kubectl(['auth', 'can-i', '--list', '--as', user, '-n', namespace]);
   const rules: Record<string, string[]> = {};
   for (const line of table.split('\n').slice(1)) {
     // Resources   Non-Resource URLs   Resource Names   Verbs: `pods/proxy   []   []   [get create]`
     const row = /^(\S+)\s+\[[^\]]*\]\s+\[([^\]]*)\]\s+\[([^\]]*)\]\s*$/.exec(line);
-    if (row === null || SELF_REVIEWS.has(row[1]!)) continue;
+    if (row === null) continue; // a non-resource URL
     if (row[2] !== '') throw new Error(`a rule limited to resource names, not expected here: ${line}`);
     rules[row[1]!] = [...new Set([...(rules[row[1]!] ?? []), ...row[3]!.split(' ')])].sort();
   }
   return rules;
+}
+
+/**
+ * The rules the ServiceAccount `namespace`/`name` has in `inNamespace` beyond those of any service
+ * account of its namespace (its `default` one: self-reviews, trust-bundle discovery, and whatever the
+ * cluster grants all service accounts), as resource → sorted verbs.
+ */
+export function grantedRules(namespace: string, name: string, inNamespace: string): Record<string, string[]> {
+  const baseline = listRules(serviceAccount(namespace, 'default'), inNamespace);
+  const extra: Record<string, string[]> = {};
+  for (const [resource, verbs] of Object.entries(listRules(serviceAccount(namespace, name), inNamespace))) {
+    const own = verbs.filter((verb) => !(baseline[resource] ?? []).includes(verb));
+    if (own.length > 0) extra[resource] = own;
+  }
+  return extra;
 }
 
 const RBAC_KINDS = new Set(['ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding']);
