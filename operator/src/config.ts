@@ -27,8 +27,8 @@ export interface OperatorConfig {
   /** Lease duration, renew deadline and retry period (client-go's 15 s, 10 s, 2 s by default). */
   lease: LeaseTimings;
   workers: number;
-  /** Reconcile HelloWorlds of this namespace only; all namespaces when unset. */
-  watchNamespace?: string;
+  /** Reconcile HelloWorlds of these namespaces only; all namespaces when unset. */
+  watchNamespaces?: readonly string[];
   shutdownTimeoutMs: number;
 }
 
@@ -42,7 +42,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): OperatorConfig {
     leaseName: readString(env, 'LEASE_NAME', 'helloworld-operator'),
     lease: readLeaseTimings(env),
     workers: readInt(env, 'WORKERS', 4, 1, 64),
-    watchNamespace: readOptionalString(env, 'WATCH_NAMESPACE'),
+    watchNamespaces: readNamespaceList(env, 'WATCH_NAMESPACE'),
     shutdownTimeoutMs: readInt(env, 'SHUTDOWN_TIMEOUT_MS', 20_000, 1000, 600_000),
   };
 }
@@ -58,4 +58,35 @@ function readLeaseTimings(env: NodeJS.ProcessEnv): LeaseTimings {
     throw new ConfigError(`LEASE_DURATION_MS, RENEW_DEADLINE_MS, RETRY_PERIOD_MS: ${problem}`);
   }
   return timings;
+}
+
+/** A namespace name is a DNS-1123 label: what the API server itself accepts. */
+const DNS_1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const MAX_LABEL_LENGTH = 63;
+
+/**
+ * A comma-separated list of namespace names (`team-a,team-b`), or undefined when the variable is unset.
+ * A name the API server would refuse is an error here: in a URL path it would reach another resource.
+ */
+export function readNamespaceList(env: NodeJS.ProcessEnv, name: string): readonly string[] | undefined {
+  const value = readOptionalString(env, name);
+  if (value === undefined) return undefined;
+  const namespaces = value.split(',').map((item) => item.trim());
+  for (const [index, namespace] of namespaces.entries()) {
+    if (namespace === '') {
+      throw new ConfigError(
+        `${name} has an empty entry (item ${index + 1} of "${value}"); list names like a,b`,
+      );
+    }
+    if (namespace.length > MAX_LABEL_LENGTH || !DNS_1123_LABEL.test(namespace)) {
+      throw new ConfigError(
+        `${name}: "${namespace}" is not a namespace name (at most ${MAX_LABEL_LENGTH} lower-case letters, ` +
+          'digits and "-", starting and ending with a letter or digit)',
+      );
+    }
+    if (namespaces.indexOf(namespace) !== index) {
+      throw new ConfigError(`${name} lists "${namespace}" twice`);
+    }
+  }
+  return namespaces;
 }

@@ -24,7 +24,7 @@ async function main(config: OperatorConfig): Promise<void> {
       credentials: connection.source,
       identity,
       leaderElection: config.leaderElection,
-      namespace: config.watchNamespace ?? '(all)',
+      namespaces: config.watchNamespaces?.join(',') ?? '(all)',
     },
     'starting',
   );
@@ -49,7 +49,7 @@ async function main(config: OperatorConfig): Promise<void> {
     metrics,
     verifier: createVerifier(apiServerProxy(connection)),
     workers: config.workers,
-    namespace: config.watchNamespace,
+    namespaces: config.watchNamespaces,
     identity,
     // Every write of the controller (applies, status patches, deletes, Events) passes this gate.
     writeGate: elector?.writeGate() ?? openGate,

@@ -35,29 +35,18 @@ export interface OperatorInformers {
 }
 
 /**
- * A cluster-wide collection path narrowed to one namespace:
- * `/apis/apps/v1/deployments` → `/apis/apps/v1/namespaces/<ns>/deployments`.
+ * Creates (but does not start) every informer the HelloWorld controller needs, in the namespaces the
+ * factory watches.
  */
-export function namespacedPath(path: string, namespace: string | undefined): string {
-  if (namespace === undefined) return path;
-  const slash = path.lastIndexOf('/');
-  return `${path.slice(0, slash)}/namespaces/${encodeURIComponent(namespace)}${path.slice(slash)}`;
-}
-
-/**
- * Creates (but does not start) every informer the HelloWorld controller needs: cluster-wide, or in
- * one namespace when the operator is scoped to it.
- */
-export function createOperatorInformers(factory: InformerFactory, namespace?: string): OperatorInformers {
-  const at = (path: string): string => namespacedPath(path, namespace);
+export function createOperatorInformers(factory: InformerFactory): OperatorInformers {
   const children = new Map<string, Informer<KubernetesObject>>();
   for (const [kind, path] of Object.entries(CHILD_PATHS))
-    children.set(kind, factory.informer(at(path), MANAGED_BY_SELECTOR));
+    children.set(kind, factory.informer(path, MANAGED_BY_SELECTOR));
   return {
-    helloWorlds: factory.informer<HelloWorld>(at(WATCH_PATHS.helloWorlds)),
+    helloWorlds: factory.informer<HelloWorld>(WATCH_PATHS.helloWorlds),
     children,
-    pods: factory.informer<V1Pod>(at(WATCH_PATHS.pods), MANAGED_BY_SELECTOR, cachedPod),
-    replicaSets: factory.informer<V1ReplicaSet>(at(WATCH_PATHS.replicaSets), MANAGED_BY_SELECTOR),
+    pods: factory.informer<V1Pod>(WATCH_PATHS.pods, MANAGED_BY_SELECTOR, cachedPod),
+    replicaSets: factory.informer<V1ReplicaSet>(WATCH_PATHS.replicaSets, MANAGED_BY_SELECTOR),
   };
 }
 
@@ -87,10 +76,9 @@ function withoutManagedFields<T extends { managedFields?: unknown }>(metadata: T
 export function addMonitoringInformers(
   informers: OperatorInformers,
   factory: InformerFactory,
-  namespace?: string,
 ): Informer<KubernetesObject>[] {
   return Object.entries(MONITORING_PATHS).map(([kind, path]) => {
-    const informer = factory.informer(namespacedPath(path, namespace), MANAGED_BY_SELECTOR);
+    const informer = factory.informer(path, MANAGED_BY_SELECTOR);
     informers.children.set(kind, informer);
     return informer;
   });

@@ -25,8 +25,8 @@ export interface ControllerOptions {
   metrics: OperatorMetrics;
   verifier: Verifier;
   workers: number;
-  /** Watch and reconcile only this namespace; all namespaces when undefined. */
-  namespace?: string;
+  /** Watch and reconcile only these namespaces; all namespaces when undefined. */
+  namespaces?: readonly string[];
   /** Identifies this replica on the Events it records. */
   identity: string;
   /** Every API write passes it: the leader's (leader.ts), or `openGate` for a single replica. */
@@ -52,8 +52,8 @@ export function createController(options: ControllerOptions): Controller {
       metrics.kubeWrites.inc({ verb, kind });
     },
   });
-  const factory = InformerFactory.fromConnection(connection, logger, metrics);
-  const informers = createOperatorInformers(factory, options.namespace);
+  const factory = InformerFactory.fromConnection(connection, logger, metrics, options.namespaces);
+  const informers = createOperatorInformers(factory);
   const queue = createWorkQueue(metrics);
 
   informers.helloWorlds.addHandler(enqueueObject(queue));
@@ -64,7 +64,7 @@ export function createController(options: ControllerOptions): Controller {
 
   // Once the Prometheus Operator is installed: watch its kinds, then look at every HelloWorld again.
   const discovery = new PrometheusOperatorDiscovery(rest, logger, () => {
-    for (const informer of addMonitoringInformers(informers, factory, options.namespace)) {
+    for (const informer of addMonitoringInformers(informers, factory)) {
       informer.addHandler(toOwner);
       informer.start();
     }

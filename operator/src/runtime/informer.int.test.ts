@@ -289,3 +289,70 @@ describe('Informer (real API server)', () => {
     expect(inf.activeWatch()).toBeUndefined();
   });
 });
+
+describe('Informer scoped to namespaces (real API server)', () => {
+  let kc: KubeConfig;
+  let rest: HttpKubeRest;
+  const namespaces: string[] = [];
+  let informer: Informer<V1ConfigMap> | undefined;
+
+  const create = (namespace: string, name: string) =>
+    rest.request<V1ConfigMap>('POST', `/api/v1/namespaces/${namespace}/configmaps`, {
+      body: { metadata: { name, labels: { 'test-run': namespaces[0]! } }, data: { v: '1' } },
+    });
+
+  beforeAll(async () => {
+    kc = loadKubeConfig();
+    rest = new HttpKubeRest(kc);
+    for (const prefix of ['scoped-a', 'scoped-b', 'unwatched']) {
+      namespaces.push(await createTestNamespace(prefix, kc));
+    }
+  });
+
+  afterAll(async () => {
+    await informer?.stop();
+    for (const namespace of namespaces) await deleteTestNamespace(namespace, { kc });
+  });
+
+  it('lists and watches only its namespaces, into one cache; relisting one keeps the others', async () => {
+    const [a, b, unwatched] = namespaces as [string, string, string];
+    for (const namespace of namespaces) await create(namespace, 'before');
+    const watcher = new SpyWatcher(kc);
+    const events: string[] = [];
+    informer = new Informer<V1ConfigMap>({
+      path: '/api/v1/configmaps',
+      namespaces: [a, b],
+      labelSelector: `test-run=${a}`,
+      rest,
+      watcher,
+      logger,
+    });
+    const key = (obj: V1ConfigMap): string => `${obj.metadata?.namespace ?? ''}/${obj.metadata?.name ?? ''}`;
+    informer.addHandler({
+      add: (obj) => events.push(`add ${key(obj)}`),
+      delete: (obj) => events.push(`delete ${key(obj)}`),
+    });
+    informer.start();
+    const inf = informer;
+    await waitFor(() => inf.hasSynced() && watcher.controllers.length === 2, {
+      describe: 'both namespaces listed and watched',
+    });
+    expect(events.sort()).toEqual([`add ${a}/before`, `add ${b}/before`]);
+    events.length = 0;
+
+    for (const namespace of namespaces) await create(namespace, 'after');
+    await waitFor(() => events.length >= 2, { describe: 'the adds of the watched namespaces' });
+    // The unwatched namespace's object was created first: had it been seen, it would be here too.
+    expect(events.sort()).toEqual([`add ${a}/after`, `add ${b}/after`]);
+    expect(inf.get(unwatched, 'before')).toBeUndefined();
+    events.length = 0;
+
+    // A broken watch in the first namespace relists that namespace only: the second keeps its objects.
+    inf.activeWatch()!.abort();
+    await waitFor(() => watcher.controllers.length === 3, { describe: 'the first namespace watched again' });
+    await rest.request('DELETE', `/api/v1/namespaces/${b}/configmaps/after`);
+    await waitFor(() => events.length >= 1, { describe: 'the delete in the second namespace' });
+    expect(events).toEqual([`delete ${b}/after`]);
+    expect(inf.list().map(key).sort()).toEqual([`${a}/after`, `${a}/before`, `${b}/before`]);
+  });
+});

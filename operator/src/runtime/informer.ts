@@ -8,6 +8,9 @@
  * - any other error (list or watch) → log at warn, count a restart, wait 1 s doubling to 30 s, relist.
  * A relist diffs the new list against the cache, so objects deleted while the watch was down still
  * produce delete events. The loop runs until `stop()`; nothing ends it silently.
+ *
+ * Scoped to a list of namespaces, the informer runs one such loop per namespace (the API has no list
+ * across chosen namespaces, and RBAC granted per namespace allows nothing wider) into one cache.
  */
 import type { KubernetesObject, KubernetesListObject } from '@kubernetes/client-node';
 import type { Logger } from '#common/logger.js';
@@ -43,6 +46,8 @@ export interface InformerHandlers<T> {
 export interface InformerOptions<T> {
   /** Collection path, e.g. `/apis/apps/v1/deployments` (all namespaces). */
   path: string;
+  /** List and watch only these namespaces (one request each); all namespaces when undefined. */
+  namespaces?: readonly string[];
   rest: KubeRest;
   watcher: Watcher;
   logger: Logger;
@@ -64,7 +69,25 @@ interface WatchOutcome {
   error?: unknown;
 }
 
+/** One list/watch loop: the whole collection, or one namespace of it. */
+interface Scope {
+  path: string;
+  namespace?: string;
+  synced: boolean;
+  watch?: AbortController;
+}
+
 const NAMESPACE_INDEX = 'namespace';
+
+/**
+ * A cluster-wide collection path narrowed to one namespace:
+ * `/apis/apps/v1/deployments` → `/apis/apps/v1/namespaces/<ns>/deployments`.
+ */
+export function namespacedPath(path: string, namespace: string | undefined): string {
+  if (namespace === undefined) return path;
+  const slash = path.lastIndexOf('/');
+  return `${path.slice(0, slash)}/namespaces/${encodeURIComponent(namespace)}${path.slice(slash)}`;
+}
 
 export class Informer<T extends KubernetesObject> {
   readonly resource: string;
@@ -73,14 +96,19 @@ export class Informer<T extends KubernetesObject> {
   private readonly clock: Clock;
   private readonly log: Logger;
   private readonly abort = new AbortController();
-  private currentWatch: AbortController | undefined;
+  private readonly scopes: Scope[];
   private running: Promise<void> | undefined;
-  private synced = false;
 
   constructor(private readonly options: InformerOptions<T>) {
     this.resource = options.path.split('/').at(-1) ?? options.path;
     this.clock = options.clock ?? systemClock;
     this.log = options.logger.child({ informer: this.resource });
+    const namespaces = options.namespaces ?? [undefined];
+    this.scopes = namespaces.map((namespace) => ({
+      path: namespacedPath(options.path, namespace),
+      namespace,
+      synced: false,
+    }));
     this.store = new Store<T>({
       [CONTROLLER_INDEX]: controllerIndex,
       [INSTANCE_INDEX]: instanceIndex,
@@ -99,19 +127,19 @@ export class Informer<T extends KubernetesObject> {
 
   /** Starts the list/watch loop (once). */
   start(): void {
-    this.running ??= this.loop();
+    this.running ??= Promise.all(this.scopes.map((scope) => this.loop(scope))).then(() => undefined);
   }
 
   /** Ends the loop and its watch; resolves when the loop has exited. */
   async stop(): Promise<void> {
     this.abort.abort();
-    this.currentWatch?.abort();
+    for (const scope of this.scopes) scope.watch?.abort();
     await this.running;
   }
 
-  /** True once the first list has filled the cache; stays true across restarts. */
+  /** True once the first list (of every namespace) has filled the cache; stays true across restarts. */
   hasSynced(): boolean {
-    return this.synced;
+    return this.scopes.every((scope) => scope.synced);
   }
 
   get(namespace: string | undefined, name: string): T | undefined {
@@ -143,16 +171,17 @@ export class Informer<T extends KubernetesObject> {
     return this.store.size();
   }
 
-  /** The watch currently open, if any (for tests that force a watch failure). */
+  /** The watch currently open (of the first namespace), if any, for tests that force a watch failure. */
   activeWatch(): AbortController | undefined {
-    return this.currentWatch;
+    return this.scopes[0]?.watch;
   }
 
   private stopped(): boolean {
     return this.abort.signal.aborted;
   }
 
-  private async loop(): Promise<void> {
+  private async loop(scope: Scope): Promise<void> {
+    const log = scope.namespace === undefined ? this.log : this.log.child({ namespace: scope.namespace });
     const minMs = this.options.minBackoffMs ?? 1000;
     const maxMs = this.options.maxBackoffMs ?? 30_000;
     let failures = 0;
@@ -162,10 +191,10 @@ export class Informer<T extends KubernetesObject> {
       const started = this.clock.now();
       try {
         if (resourceVersion === '') {
-          resourceVersion = await this.relist();
-          this.synced = true;
+          resourceVersion = await this.relist(scope, log);
+          scope.synced = true;
         }
-        outcome = await this.watchOnce(resourceVersion);
+        outcome = await this.watchOnce(scope, resourceVersion);
       } catch (error) {
         outcome = { resourceVersion: '', events: 0, gone: false, error };
       }
@@ -175,14 +204,14 @@ export class Informer<T extends KubernetesObject> {
         const delayMs = backoffDelay(failures++, minMs, maxMs);
         resourceVersion = '';
         this.options.onRestart?.(this.resource, outcome.error);
-        this.log.warn(
+        log.warn(
           { err: outcome.error, attempt: failures, delayMs },
           'list/watch failed; relisting after backoff',
         );
         await sleep(this.clock, delayMs, this.abort.signal);
       } else if (outcome.gone) {
         resourceVersion = '';
-        this.log.info('watch expired (410 Gone); relisting');
+        log.info('watch expired (410 Gone); relisting');
       } else {
         resourceVersion = outcome.resourceVersion;
         if (outcome.events === 0 && this.clock.now() - started < minMs) {
@@ -193,16 +222,16 @@ export class Informer<T extends KubernetesObject> {
         }
       }
     }
-    this.log.debug('informer stopped');
+    log.debug('informer stopped');
   }
 
-  /** Lists every page and reconciles the cache with it; returns the list's resourceVersion. */
-  private async relist(): Promise<string> {
+  /** Lists every page and reconciles the scope's part of the cache with it; returns its resourceVersion. */
+  private async relist(scope: Scope, log: Logger): Promise<string> {
     const seen = new Set<string>();
     let continueToken: string | undefined;
     let resourceVersion = '';
     do {
-      const page = await this.options.rest.request<KubernetesListObject<T>>('GET', this.options.path, {
+      const page = await this.options.rest.request<KubernetesListObject<T>>('GET', scope.path, {
         query: {
           labelSelector: this.options.labelSelector,
           limit: this.options.pageSize ?? 500,
@@ -219,14 +248,18 @@ export class Informer<T extends KubernetesObject> {
         page.metadata?._continue ?? (page.metadata as { continue?: string } | undefined)?.continue;
       resourceVersion = page.metadata?.resourceVersion ?? resourceVersion;
     } while (continueToken !== undefined && continueToken !== '');
-    for (const key of [...this.store.keys()]) {
+    const cached =
+      scope.namespace === undefined
+        ? [...this.store.keys()]
+        : this.store.byIndex(NAMESPACE_INDEX, scope.namespace).map(keyOf);
+    for (const key of cached) {
       if (!seen.has(key)) this.remove(key);
     }
-    this.log.debug({ objects: this.store.size(), resourceVersion }, 'listed');
+    log.debug({ objects: seen.size, resourceVersion }, 'listed');
     return resourceVersion;
   }
 
-  private watchOnce(resourceVersion: string): Promise<WatchOutcome> {
+  private watchOnce(scope: Scope, resourceVersion: string): Promise<WatchOutcome> {
     const outcome: WatchOutcome = { resourceVersion, events: 0, gone: false };
     return new Promise<WatchOutcome>((resolve) => {
       const onEvent = (phase: string, raw: unknown): void => {
@@ -259,7 +292,7 @@ export class Informer<T extends KubernetesObject> {
       let finished = false;
       const done = (err: unknown): void => {
         finished = true;
-        this.currentWatch = undefined;
+        scope.watch = undefined;
         if (isGone(err)) outcome.gone = true;
         else if (err !== null && err !== undefined && !isIdleTimeout(err)) outcome.error ??= err;
         resolve(outcome);
@@ -271,10 +304,10 @@ export class Informer<T extends KubernetesObject> {
         // Spread reconnects of many informers, as client-go does (5 to 10 minutes).
         timeoutSeconds: 300 + Math.floor(Math.random() * 300),
       };
-      this.options.watcher.watch(this.options.path, query, onEvent, done).then(
+      this.options.watcher.watch(scope.path, query, onEvent, done).then(
         (controller) => {
           if (finished) return; // failed while connecting; `done` has run already
-          this.currentWatch = controller;
+          scope.watch = controller;
           if (this.stopped()) controller.abort();
         },
         (error: unknown) => {

@@ -1,5 +1,6 @@
 /**
- * One shared informer per watched resource, created, started, synced and stopped together.
+ * One shared informer per watched resource, created, started, synced and stopped together; all of them
+ * cluster-wide, or all in the same namespaces when the operator is scoped to some.
  */
 import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from '#common/logger.js';
@@ -33,6 +34,8 @@ export interface InformerFactoryOptions {
   logger: Logger;
   metrics?: OperatorMetrics;
   clock?: Clock;
+  /** Watch only these namespaces (WATCH_NAMESPACE); all namespaces when undefined. */
+  namespaces?: readonly string[];
 }
 
 export class InformerFactory {
@@ -44,18 +47,21 @@ export class InformerFactory {
     connection: Connection | KubeConfig,
     logger: Logger,
     metrics?: OperatorMetrics,
+    namespaces?: readonly string[],
   ): InformerFactory {
     return new InformerFactory({
       rest: new HttpKubeRest(connection),
       watcher: new HttpWatcher(connection),
       logger,
       metrics,
+      namespaces,
     });
   }
 
   /**
-   * The informer of `path` with `labelSelector`, created on first use; `transform` (given at creation)
-   * replaces the default of dropping managedFields from cached objects.
+   * The informer of `path` (a cluster-wide collection path, narrowed to the factory's namespaces) with
+   * `labelSelector`, created on first use; `transform` (given at creation) replaces the default of
+   * dropping managedFields from cached objects.
    */
   informer<T extends KubernetesObject>(
     path: string,
@@ -65,9 +71,10 @@ export class InformerFactory {
     const id = `${path}?${labelSelector ?? ''}`;
     let informer = this.informers.get(id);
     if (informer === undefined) {
-      const { rest, watcher, logger, metrics, clock } = this.options;
+      const { rest, watcher, logger, metrics, clock, namespaces } = this.options;
       informer = new Informer<KubernetesObject>({
         path,
+        namespaces,
         labelSelector,
         rest,
         watcher,
