@@ -12,6 +12,7 @@ import { OperatorMetrics } from './runtime/metrics.js';
 import { HttpKubeRest } from './runtime/rest.js';
 import { openGate } from './runtime/write-gate.js';
 import { createOpsServer, operatorReadiness } from './runtime/server.js';
+import { backgroundVerifier } from './verification/background.js';
 import { apiServerProxy } from './verification/pod-http.js';
 import { createVerifier } from './verification/verifier.js';
 
@@ -47,7 +48,8 @@ async function main(config: OperatorConfig): Promise<void> {
     connection,
     logger,
     metrics,
-    verifier: createVerifier(apiServerProxy(connection)),
+    // Off the workers: a tenant whose pods hang must not stall the others' reconciles.
+    verifier: backgroundVerifier(createVerifier(apiServerProxy(connection))),
     workers: config.workers,
     namespaces: config.watchNamespaces,
     identity,

@@ -14,6 +14,7 @@ import {
 import { parse, parseAllDocuments, stringify } from 'yaml';
 import { resolveSpec } from '../../operator/src/api/defaults.js';
 import type { HelloWorldSpec } from '../../operator/src/api/types.js';
+import { HOSTILE_PATHS, SAFE_PATHS } from '../../operator/src/verification/testing.js';
 import {
   createTestNamespace,
   deleteTestNamespace,
@@ -217,7 +218,7 @@ describe('admission rejects invalid HelloWorlds with a clear message', () => {
       { rollout: { progressDeadlineSeconds: 0 } },
       'spec.rollout.progressDeadlineSeconds',
     ],
-    ['a smoke check path without /', check('hello/x'), 'smoke check path must start with /'],
+    ['a smoke check path without /', check('hello/x'), 'smoke check path must start with a single /'],
     [
       'a smoke check body on GET',
       check('/hello/x', { body: '{}' }),
@@ -338,6 +339,26 @@ describe('admission rejects invalid HelloWorlds with a clear message', () => {
     expect(await rejection(create(helloWorld({ image: 'hello-api:1' }, name)))).toContain(
       'metadata.name must be a DNS-1035 label of at most 40 characters',
     );
+  });
+});
+
+describe('admission keeps smoke-check paths inside the pod proxy', () => {
+  const withPath = (path: string): Resource =>
+    helloWorld({
+      image: 'hello-api:1',
+      rollout: { verification: { smoke: { checks: [{ name: 'c', method: 'POST', path, body: '{}' }] } } },
+    });
+  const dryRun = (hw: Resource): Promise<unknown> =>
+    custom.createNamespacedCustomObject({ group, version, plural, namespace, dryRun: 'All', body: hw });
+
+  it.each(HOSTILE_PATHS)('rejects %j', async (path, _refused, message) => {
+    expect(await rejection(dryRun(withPath(path)))).toContain(message);
+  });
+
+  it.each(SAFE_PATHS)('accepts %j', async (path) => {
+    await expect(dryRun(withPath(path))).resolves.toMatchObject({
+      metadata: { name: expect.any(String) as unknown },
+    });
   });
 });
 

@@ -1,6 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
 import type { HelloWorldSpec } from '../api/types.js';
+import { VerificationPending } from '../verification/background.js';
 import { REV1, REV2, Sim, pod, readyPods, rolling, sample, scriptedMeasure } from './testing.js';
+import { MAX_MESSAGE_CHARS, PENDING_POLL_MS } from './verify.js';
 
 /** REV1 stable, REV2 rolled out and entering verification (smoke done, analysis baseline taken). */
 async function verifyingRev2(
@@ -211,5 +213,57 @@ describe('restart safety', () => {
     await sim.step();
     expect(sim.status.phase).toBe('Available');
     expect(sim.status.verification?.measurements).toBe(1);
+  });
+});
+
+/** REV1 stable, REV2 rolled out and ready, its verification not started. */
+async function rev2Ready(): Promise<Sim> {
+  const sim = new Sim();
+  await sim.reachStable();
+  sim.changeSpec(REV2);
+  sim.settle(REV2);
+  return sim;
+}
+
+describe('verification running in the background', () => {
+  it('keeps the rollout Verifying and looks again soon while the smoke tests run, then uses their result', async () => {
+    const sim = await rev2Ready();
+    sim.verifier.smokeScript.push(new VerificationPending('smoke tests running in the background'));
+    const waiting = await sim.step();
+    expect(sim.status.phase).toBe('Verifying');
+    expect(waiting.requeueAfterMs).toBe(PENDING_POLL_MS);
+    expect(sim.status.verification?.smokePassed).toBeUndefined();
+    expect(sim.status.verification?.lastMessage).toBe('smoke tests running in the background on 2 pod(s)');
+
+    sim.verifier.smokeScript.push({ passed: false, message: 'readiness on hello-x: expected 200, got 500' });
+    const failed = await sim.step();
+    expect(failed.rollback).toEqual({ reason: 'SmokeTestFailed' });
+  });
+
+  it('takes no measurement while a sample runs in the background', async () => {
+    const sim = await verifyingRev2();
+    const before = sim.status.verification;
+    sim.advance(10);
+    sim.verifier.sampleScript.push(new VerificationPending('metrics sample running in the background'));
+    const waiting = await sim.step();
+    expect(waiting.requeueAfterMs).toBe(PENDING_POLL_MS);
+    expect(sim.status.verification).toEqual(before);
+  });
+});
+
+describe('what pods say, in status', () => {
+  it(`is cut to ${MAX_MESSAGE_CHARS} characters`, async () => {
+    const sim = await rev2Ready();
+    sim.verifier.smokeScript.push({ passed: false, message: `got ${'x'.repeat(100_000)}` });
+    await sim.step();
+    expect(sim.status.lastRollback?.message.length).toBe(MAX_MESSAGE_CHARS + 1);
+  });
+
+  it(`cuts a sample error to ${MAX_MESSAGE_CHARS} characters`, async () => {
+    const sim = await verifyingRev2();
+    sim.advance(10);
+    sim.verifier.sampleScript.push(new Error(`bad metrics ${'y'.repeat(100_000)}`));
+    await sim.step();
+    expect(sim.status.verification?.lastMessage?.length).toBeLessThan(MAX_MESSAGE_CHARS + 100);
   });
 });

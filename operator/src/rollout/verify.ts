@@ -5,12 +5,21 @@
  */
 import type { ResolvedSpec } from '../api/defaults.js';
 import type { VerificationStatus } from '../api/types.js';
+import { VerificationPending } from '../verification/background.js';
+import { truncate } from '../verification/pod-http.js';
 import type { HelloSample, PodRef, Verifier } from '../verification/types.js';
 import { FailureReason } from './conditions.js';
 import type { MeasureFn } from './types.js';
 
 /** How often to look again while no pod of the new revision is ready to be checked. */
 const WAIT_FOR_PODS_MS = 5_000;
+/** How often to look again while a smoke run or sample runs in the background. */
+export const PENDING_POLL_MS = 1_000;
+/**
+ * The longest message kept in status and events: pods write part of it (bodies, metric lines), and a
+ * status that grows with what a pod says could grow until its writes fail.
+ */
+export const MAX_MESSAGE_CHARS = 1024;
 
 export interface VerifyInput {
   verification: VerificationStatus;
@@ -47,14 +56,24 @@ export async function verifyStep(input: VerifyInput): Promise<VerifyOutcome> {
 
   if (smoke.enabled && smoke.checks.length > 0 && v.smokePassed !== true) {
     if (pods.length === 0) return { ...waitForPods(v, spec, now, 'smoke tests'), smokePassedNow };
-    const result = await input.verifier.smoke(pods, smoke.checks).catch((err: unknown) => ({
-      passed: false,
-      message: `smoke tests could not run: ${errorText(err)}`,
-    }));
-    v = { ...v, lastMessage: `smoke tests: ${result.message}` };
+    const result = await input.verifier.smoke(pods, smoke.checks).catch((err: unknown) => {
+      if (err instanceof VerificationPending) return err;
+      return { passed: false, message: `smoke tests could not run: ${errorText(err)}` };
+    });
+    if (result instanceof VerificationPending) {
+      const lastMessage = `${result.message} on ${pods.length} pod(s)`;
+      return {
+        kind: 'waiting',
+        requeueAfterMs: PENDING_POLL_MS,
+        verification: { ...v, lastMessage },
+        smokePassedNow,
+      };
+    }
+    const message = truncate(result.message, MAX_MESSAGE_CHARS);
+    v = { ...v, lastMessage: `smoke tests: ${message}` };
     if (!result.passed) {
       const reason = FailureReason.SmokeTestFailed;
-      return { kind: 'failed', reason, message: result.message, verification: v, smokePassedNow };
+      return { kind: 'failed', reason, message, verification: v, smokePassedNow };
     }
     v.smokePassed = true;
     smokePassedNow = true;
@@ -85,11 +104,13 @@ async function analysisStep(start: VerificationStatus, input: VerifyInput): Prom
     (now.getTime() >= windowEnd && last < windowEnd);
 
   if (due) {
-    v.lastMeasurementAt = now.toISOString();
     const sample = await takeSample(input.verifier, pods);
+    // The sample runs on in the background: nothing measured yet, look again soon.
+    if ('pending' in sample) return { kind: 'waiting', requeueAfterMs: PENDING_POLL_MS, verification: v };
+    v.lastMeasurementAt = now.toISOString();
     if ('error' in sample) {
       v.consecutiveFailures += 1;
-      v.lastMessage = `analysis: could not read metrics: ${sample.error}`;
+      v.lastMessage = `analysis: could not read metrics: ${truncate(sample.error, MAX_MESSAGE_CHARS)}`;
     } else if (!v.lastSample) {
       v.lastSample = sample.sample;
       v.lastMessage = `analysis: baseline taken from ${pods.length} pod(s); first measurement in ${policy.intervalSeconds}s`;
@@ -127,11 +148,12 @@ async function analysisStep(start: VerificationStatus, input: VerifyInput): Prom
 async function takeSample(
   verifier: Verifier,
   pods: PodRef[],
-): Promise<{ sample: HelloSample } | { error: string }> {
+): Promise<{ sample: HelloSample } | { error: string } | { pending: true }> {
   if (pods.length === 0) return { error: 'no ready pod of the revision to sample' };
   try {
     return { sample: await verifier.sample(pods) };
   } catch (err) {
+    if (err instanceof VerificationPending) return { pending: true };
     return { error: errorText(err) };
   }
 }

@@ -5,6 +5,7 @@
  */
 import type { ResolvedSpec } from '../api/defaults.js';
 import { parseExposition, parseSampleValue } from './exposition.js';
+import { truncate } from './pod-http.js';
 import type { HelloCounts, HelloSample, Measurement } from './types.js';
 
 export type AnalysisPolicy = ResolvedSpec['rollout']['verification']['analysis'];
@@ -13,6 +14,23 @@ type Bucket = HelloCounts['buckets'][number];
 const REQUESTS_METRIC = 'http_requests_total';
 const BUCKET_METRIC = 'http_request_duration_seconds_bucket';
 const QUANTILE = 0.99;
+
+/** The bounds of the API's latency histogram (api/src/metrics.ts DURATION_BUCKETS). */
+export const API_DURATION_BUCKETS = [
+  0.0005, 0.001, 0.002, 0.004, 0.006, 0.008, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5,
+] as const;
+/** prom-client's default bounds, which a build of the API without its own buckets would export. */
+const PROM_CLIENT_DEFAULT_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] as const;
+/**
+ * The only bounds kept from a pod's histogram (+Inf besides): a pod that exports thousands of other
+ * bounds cannot grow the samples kept in status. Unknown bounds are skipped, not an error: the
+ * interpolation only needs some bounds, and the +Inf bucket still counts every request.
+ */
+const KNOWN_BOUNDS: ReadonlySet<number> = new Set([
+  ...API_DURATION_BUCKETS,
+  ...PROM_CLIENT_DEFAULT_BUCKETS,
+  Infinity,
+]);
 
 /** A pod's /metrics answer that cannot be read as the API's metrics. */
 export class MetricsFormatError extends Error {
@@ -56,9 +74,11 @@ export function parseHelloSample(metricsText: string, podName: string): HelloSam
     } else if (name === BUCKET_METRIC) {
       const le = parseSampleValue(labels.le ?? '');
       if (le === undefined || Number.isNaN(le))
-        throw invalid(`bucket bound le=${JSON.stringify(labels.le ?? null)}`);
+        throw invalid(
+          `bucket bound le=${labels.le === undefined ? 'null' : JSON.stringify(truncate(labels.le, 40))}`,
+        );
       if (!isCount(value)) throw invalid(`${BUCKET_METRIC} ${String(value)}`);
-      buckets.set(le, (buckets.get(le) ?? 0) + value);
+      if (KNOWN_BOUNDS.has(le)) buckets.set(le, (buckets.get(le) ?? 0) + value);
     }
   }
   const counts: HelloCounts = { requests, errors, buckets: toBuckets(buckets) };

@@ -3,7 +3,6 @@
 // a real answer come back through the proxy, a pod whose status points at this machine, where a real API
 // process listens.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { networkInterfaces } from 'node:os';
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
@@ -14,6 +13,7 @@ import {
   repoRoot,
   waitFor,
 } from '../../../test/support/cluster.js';
+import { proxyableLocalAddress } from '../../../test/support/pods.js';
 import { freePort, startRedis, type RedisHandle } from '../../../test/support/redis.js';
 import { defaultSmokeChecks } from '../api/defaults.js';
 import { apiServerProxy, type PodHttp } from './pod-http.js';
@@ -29,18 +29,6 @@ let ns: string;
 let proxy: PodHttp;
 let redis: RedisHandle;
 let api: ChildProcess | undefined;
-
-/** An IPv4 address of this machine the API server may proxy to (it refuses loopback and link-local). */
-function proxyableLocalAddress(): string {
-  for (const addresses of Object.values(networkInterfaces())) {
-    for (const address of addresses ?? []) {
-      if (address.family === 'IPv4' && !address.internal && !address.address.startsWith('169.254.')) {
-        return address.address;
-      }
-    }
-  }
-  throw new Error('this machine has no non-loopback IPv4 address for the API server to proxy to');
-}
 
 async function startApi(port: number): Promise<ChildProcess> {
   const proc = spawn(process.execPath, [resolve(repoRoot, 'dist/api/main.js')], {

@@ -7,7 +7,13 @@ import https from 'node:https';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Connection } from '../runtime/connection.js';
 import { toConnection } from '../runtime/rest.js';
+import { unsafePathReason } from './path-rules.js';
 import type { PodRef } from './types.js';
+
+/** The most of a pod's answer that is read; a longer one is cut off and fails the request. */
+export const MAX_BODY_BYTES = 1024 * 1024;
+/** The most of the API server's own error message that is kept (it ends up in status and events). */
+export const MAX_PROXY_ERROR_CHARS = 300;
 
 export interface PodRequest {
   method: string;
@@ -16,6 +22,8 @@ export interface PodRequest {
   /** Sent as JSON: the API speaks nothing else. */
   body?: string;
   timeoutMs: number;
+  /** Aborts the request when a larger deadline (the whole smoke run, the whole sample) has passed. */
+  signal?: AbortSignal;
 }
 
 export interface PodResponse {
@@ -45,12 +53,40 @@ export class PodHttpError extends Error {
   }
 }
 
+/** The operator would not send the request: nothing left the process. */
+export class RequestRefusedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'RequestRefusedError';
+  }
+}
+
+/** The pod answered more than MAX_BODY_BYTES; the rest was not read. */
+export class BodyTooLargeError extends Error {
+  constructor() {
+    super(`the answer is larger than ${MAX_BODY_BYTES / 1024 / 1024} MiB; reading stopped there`);
+    this.name = 'BodyTooLargeError';
+  }
+}
+
+/** At most `max` characters, an ellipsis marking the cut. */
+export function truncate(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max)}…` : text;
+}
+
 export function podName(pod: PodRef): string {
   return `${pod.namespace}/${pod.name}`;
 }
 
-function describeFailure(error: unknown, signal: AbortSignal, timeoutMs: number): string {
-  if (signal.aborted) return `no answer within ${timeoutMs} ms`;
+/** The request's own timeout, and the caller's deadline when it has one. */
+function requestSignals(req: PodRequest): { timeout: AbortSignal; signal: AbortSignal } {
+  const timeout = AbortSignal.timeout(req.timeoutMs);
+  return { timeout, signal: req.signal ? AbortSignal.any([timeout, req.signal]) : timeout };
+}
+
+function describeFailure(error: unknown, req: PodRequest, timeout: AbortSignal): string {
+  if (req.signal?.aborted) return 'stopped: the overall deadline passed';
+  if (timeout.aborted) return `no answer within ${req.timeoutMs} ms`;
   // fetch wraps the socket error ("fetch failed"); its cause says what actually happened.
   const cause: unknown = error instanceof Error && error.cause instanceof Error ? error.cause : error;
   return cause instanceof Error ? cause.message : String(cause);
@@ -60,28 +96,77 @@ function describeFailure(error: unknown, signal: AbortSignal, timeoutMs: number)
 export function directHttp(baseUrl: (pod: PodRef) => string): PodHttp {
   return {
     async request(pod, req) {
+      refuseUnsafePath(req.path);
       const url = `${baseUrl(pod).replace(/\/$/, '')}${req.path}`;
-      const signal = AbortSignal.timeout(req.timeoutMs);
+      const { timeout, signal } = requestSignals(req);
       try {
         const response = await fetch(url, {
           method: req.method,
           signal,
           ...(req.body !== undefined && { body: req.body, headers: { 'content-type': 'application/json' } }),
         });
-        return { status: response.status, body: await response.text() };
+        return { status: response.status, body: await readCapped(response) };
       } catch (error) {
-        const why = describeFailure(error, signal, req.timeoutMs);
+        const why = describeFailure(error, req, timeout);
         throw new PodHttpError(`${req.method} ${req.path} on pod ${podName(pod)}`, why, { cause: error });
       }
     },
   };
 }
 
-/** The URL of a path on a pod through the API server's proxy subresource. */
+/** A fetch answer's body as text, cancelled once it grows past MAX_BODY_BYTES. */
+async function readCapped(response: Response): Promise<string> {
+  if (Number(response.headers.get('content-length') ?? 0) > MAX_BODY_BYTES) {
+    await response.body?.cancel();
+    throw new BodyTooLargeError();
+  }
+  if (response.body === null) return '';
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const bytes of response.body) {
+    const chunk = bytes as Uint8Array;
+    size += chunk.byteLength;
+    if (size > MAX_BODY_BYTES) throw new BodyTooLargeError(); // leaving the loop cancels the stream
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function refuseUnsafePath(path: string): void {
+  const unsafe = unsafePathReason(path);
+  if (unsafe !== undefined) throw new RequestRefusedError(`path ${JSON.stringify(path)} refused: ${unsafe}`);
+}
+
+const NAMESPACE_NAME = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+const POD_NAME = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
+
+/**
+ * The URL of a path on a pod through the API server's proxy subresource. Throws RequestRefusedError
+ * unless the URL, as written and as any URL parser reads it, stays under that pod's
+ * `/api/v1/namespaces/<ns>/pods/<pod>:<port>/proxy/`: the operator's credentials must only ever reach
+ * the pod.
+ */
 export function podProxyUrl(server: string, pod: PodRef, path: string): string {
-  const ns = encodeURIComponent(pod.namespace);
-  const name = encodeURIComponent(pod.name);
-  return `${server.replace(/\/$/, '')}/api/v1/namespaces/${ns}/pods/${name}:${pod.port}/proxy${path}`;
+  refuseUnsafePath(path);
+  if (!NAMESPACE_NAME.test(pod.namespace) || !POD_NAME.test(pod.name)) {
+    throw new RequestRefusedError(`pod ${JSON.stringify(podName(pod))} refused: not a valid pod name`);
+  }
+  if (!Number.isInteger(pod.port) || pod.port < 1 || pod.port > 65535) {
+    throw new RequestRefusedError(`port ${String(pod.port)} of pod ${podName(pod)} refused: not a port`);
+  }
+  const prefix = `${server.replace(/\/$/, '')}/api/v1/namespaces/${pod.namespace}/pods/${pod.name}:${pod.port}/proxy/`;
+  const raw = `${prefix}${path.slice(1)}`;
+  const base = new URL(prefix);
+  const parsed = new URL(raw);
+  const query = path.indexOf('?');
+  const expectedPath = `${base.pathname}${(query === -1 ? path : path.slice(0, query)).slice(1)}`;
+  // Whatever normalisation a parser applies must change nothing, or the request could land elsewhere.
+  if (parsed.origin !== base.origin || parsed.pathname !== expectedPath || !raw.startsWith(prefix)) {
+    throw new RequestRefusedError(
+      `path ${JSON.stringify(path)} refused: the URL would leave the proxy of pod ${podName(pod)}`,
+    );
+  }
+  return raw;
 }
 
 /**
@@ -99,8 +184,10 @@ export function apiServerStatusMessage(status: number, body: string): string | u
   if (typeof parsed !== 'object' || parsed === null) return undefined;
   const { kind, apiVersion, message, reason } = parsed as Record<string, unknown>;
   if (kind !== 'Status' || apiVersion !== 'v1') return undefined;
-  if (typeof message === 'string' && message !== '') return message;
-  return typeof reason === 'string' && reason !== '' ? reason : `status ${status}`;
+  if (typeof message === 'string' && message !== '') return truncate(message, MAX_PROXY_ERROR_CHARS);
+  return typeof reason === 'string' && reason !== ''
+    ? truncate(reason, MAX_PROXY_ERROR_CHARS)
+    : `status ${status}`;
 }
 
 /**
@@ -112,7 +199,7 @@ export function apiServerProxy(target: Connection | KubeConfig): PodHttp {
   return {
     async request(pod, req) {
       const url = new URL(podProxyUrl(connection.server, pod, req.path));
-      const signal = AbortSignal.timeout(req.timeoutMs);
+      const { timeout, signal } = requestSignals(req);
       try {
         const { agent, headers } = await connection.authenticate();
         const options: https.RequestOptions = {
@@ -124,7 +211,7 @@ export function apiServerProxy(target: Connection | KubeConfig): PodHttp {
         const proxyError = apiServerStatusMessage(response.status, response.body);
         return proxyError === undefined ? response : { ...response, proxyError };
       } catch (error) {
-        const why = describeFailure(error, signal, req.timeoutMs);
+        const why = describeFailure(error, req, timeout);
         const context = `${req.method} ${req.path} on pod ${podName(pod)} via the API server`;
         throw new PodHttpError(context, why, { cause: error });
       }
@@ -132,13 +219,29 @@ export function apiServerProxy(target: Connection | KubeConfig): PodHttp {
   };
 }
 
-/** One request with node's http(s); the signal aborts it until the whole body has arrived. */
+/**
+ * One request with node's http(s); the signal aborts it until the whole body has arrived, and a body
+ * past MAX_BODY_BYTES aborts it too.
+ */
 function send(url: URL, options: https.RequestOptions, body: string | undefined): Promise<PodResponse> {
   const transport = url.protocol === 'http:' ? http : https;
   return new Promise((resolve, reject) => {
     const request = transport.request(url, options, (response) => {
+      const tooLarge = (): void => {
+        reject(new BodyTooLargeError());
+        request.destroy();
+      };
+      if (Number(response.headers['content-length'] ?? 0) > MAX_BODY_BYTES) {
+        tooLarge();
+        return;
+      }
       const chunks: Buffer[] = [];
-      response.on('data', (chunk: Buffer) => chunks.push(chunk));
+      let size = 0;
+      response.on('data', (chunk: Buffer) => {
+        size += chunk.length;
+        if (size > MAX_BODY_BYTES) tooLarge();
+        else chunks.push(chunk);
+      });
       response.on('error', reject);
       response.on('close', () => {
         if (!response.complete) reject(new Error('the connection closed before the whole answer arrived'));

@@ -5,13 +5,23 @@
  */
 import { setTimeout as delay } from 'node:timers/promises';
 import type { ResolvedSmokeCheck } from '../api/defaults.js';
-import { PodHttpError, podName, type PodHttp, type PodResponse } from './pod-http.js';
+import { unsafePathReason } from './path-rules.js';
+import { PodHttpError, podName, truncate, type PodHttp, type PodResponse } from './pod-http.js';
 import type { PodRef, SmokeResult } from './types.js';
 
 export interface SmokeOptions {
   /** Waits between attempts; injectable so tests need not wait. */
   sleep?: (ms: number) => Promise<void>;
+  /** The overall deadline of one smoke run, whatever its checks' timeouts and retries add up to. */
+  deadlineMs?: number;
 }
+
+/**
+ * A run of every check on every pod ends after this long at the latest, so pods that never answer hold
+ * neither a socket nor a verification slot for long. Generous: the default checks on ten hanging pods
+ * fail well within it, as the first pod's failure ends the run.
+ */
+export const SMOKE_RUN_DEADLINE_MS = 120_000;
 
 const FIRST_BACKOFF_MS = 250;
 const MAX_BACKOFF_MS = 4000;
@@ -32,11 +42,25 @@ export async function runSmokeChecks(
   if (pods.length === 0)
     return { passed: false, message: 'no pods of the new revision to run smoke checks against' };
   if (checks.length === 0) return { passed: true, message: 'no smoke checks configured' };
-  const sleep = options.sleep ?? ((ms: number) => delay(ms));
+  // An unsafe path is refused before anything is sent to any pod, and is not worth a retry.
+  for (const check of checks) {
+    const unsafe = unsafePathReason(check.path);
+    if (unsafe !== undefined) {
+      const path = JSON.stringify(truncate(check.path, 200));
+      return { passed: false, message: `smoke check "${check.name}": path ${path} refused: ${unsafe}` };
+    }
+  }
+  const deadlineMs = options.deadlineMs ?? SMOKE_RUN_DEADLINE_MS;
+  const run: Run = {
+    http,
+    deadline: AbortSignal.timeout(deadlineMs),
+    sleep: options.sleep ?? ((ms: number) => delay(ms)),
+  };
   for (const pod of pods) {
     for (const check of checks) {
-      const failure = await runCheck(http, pod, check, sleep);
+      const failure = await runCheck(run, pod, check);
       if (failure !== undefined) return { passed: false, message: failure };
+      if (run.deadline.aborted) return { passed: false, message: overDeadline(deadlineMs, check, pod) };
     }
   }
   const names = checks.map((check) => check.name).join(', ');
@@ -44,18 +68,41 @@ export async function runSmokeChecks(
   return { passed: true, message: `smoke checks passed on ${podCount}: ${names}` };
 }
 
+interface Run {
+  http: PodHttp;
+  /** Aborts when the whole run has taken SMOKE_RUN_DEADLINE_MS. */
+  deadline: AbortSignal;
+  sleep: (ms: number) => Promise<void>;
+}
+
+function overDeadline(deadlineMs: number, check: ResolvedSmokeCheck, pod: PodRef): string {
+  return (
+    `smoke tests did not finish within their overall deadline of ${deadlineMs / 1000}s ` +
+    `(stopped at check "${check.name}" on pod ${podName(pod)})`
+  );
+}
+
+/** Resolves after `ms`, or at once when the run's deadline passes. */
+function pause(run: Run, ms: number): Promise<void> {
+  if (run.deadline.aborted) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = (): void => {
+      run.deadline.removeEventListener('abort', done);
+      resolve();
+    };
+    run.deadline.addEventListener('abort', done);
+    void run.sleep(ms).then(done, done);
+  });
+}
+
 /** Undefined when the check passed within its attempts, else the failure message. */
-async function runCheck(
-  http: PodHttp,
-  pod: PodRef,
-  check: ResolvedSmokeCheck,
-  sleep: (ms: number) => Promise<void>,
-): Promise<string | undefined> {
+async function runCheck(run: Run, pod: PodRef, check: ResolvedSmokeCheck): Promise<string | undefined> {
   const attempts = check.retries + 1;
   let seen = '';
   for (let attempt = 0; attempt < attempts; attempt++) {
-    if (attempt > 0) await sleep(retryBackoffMs(attempt - 1));
-    const outcome = await attemptCheck(http, pod, check);
+    if (attempt > 0) await pause(run, retryBackoffMs(attempt - 1));
+    if (run.deadline.aborted) return undefined; // the caller reports the deadline
+    const outcome = await attemptCheck(run, pod, check);
     if (outcome === undefined) return undefined;
     seen = outcome;
   }
@@ -66,17 +113,14 @@ async function runCheck(
   );
 }
 
-async function attemptCheck(
-  http: PodHttp,
-  pod: PodRef,
-  check: ResolvedSmokeCheck,
-): Promise<string | undefined> {
+async function attemptCheck(run: Run, pod: PodRef, check: ResolvedSmokeCheck): Promise<string | undefined> {
   let response: PodResponse;
   try {
-    response = await http.request(pod, {
+    response = await run.http.request(pod, {
       method: check.method,
       path: check.path,
       timeoutMs: check.timeoutSeconds * 1000,
+      signal: run.deadline,
       ...(check.body !== undefined && { body: check.body }),
     });
   } catch (error) {

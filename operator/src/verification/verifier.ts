@@ -9,6 +9,12 @@ import type { HelloSample, PodRef, Verifier } from './types.js';
 
 export const METRICS_PATH = '/metrics';
 export const METRICS_TIMEOUT_MS = 5000;
+/** Pods read per measurement: the first ones by name, so consecutive samples cover the same pods. */
+export const MAX_SAMPLED_PODS = 10;
+/** /metrics requests in flight at once for one sample. */
+export const SAMPLE_CONCURRENCY = 4;
+/** One sample ends after this long at the latest, however many pods hang. */
+export const SAMPLE_DEADLINE_MS = 20_000;
 
 /** A pod whose metrics could not be read; the rollout logic counts it as a failed measurement. */
 export class SampleError extends Error {
@@ -18,17 +24,59 @@ export class SampleError extends Error {
   }
 }
 
-export function createVerifier(http: PodHttp, smokeOptions: SmokeOptions = {}): Verifier {
+export interface SampleOptions {
+  deadlineMs?: number;
+}
+
+export function createVerifier(
+  http: PodHttp,
+  smokeOptions: SmokeOptions = {},
+  sampleOptions: SampleOptions = {},
+): Verifier {
   return {
     smoke: (pods, checks) => runSmokeChecks(http, pods, checks, smokeOptions),
-    sample: async (pods) => sumSamples(await Promise.all(pods.map((pod) => samplePod(http, pod)))),
+    sample: (pods) => samplePods(http, pods, sampleOptions.deadlineMs ?? SAMPLE_DEADLINE_MS),
   };
 }
 
-async function samplePod(http: PodHttp, pod: PodRef): Promise<HelloSample> {
+/** The pods a measurement reads: at most MAX_SAMPLED_PODS, the same ones each time while they live. */
+export function podsToSample(pods: readonly PodRef[]): PodRef[] {
+  return [...pods].sort((a, b) => podName(a).localeCompare(podName(b))).slice(0, MAX_SAMPLED_PODS);
+}
+
+/** SAMPLE_CONCURRENCY pods at a time; the first failure stops the rest (the measurement has failed). */
+async function samplePods(http: PodHttp, pods: readonly PodRef[], deadlineMs: number): Promise<HelloSample> {
+  const deadline = AbortSignal.timeout(deadlineMs);
+  const queue = podsToSample(pods);
+  const samples: HelloSample[] = [];
+  const worker = async (): Promise<void> => {
+    for (let pod = queue.shift(); pod !== undefined; pod = queue.shift()) {
+      if (deadline.aborted) {
+        throw new SampleError(
+          `sampling /metrics did not finish within its deadline of ${deadlineMs / 1000}s`,
+        );
+      }
+      try {
+        samples.push(await samplePod(http, pod, deadline));
+      } catch (error) {
+        queue.length = 0;
+        throw error;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(SAMPLE_CONCURRENCY, queue.length) }, worker));
+  return sumSamples(samples);
+}
+
+async function samplePod(http: PodHttp, pod: PodRef, deadline: AbortSignal): Promise<HelloSample> {
   let response;
   try {
-    response = await http.request(pod, { method: 'GET', path: METRICS_PATH, timeoutMs: METRICS_TIMEOUT_MS });
+    response = await http.request(pod, {
+      method: 'GET',
+      path: METRICS_PATH,
+      timeoutMs: METRICS_TIMEOUT_MS,
+      signal: deadline,
+    });
   } catch (error) {
     const why = error instanceof PodHttpError ? error.reason : String(error);
     throw new SampleError(`pod ${podName(pod)} did not answer ${METRICS_PATH}: ${why}`, { cause: error });

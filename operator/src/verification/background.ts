@@ -1,0 +1,113 @@
+/**
+ * Verification off the reconcile workers. Pods that answer slowly, or never, would otherwise hold a
+ * worker for a whole smoke run or sample, and a few such HelloWorlds would stall every other one. Here
+ * a smoke run or a sample starts as a background job; the reconcile that asked waits a moment for it
+ * (a healthy pod answers in milliseconds), and otherwise gets VerificationPending, requeues, and picks
+ * the result up on a later reconcile. Jobs end by their own overall deadlines; results nobody picks up
+ * expire. Only memory: after a restart, the next reconcile starts the job again.
+ */
+import type { ResolvedSmokeCheck } from '../api/defaults.js';
+import type { HelloSample, PodRef, SmokeResult, Verifier } from './types.js';
+
+/** The job runs on; the reconcile should look again in a little while. Not a failure. */
+export class VerificationPending extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'VerificationPending';
+  }
+}
+
+export interface BackgroundOptions {
+  /** How long a reconcile waits for a job it started before it moves on. */
+  inlineWaitMs?: number;
+  /** Jobs running at once, over every HelloWorld; more wait for a free slot. */
+  maxJobs?: number;
+  /** How long a finished job's result waits to be picked up. */
+  resultTtlMs?: number;
+  now?: () => number;
+}
+
+export const INLINE_WAIT_MS = 1000;
+export const MAX_JOBS = 16;
+const RESULT_TTL_MS = 5 * 60_000;
+
+type Outcome<T> = { ok: true; value: T } | { ok: false; error: unknown };
+
+interface Job {
+  readonly done: Promise<void>;
+  outcome?: Outcome<unknown>;
+  finishedAt?: number;
+}
+
+export interface BackgroundVerifier extends Verifier {
+  /** Jobs still running, for tests and metrics. */
+  running(): number;
+}
+
+export function backgroundVerifier(inner: Verifier, options: BackgroundOptions = {}): BackgroundVerifier {
+  const inlineWaitMs = options.inlineWaitMs ?? INLINE_WAIT_MS;
+  const maxJobs = options.maxJobs ?? MAX_JOBS;
+  const ttlMs = options.resultTtlMs ?? RESULT_TTL_MS;
+  const now = options.now ?? Date.now;
+  const jobs = new Map<string, Job>();
+  const running = (): number => [...jobs.values()].filter((job) => job.outcome === undefined).length;
+
+  function sweep(): void {
+    for (const [key, job] of jobs) {
+      if (job.finishedAt !== undefined && now() - job.finishedAt > ttlMs) jobs.delete(key);
+    }
+  }
+
+  function collect(key: string, outcome: Outcome<unknown>): unknown {
+    jobs.delete(key);
+    if (outcome.ok) return outcome.value;
+    throw outcome.error;
+  }
+
+  /** The job's result if it is done (or finishes within the inline wait); else VerificationPending. */
+  async function run<T>(key: string, what: string, start: () => Promise<T>): Promise<T> {
+    sweep();
+    let job = jobs.get(key);
+    if (job?.outcome !== undefined) return collect(key, job.outcome) as T;
+    if (job !== undefined) throw new VerificationPending(`${what} still running`);
+    if (running() >= maxJobs) {
+      throw new VerificationPending(`${what} waiting for a free verification slot (${maxJobs} busy)`);
+    }
+    const created: Job = {
+      done: start().then(
+        (value) => {
+          settle({ ok: true, value });
+        },
+        (error: unknown) => {
+          settle({ ok: false, error });
+        },
+      ),
+    };
+    function settle(outcome: Outcome<unknown>): void {
+      created.outcome = outcome;
+      created.finishedAt = now();
+    }
+    job = created;
+    jobs.set(key, job);
+    let timer: NodeJS.Timeout | undefined;
+    const waited = new Promise<void>((resolve) => (timer = setTimeout(resolve, inlineWaitMs)));
+    await Promise.race([job.done, waited]);
+    clearTimeout(timer);
+    if (job.outcome !== undefined) return collect(key, job.outcome) as T;
+    throw new VerificationPending(`${what} running in the background`);
+  }
+
+  return {
+    smoke: (pods: PodRef[], checks: ResolvedSmokeCheck[]): Promise<SmokeResult> =>
+      run(jobKey('smoke', pods, checks), 'smoke tests', () => inner.smoke(pods, checks)),
+    sample: (pods: PodRef[]): Promise<HelloSample> =>
+      run(jobKey('sample', pods), 'metrics sample', () => inner.sample(pods)),
+    running,
+  };
+}
+
+/** Same pods and checks, same job: a changed spec or pod set starts a new one. */
+function jobKey(kind: string, pods: readonly PodRef[], checks?: readonly ResolvedSmokeCheck[]): string {
+  const names = pods.map((pod) => `${pod.namespace}/${pod.name}:${pod.port}`).sort();
+  return JSON.stringify([kind, names, checks ?? null]);
+}

@@ -1,0 +1,28 @@
+// Pods the API server can proxy to on the simulated cluster: kwok's pod addresses lead nowhere, but a pod
+// whose status names an address of this machine is proxied there, where a test's own server listens.
+import { networkInterfaces } from 'node:os';
+import type { CoreV1Api } from '@kubernetes/client-node';
+
+/** An IPv4 address of this machine the API server may proxy to (it refuses loopback and link-local). */
+export function proxyableLocalAddress(): string {
+  for (const addresses of Object.values(networkInterfaces())) {
+    for (const address of addresses ?? []) {
+      if (address.family === 'IPv4' && !address.internal && !address.address.startsWith('169.254.')) {
+        return address.address;
+      }
+    }
+  }
+  throw new Error('this machine has no non-loopback IPv4 address for the API server to proxy to');
+}
+
+/** Rewrites a running pod's address in its status; kwok leaves a Running pod's status alone. */
+export async function pointPodAt(
+  core: CoreV1Api,
+  namespace: string,
+  name: string,
+  address: string,
+): Promise<void> {
+  const current = await core.readNamespacedPod({ name, namespace });
+  current.status = { ...current.status, podIP: address, podIPs: [{ ip: address }] };
+  await core.replaceNamespacedPodStatus({ name, namespace, body: current });
+}
