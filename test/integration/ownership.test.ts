@@ -221,7 +221,7 @@ describe("someone else's object under a child's name", () => {
         status: type === 'Degraded' ? 'True' : 'False',
       });
       expect(condition?.message).toContain(
-        `${kindOf(obj)} ${nameOf(obj)} exists and is not controlled by this HelloWorld`,
+        `${kindOf(obj)} ${nameOf(obj)} exists and is not ${kindOf(obj) === 'PersistentVolumeClaim' ? "this HelloWorld's Redis volume" : 'controlled by this HelloWorld'}`,
       );
     }
     // One Warning, not one per requeue.
