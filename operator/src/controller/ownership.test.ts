@@ -117,6 +117,34 @@ describe('planChildren', () => {
     expect(result.apply.map((c) => keyOf(c.object))).not.toContain(key);
   });
 
+  it('holds monitoring back with the Deployment, and a foreign ServiceMonitor holds nothing back', () => {
+    const monitoring = [
+      { apiVersion: 'monitoring.coreos.com/v1', kind: 'ServiceMonitor', metadata: { name: 'demo' } },
+      { apiVersion: 'monitoring.coreos.com/v1', kind: 'PrometheusRule', metadata: { name: 'demo' } },
+    ];
+    const all = [...desired, ...monitoring];
+    const with_ = (foreign: string) =>
+      planChildren(
+        all,
+        new Map(
+          all.map((obj) => {
+            const key = keyOf(obj);
+            const own: Ownership =
+              key === foreign ? { state: 'foreign', conflict: 'theirs' } : { state: 'absent' };
+            return [key, own] as const;
+          }),
+        ),
+        prerequisites(hw, true),
+      );
+    expect(with_('Deployment/demo').blocked).toEqual([
+      'PodDisruptionBudget/demo',
+      'ServiceMonitor/demo',
+      'PrometheusRule/demo',
+    ]);
+    expect(with_('ServiceMonitor/demo').blocked).toEqual([]);
+    expect(with_('PrometheusRule/demo').apply.map((c) => keyOf(c.object))).toContain('ServiceMonitor/demo');
+  });
+
   it('reports a conflict of a child left out of the desired ones (a Secret whose password is unknown)', () => {
     const withoutSecret = desired.filter((obj) => obj.kind !== 'Secret' && obj.kind !== 'StatefulSet');
     const ownership = ownershipWith({});
