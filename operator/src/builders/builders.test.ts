@@ -3,7 +3,7 @@ import { resolveSpec } from '../api/defaults.js';
 import type { HelloWorld, HelloWorldSpec } from '../api/types.js';
 import { REVISION_ANNOTATION } from '../rollout/revision.js';
 import { buildPdb } from './autoscaling.js';
-import { buildPodTemplate, CONFIG_CHECKSUM_ANNOTATION, desiredState } from './index.js';
+import { buildPodTemplate, CONFIG_CHECKSUM_ANNOTATION, configChecksum, desiredState } from './index.js';
 
 function hw(spec: Partial<HelloWorldSpec> = {}): HelloWorld {
   return {
@@ -18,10 +18,12 @@ function build(spec: Partial<HelloWorldSpec> = {}) {
   const h = hw(spec);
   const resolved = resolveSpec(h.spec);
   const template = buildPodTemplate(h, resolved, 'sum-1');
-  const state = desiredState(h, resolved, { template, redisPassword: 's3cret' });
+  const state = desiredState(h, resolved, { template, redisPassword: PASSWORD });
   const byKind = (kind: string) => state.apply.filter((o) => o.kind === kind);
   return { state, byKind, template };
 }
+
+const PASSWORD = 'pA55-word_0123456789abcdefABCDEF';
 
 describe('desired state', () => {
   it('owns every child with a controller reference and the standard labels', () => {
@@ -147,7 +149,7 @@ describe('desired state', () => {
     const [sts] = byKind('StatefulSet') as V1StatefulSet[];
     const [secret] = byKind('Secret') as V1Secret[];
     const container = sts!.spec!.template.spec!.containers[0]!;
-    expect(JSON.stringify(container.command)).not.toContain('s3cret');
+    expect(JSON.stringify(container.command)).not.toContain(PASSWORD);
     expect(container.env).toContainEqual({
       name: 'REDISCLI_AUTH',
       valueFrom: { secretKeyRef: { name: 'demo-redis-auth', key: 'password' } },
@@ -161,10 +163,30 @@ describe('desired state', () => {
       whenScaled: 'Retain',
     });
     const config = Buffer.from(secret!.data!['redis.conf']!, 'base64').toString();
-    expect(config).toContain('requirepass s3cret');
+    expect(config).toContain(`requirepass ${PASSWORD}`);
     expect(config).toContain('appendonly yes');
     expect(config).toContain('appendfsync everysec');
-    expect(Buffer.from(secret!.data!.password!, 'base64').toString()).toBe('s3cret');
+    expect(Buffer.from(secret!.data!.password!, 'base64').toString()).toBe(PASSWORD);
+    // Redis reads its configuration as it starts: the pods carry its checksum, so a new password restarts it.
+    expect(sts!.spec!.template.metadata!.annotations![CONFIG_CHECKSUM_ANNOTATION]).toBe(
+      configChecksum(config),
+    );
+  });
+
+  it.each([
+    ['a newline and a directive', `${PASSWORD}\nrename-command CONFIG ""`],
+    ['a space', `${PASSWORD} slaveof evil 6379`],
+    ['a quote', `${PASSWORD}"`],
+    ['a backslash', `${PASSWORD}\\`],
+    ['a carriage return', `${PASSWORD}\r`],
+    ['too short', 'short'],
+    ['too long', 'a'.repeat(129)],
+  ])('never writes a password with %s into redis.conf', (_what, password) => {
+    const h = hw();
+    const template = buildPodTemplate(h, resolveSpec(h.spec), 'c');
+    expect(() => desiredState(h, resolveSpec(h.spec), { template, redisPassword: password })).toThrow(
+      /the Redis password/,
+    );
   });
 });
 

@@ -2,6 +2,7 @@
  * Everything a HelloWorld should own, as one pure function of its resolved spec and the few facts the
  * reconciler reads from the cluster (an existing Redis password, the config checksum, the template).
  */
+import { createHash } from 'node:crypto';
 import type { KubernetesObject, V1PodTemplateSpec } from '@kubernetes/client-node';
 import type { ResolvedSpec } from '../api/defaults.js';
 import type { HelloWorld } from '../api/types.js';
@@ -12,14 +13,19 @@ import {
   buildRedisSecret,
   buildRedisService,
   buildRedisStatefulSet,
+  redisConfigFile,
 } from './redis.js';
 import { buildService } from './service.js';
 
 export interface DesiredInputs {
   /** The pod template to run: the spec's, or the stable revision's during a rollback. */
   template: V1PodTemplateSpec;
-  /** The managed Redis password (kept from the existing Secret, or newly generated). */
-  redisPassword: string;
+  /**
+   * The managed Redis password (kept from the existing Secret, or newly generated); undefined when it is
+   * unknown (the Secret of that name is not the HelloWorld's): the Secret and the StatefulSet are then
+   * left out.
+   */
+  redisPassword: string | undefined;
 }
 
 /** A child the HelloWorld should not have (e.g. the HPA after autoscaling was switched off). */
@@ -38,18 +44,23 @@ export function desiredState(hw: HelloWorld, spec: ResolvedSpec, inputs: Desired
   const apply: KubernetesObject[] = [];
   const absent: AbsentChild[] = [];
   if (spec.redis.mode === 'Managed') {
-    apply.push(
-      buildRedisSecret(hw, inputs.redisPassword),
-      buildRedisService(hw),
-      buildRedisStatefulSet(hw, spec.redis),
-      buildRedisNetworkPolicy(hw),
-    );
+    const password = inputs.redisPassword;
+    if (password !== undefined) apply.push(buildRedisSecret(hw, password));
+    apply.push(buildRedisService(hw));
+    if (password !== undefined)
+      apply.push(buildRedisStatefulSet(hw, spec.redis, configChecksum(redisConfigFile(password))));
+    apply.push(buildRedisNetworkPolicy(hw));
   }
   apply.push(buildDeployment(hw, spec, inputs.template), buildService(hw, spec), buildPdb(hw, spec));
   const hpa = buildHpa(hw, spec);
   if (hpa) apply.push(hpa);
   else absent.push({ apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler', name: hw.metadata.name });
   return { apply, absent };
+}
+
+/** The checksum a pod template carries of the configuration its pods read (16 hex digits of sha256). */
+export function configChecksum(text: string): string {
+  return createHash('sha256').update(text).digest('hex').slice(0, 16);
 }
 
 export { buildPodTemplate, CONFIG_CHECKSUM_ANNOTATION } from './deployment.js';

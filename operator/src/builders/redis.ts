@@ -7,7 +7,9 @@ import type {
 } from '@kubernetes/client-node';
 import type { ResolvedSpec } from '../api/defaults.js';
 import type { HelloWorld } from '../api/types.js';
+import { CONFIG_CHECKSUM_ANNOTATION } from './deployment.js';
 import { childMeta, redisName, redisSecretName, selectorLabels, labels } from './meta.js';
+import { assertRedisPassword } from './redis-password.js';
 
 type ManagedRedis = Extract<ResolvedSpec['redis'], { mode: 'Managed' }>;
 
@@ -16,11 +18,11 @@ const base64 = (s: string): string => Buffer.from(s, 'utf8').toString('base64');
 const REDIS_UID = 999; // the redis user of the official image
 
 /**
- * The Secret holding the generated password and the server's configuration. The password is passed in:
- * the reconciler keeps an existing Secret's password, so it is generated once and never rotated by
- * accident. The config lives here, not on a command line, so the password never shows in `ps`.
+ * The server's configuration file. The password is validated here too (redis-password.ts): a line break
+ * or a quote in it would let whoever edits the Secret add directives to the configuration.
  */
-export function buildRedisSecret(hw: HelloWorld, password: string): V1Secret {
+export function redisConfigFile(password: string): string {
+  assertRedisPassword(password);
   const config = [
     `requirepass ${password}`,
     'appendonly yes',
@@ -29,13 +31,22 @@ export function buildRedisSecret(hw: HelloWorld, password: string): V1Secret {
     `port ${REDIS_PORT}`,
     'protected-mode no',
   ].join('\n');
+  return `${config}\n`;
+}
+
+/**
+ * The Secret holding the generated password and the server's configuration. The password is passed in:
+ * the reconciler keeps an existing Secret's password, so it is generated once and never rotated by
+ * accident. The config lives here, not on a command line, so the password never shows in `ps`.
+ */
+export function buildRedisSecret(hw: HelloWorld, password: string): V1Secret {
   return {
     apiVersion: 'v1',
     kind: 'Secret',
     metadata: childMeta(hw, redisSecretName(hw), 'redis'),
     type: 'Opaque',
     // `data`, not `stringData`: the API server stores only `data`, so a comparison with the live object works.
-    data: { password: base64(password), 'redis.conf': base64(`${config}\n`) },
+    data: { password: base64(password), 'redis.conf': base64(redisConfigFile(password)) },
   };
 }
 
@@ -55,7 +66,16 @@ export function buildRedisService(hw: HelloWorld): V1Service {
 /** `redis-cli ping` exits 0 even while Redis is loading its data; only PONG means it can serve. */
 const PING = ['sh', '-c', `redis-cli -h 127.0.0.1 -p ${REDIS_PORT} ping | grep -q PONG`];
 
-export function buildRedisStatefulSet(hw: HelloWorld, redis: ManagedRedis): V1StatefulSet {
+/**
+ * `configChecksum` covers redis.conf (so the password): Redis reads its configuration only as it starts,
+ * so a new password restarts it, in step with the API pods, whose template carries the same password's
+ * checksum.
+ */
+export function buildRedisStatefulSet(
+  hw: HelloWorld,
+  redis: ManagedRedis,
+  configChecksum: string,
+): V1StatefulSet {
   const secret = redisSecretName(hw);
   return {
     apiVersion: 'apps/v1',
@@ -67,7 +87,10 @@ export function buildRedisStatefulSet(hw: HelloWorld, redis: ManagedRedis): V1St
       selector: { matchLabels: selectorLabels(hw, 'redis') },
       persistentVolumeClaimRetentionPolicy: { whenDeleted: redis.storage.whenDeleted, whenScaled: 'Retain' },
       template: {
-        metadata: { labels: labels(hw, 'redis') },
+        metadata: {
+          labels: labels(hw, 'redis'),
+          annotations: { [CONFIG_CHECKSUM_ANNOTATION]: configChecksum },
+        },
         spec: {
           automountServiceAccountToken: false,
           enableServiceLinks: false,

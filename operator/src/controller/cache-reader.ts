@@ -1,7 +1,8 @@
 /**
  * ClusterReader over the shared informers: every read the reconciler makes is a map lookup or an index
  * lookup by instance, never a scan of all objects, and never a request to the API server (but for a
- * user's Secret, which the operator does not watch, and a Deployment whose rollout is past its deadline).
+ * user's Secret, which the operator does not watch, a Deployment whose rollout is past its deadline, and
+ * a child the cache does not hold, which may be someone else's object of that name).
  */
 import type { KubernetesObject, V1Deployment, V1Pod, V1ReplicaSet, V1Secret } from '@kubernetes/client-node';
 import type { HelloWorld } from '../api/types.js';
@@ -96,6 +97,10 @@ export class CacheReader implements ClusterReader {
 
   getChild(ref: ChildRef): KubernetesObject | undefined {
     return this.informers.children.get(ref.kind)?.get(ref.namespace, ref.name);
+  }
+
+  readChild(ref: ChildRef): Promise<KubernetesObject | undefined> {
+    return this.client.get(ref.apiVersion, ref.kind, ref.namespace, ref.name);
   }
 
   listPods(namespace: string, instance: string): V1Pod[] {

@@ -16,6 +16,12 @@ export interface ChildRef {
 export interface ClusterReader {
   getHelloWorld(namespace: string, name: string): HelloWorld | undefined;
   getChild(ref: ChildRef): KubernetesObject | undefined;
+  /**
+   * One object read from the API server, not cached; undefined only when the API server says it does not
+   * exist. The child informers select the operator's label, so an object someone else created under a
+   * child's name is never in their cache: a cache miss is not proof of absence.
+   */
+  readChild(ref: ChildRef): Promise<KubernetesObject | undefined>;
   /** The API pods and ReplicaSets of one HelloWorld instance. */
   listPods(namespace: string, instance: string): V1Pod[];
   listReplicaSets(namespace: string, instance: string): V1ReplicaSet[];

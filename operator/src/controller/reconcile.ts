@@ -3,10 +3,9 @@
  * the rollout state machine judge the rollout, then persist status once. Level-triggered: the same
  * function runs for every event and for every requeue, and it never branches on what happened.
  */
-import { createHash, randomBytes } from 'node:crypto';
-import type { KubernetesObject, V1Deployment, V1PodTemplateSpec, V1Secret } from '@kubernetes/client-node';
+import type { KubernetesObject, V1Deployment, V1PodTemplateSpec } from '@kubernetes/client-node';
 import type { Logger } from '#common/logger.js';
-import { resolveSpec, type ResolvedSpec } from '../api/defaults.js';
+import { resolveSpec } from '../api/defaults.js';
 import type { HelloWorld, HelloWorldStatus } from '../api/types.js';
 import { buildPodTemplate, desiredState } from '../builders/index.js';
 import { redisSecretName, selectorLabels, selectorString } from '../builders/meta.js';
@@ -23,6 +22,10 @@ import type { Verifier } from '../verification/types.js';
 import type { EventSink } from '../runtime/events.js';
 import type { KubeWriter } from '../runtime/kube.js';
 import type { ClusterReader } from './ports.js';
+import { ChildReads } from './child-reads.js';
+import { childKey, conflictMessage, isControlledBy, planChildren, prerequisites } from './ownership.js';
+import { blockedStatus, isConflictNew, withConflicts, withoutBlockedDegraded } from './conflict-status.js';
+import { redisConfig } from './redis-config.js';
 import {
   progressWriteInterval,
   statusChanges,
@@ -51,6 +54,11 @@ export interface ReconcileResult {
 
 /** How often a HelloWorld waiting on something outside the operator (a user's Secret) is looked at again. */
 const WAITING_REQUEUE_MS = 30_000;
+/**
+ * How often a HelloWorld with a conflicting child is looked at again: someone else's object carries no
+ * operator label, so its deletion reaches no informer; the HelloWorld recovers on this requeue.
+ */
+const CONFLICT_REQUEUE_MS = 15_000;
 
 export async function reconcile(
   deps: ReconcileDeps,
@@ -77,16 +85,20 @@ async function converge(deps: ReconcileDeps, hw: HelloWorld, log: Logger): Promi
   const spec = resolveSpec(hw.spec);
   const now = deps.now();
 
-  const redis = await redisConfig(deps.reader, hw, spec);
-  if ('missing' in redis) {
-    await waitForUserSecret(deps, log, hw, redis.missing, now);
+  const reads = new ChildReads(deps.reader, hw);
+  const redis = await redisConfig(deps.reader, reads, hw, spec);
+  if (redis.state === 'unusable') {
+    const what =
+      redis.reason === 'RedisSecretInvalid' ? 'the Redis URL is available' : 'the password is repaired';
+    const message = `${redis.problem}; the API pods and Redis are not changed until ${what} (see the runbook)`;
+    await reportBlocked(deps, log, hw, { reason: redis.reason, message }, now);
     return { requeueAfterMs: WAITING_REQUEUE_MS };
   }
 
-  const specTemplate = buildPodTemplate(hw, spec, redis.checksum);
+  const specTemplate = buildPodTemplate(hw, spec, redis.state === 'ready' ? redis.checksum : '');
   const specRevision = revisionOfTemplate(specTemplate);
   const annotations = hw.metadata.annotations ?? {};
-  const previous = hw.status ?? {};
+  const previous = withoutBlockedDegraded(hw.status ?? {});
   const choice = chooseTemplate({
     status: previous,
     specRevision,
@@ -98,20 +110,39 @@ async function converge(deps: ReconcileDeps, hw: HelloWorld, log: Logger): Promi
       ? (stableTemplate(deps.reader, hw, choice.revision) ?? specTemplate)
       : specTemplate;
 
-  const desired = desiredState(hw, spec, { template, redisPassword: redis.password });
+  const password = redis.state === 'ready' ? redis.password : undefined;
+  const desired = desiredState(hw, spec, { template, redisPassword: password });
   const monitoring = monitoringWanted(spec.monitoring, deps.prometheusOperatorInstalled());
   if (monitoring.enabled) desired.apply.push(buildServiceMonitor(hw, spec), buildPrometheusRule(hw, spec));
   else if (deps.prometheusOperatorInstalled()) desired.absent.push(...monitoringChildren(hw));
+
+  const ownership = await reads.ownership(desired.apply);
+  if (redis.state === 'foreign') {
+    ownership.set(childKey('Secret', redisSecretName(hw)), { state: 'foreign', conflict: redis.conflict });
+  }
+  const plan = planChildren(desired.apply, ownership, prerequisites(hw, spec.redis.mode === 'Managed'));
+  if (redis.state === 'ready' && redis.regenerated && plan.apply.some((c) => c.object.kind === 'Secret')) {
+    const message = `Secret ${redisSecretName(hw)} was gone: a new Redis password was generated; Redis and the API pods restart with it together`;
+    log.warn({ secret: redisSecretName(hw) }, 'generated a new Redis password: the Secret was gone');
+    void deps.events.record(hw, 'Warning', Reason.RedisPasswordRegenerated, message);
+  }
   let deployment: V1Deployment | undefined;
-  for (const obj of desired.apply) {
-    const stored = await applyIfChanged(deps, log, obj);
+  for (const { object, live } of plan.apply) {
+    const stored = await applyIfChanged(deps, log, object, live);
     if (isDeployment(stored)) deployment = stored;
   }
   for (const gone of desired.absent) {
-    if (deps.reader.getChild({ ...gone, namespace })) {
+    const child = deps.reader.getChild({ ...gone, namespace });
+    // Only the HelloWorld's own: a cached object of that name may be another's that carries the label.
+    if (child && isControlledBy(child, hw)) {
       log.info({ kind: gone.kind, name: gone.name }, 'deleting child no longer wanted');
-      await deps.writer.delete(gone.apiVersion, gone.kind, namespace, gone.name);
+      await deps.writer.delete(gone.apiVersion, gone.kind, namespace, gone.name, child.metadata?.uid);
     }
+  }
+  if (deployment === undefined) {
+    // Held back or someone else's: no rollout is judged on API pods the HelloWorld did not roll.
+    await reportBlocked(deps, log, hw, { reason: Reason.ChildConflict, message: conflictMessage(plan) }, now);
+    return { requeueAfterMs: CONFLICT_REQUEUE_MS };
   }
 
   const pods = deps.reader.listPods(namespace, name);
@@ -153,7 +184,7 @@ async function converge(deps: ReconcileDeps, hw: HelloWorld, log: Logger): Promi
     generation,
     now,
   );
-  const conditions = setCondition(withMonitoring, RECONCILED, generation, now);
+  const conditions = withConflicts(plan, hw, setCondition(withMonitoring, RECONCILED, generation, now), now);
   const status: HelloWorldStatus = {
     ...decision.status,
     conditions,
@@ -170,8 +201,13 @@ async function converge(deps: ReconcileDeps, hw: HelloWorld, log: Logger): Promi
     status.phase === 'RolledBack' ? status.lastRollback?.reason : undefined,
   );
 
+  if (plan.conflicts.length > 0 && isConflictNew(hw.status ?? {}, status)) {
+    void deps.events.record(hw, 'Warning', Reason.ChildConflict, conflictMessage(plan));
+  }
+
   if (decision.templateChanged) return { requeueAfterMs: 0 };
-  const requeues = [decision.requeueAfterMs, heldBackMs].filter((ms) => ms !== undefined);
+  const conflictRequeue = plan.conflicts.length > 0 ? CONFLICT_REQUEUE_MS : undefined;
+  const requeues = [decision.requeueAfterMs, heldBackMs, conflictRequeue].filter((ms) => ms !== undefined);
   return requeues.length === 0 ? {} : { requeueAfterMs: Math.min(...requeues) };
 }
 
@@ -218,13 +254,16 @@ async function reportFailure(
   }
 }
 
-/** Compares with the cached object and writes only when a field the operator sets differs. */
+/**
+ * Compares with the HelloWorld's own live object (cached, or read when the cache missed it; undefined
+ * when there is none) and writes only when a field the operator sets differs.
+ */
 async function applyIfChanged(
   deps: ReconcileDeps,
   log: Logger,
   obj: KubernetesObject,
+  live: KubernetesObject | undefined,
 ): Promise<KubernetesObject> {
-  const live = deps.reader.getChild(refOf(obj));
   const outcome = await deps.writer.applyIfNeeded(obj, live);
   if (outcome.applied) {
     const fields = { kind: obj.kind, name: obj.metadata?.name, field: outcome.reason };
@@ -264,15 +303,6 @@ async function persistStatus(
   return undefined;
 }
 
-function refOf(obj: KubernetesObject): { apiVersion: string; kind: string; namespace: string; name: string } {
-  return {
-    apiVersion: obj.apiVersion ?? '',
-    kind: obj.kind ?? '',
-    namespace: obj.metadata?.namespace ?? '',
-    name: obj.metadata?.name ?? '',
-  };
-}
-
 function revisionOfTemplate(template: V1PodTemplateSpec): string {
   return template.metadata?.annotations?.[REVISION_ANNOTATION] ?? '';
 }
@@ -296,70 +326,25 @@ function stableTemplate(
   return { ...template, metadata: { ...template.metadata, labels } };
 }
 
-type RedisConfig = { password: string; checksum: string } | { missing: string };
-
 /**
- * The facts about Redis the pods depend on. Managed: the generated password, kept from the existing
- * Secret. External: the user's Secret must hold a redis:// or rediss:// URL under the named key.
- * The checksum covers what the pods read, so a changed Secret rolls them.
+ * A reconcile that cannot go on (someone else's child, an unusable Redis Secret): Degraded=True and
+ * Reconciled=False with the reason, the rest of the status as it was, and a Warning event when the
+ * condition changes (not on every requeue).
  */
-async function redisConfig(reader: ClusterReader, hw: HelloWorld, spec: ResolvedSpec): Promise<RedisConfig> {
-  const { namespace } = hw.metadata;
-  if (spec.redis.mode === 'Managed') {
-    const existing: V1Secret | undefined = reader.getChild({
-      apiVersion: 'v1',
-      kind: 'Secret',
-      namespace,
-      name: redisSecretName(hw),
-    });
-    const stored = existing?.data?.password;
-    const password = stored
-      ? Buffer.from(stored, 'base64').toString('utf8')
-      : randomBytes(24).toString('base64url');
-    return { password, checksum: sha256(password) };
-  }
-  const { name, key } = spec.redis.urlSecretRef;
-  const secret = await reader.readUserSecret(namespace, name);
-  const encoded = secret?.data?.[key];
-  if (!secret) return { missing: `Secret ${name} does not exist` };
-  if (encoded === undefined) return { missing: `Secret ${name} has no key ${key}` };
-  const url = Buffer.from(encoded, 'base64').toString('utf8').trim();
-  if (!/^rediss?:\/\//.test(url))
-    return { missing: `Secret ${name} key ${key} is not a redis:// or rediss:// URL` };
-  return { password: '', checksum: sha256(url) };
-}
-
-async function waitForUserSecret(
+async function reportBlocked(
   deps: ReconcileDeps,
   log: Logger,
   hw: HelloWorld,
-  problem: string,
+  block: { reason: string; message: string },
   now: Date,
 ): Promise<void> {
-  const generation = hw.metadata.generation ?? 0;
-  const message = `${problem}; the API pods are not changed until the Redis URL is available`;
-  const conditions = setCondition(
-    hw.status?.conditions ?? [],
-    { type: 'Degraded', status: 'True', reason: 'RedisSecretInvalid', message },
-    generation,
-    now,
-  );
-  const status: HelloWorldStatus = {
-    ...hw.status,
-    phase: hw.status?.phase ?? 'Pending',
-    conditions,
-    observedGeneration: generation,
-  };
+  const status = blockedStatus(hw, block, now);
   if (statusChanges(hw.status ?? {}, status).length > 0) {
-    void deps.events.record(hw, 'Warning', 'RedisSecretInvalid', message);
+    void deps.events.record(hw, 'Warning', block.reason, block.message);
   }
   await persistStatus(deps, log, hw, status);
 }
 
 function isDeployment(obj: KubernetesObject): obj is V1Deployment {
   return obj.kind === 'Deployment';
-}
-
-function sha256(text: string): string {
-  return createHash('sha256').update(text).digest('hex').slice(0, 16);
 }

@@ -43,6 +43,12 @@ export const Reason = {
   InvalidSpec: 'InvalidSpec',
   RedisNotReady: 'RedisNotReady',
   RedisSecretInvalid: 'RedisSecretInvalid',
+  /** An object under a child's name is not controlled by this HelloWorld: it is left untouched. */
+  ChildConflict: 'ChildConflict',
+  /** The managed Redis Secret's password is missing or could change the Redis configuration. */
+  RedisPasswordInvalid: 'RedisPasswordInvalid',
+  /** The managed Redis Secret was gone: a new password was generated and Redis and the API rolled. */
+  RedisPasswordRegenerated: 'RedisPasswordRegenerated',
 } as const;
 export type Reason = (typeof Reason)[keyof typeof Reason];
 

@@ -177,4 +177,41 @@ describe('KubeClient (real API server)', () => {
     expect(next.status).toEqual({ phase: 'Available', observedGeneration: 1 });
     expect(client.writeCount('status', 'HelloWorld')).toBe(2);
   });
+
+  it('writes nothing to an object that was replaced since it was read (uid precondition)', async () => {
+    const client = new KubeClient(rest);
+    const service = (selector: Record<string, string>): KubernetesObject & { spec: unknown } => ({
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: {
+        name: 'replaced',
+        namespace,
+        labels: { 'app.kubernetes.io/managed-by': 'helloworld-operator' },
+      },
+      spec: { selector, ports: [{ port: 80 }] },
+    });
+    const ours = await client.apply(service({ app: 'ours' }));
+    // Someone deletes it and creates their own under the name; the cache still holds ours.
+    await client.delete('v1', 'Service', namespace, 'replaced');
+    await waitFor(async () => (await client.get('v1', 'Service', namespace, 'replaced')) === undefined, {
+      describe: 'the Service to be gone',
+    });
+    const theirs = await rest.request<KubernetesObject>('POST', `/api/v1/namespaces/${namespace}/services`, {
+      body: service({ app: 'theirs' }),
+    });
+    const writes = client.writeCount();
+    await expect(client.applyIfNeeded(service({ app: 'ours', tier: 'web' }), ours)).rejects.toThrow();
+    await expect(client.delete('v1', 'Service', namespace, 'replaced', ours.metadata?.uid)).rejects.toThrow(
+      /[Pp]recondition/,
+    );
+    const after = await client.get<KubernetesObject & { spec: { selector: unknown } }>(
+      'v1',
+      'Service',
+      namespace,
+      'replaced',
+    );
+    expect(after?.metadata?.resourceVersion).toBe(theirs.metadata?.resourceVersion);
+    expect(after?.spec.selector).toEqual({ app: 'theirs' });
+    expect(client.writeCount()).toBe(writes);
+  });
 });

@@ -20,7 +20,13 @@ export type WriteVerb = 'apply' | 'delete' | 'status';
 export interface KubeWriter {
   apply<T extends KubernetesObject>(desired: T): Promise<T>;
   applyIfNeeded<T extends KubernetesObject>(desired: T, live: T | undefined): Promise<ApplyOutcome<T>>;
-  delete(apiVersion: string, kind: string, namespace: string | undefined, name: string): Promise<boolean>;
+  delete(
+    apiVersion: string,
+    kind: string,
+    namespace: string | undefined,
+    name: string,
+    uid?: string,
+  ): Promise<boolean>;
   patchStatus(hw: HelloWorld, status: HelloWorldStatus): Promise<HelloWorld>;
 }
 
@@ -68,24 +74,33 @@ export class KubeClient implements KubeWriter {
   /**
    * Stamps `desired` with its hash and applies it only when `live` (from an informer cache) is missing or
    * differs in a field `desired` sets: the zero-write steady state and the drift repair in one call.
+   * An update carries `live`'s uid, a precondition: if the object was replaced meanwhile (deleted and
+   * created again by someone else), the API server refuses the write instead of taking the new one over.
    */
   async applyIfNeeded<T extends KubernetesObject>(desired: T, live: T | undefined): Promise<ApplyOutcome<T>> {
     const stamped = withDesiredHash(desired);
     const reason = firstDifference(stamped, live);
     if (reason === undefined && live !== undefined) return { object: live, applied: false };
-    return { object: await this.apply(stamped), applied: true, reason: reason ?? '' };
+    const uid = live?.metadata?.uid;
+    const body = uid === undefined ? stamped : { ...stamped, metadata: { ...stamped.metadata, uid } };
+    return { object: await this.apply(body), applied: true, reason: reason ?? '' };
   }
 
-  /** Deletes an object (dependents are collected in the background); false when it was already gone. */
+  /**
+   * Deletes an object (dependents are collected in the background); false when it was already gone.
+   * With `uid`, only that very object: one created again under the name meanwhile is left alone.
+   */
   async delete(
     apiVersion: string,
     kind: string,
     namespace: string | undefined,
     name: string,
+    uid?: string,
   ): Promise<boolean> {
     const path = await this.paths.path(apiVersion, kind, namespace, name);
+    const body = uid === undefined ? undefined : { preconditions: { uid } };
     try {
-      await this.rest.request('DELETE', path, { query: { propagationPolicy: 'Background' } });
+      await this.rest.request('DELETE', path, { query: { propagationPolicy: 'Background' }, body });
     } catch (error) {
       if (isNotFound(error)) return false;
       throw error;
