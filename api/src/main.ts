@@ -48,7 +48,10 @@ async function main(): Promise<void> {
     commandTimeoutMs: config.redisCommandTimeoutMs,
     logger,
   });
-  const lifecycle: MutableLifecycle = { shuttingDown: false };
+  const lifecycle: MutableLifecycle = { shuttingDown: false, starting: true };
+  void store.firstAttempt.then(() => {
+    lifecycle.starting = false;
+  });
   const metrics = createApiMetrics();
   const app = createApp({ store, metrics, logger, readiness: lifecycle, chaos: config.chaos });
   const running = await startServer({
