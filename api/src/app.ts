@@ -30,7 +30,7 @@ export const USERNAME_PATTERN = /^[A-Za-z]{1,64}$/;
 export interface Lifecycle {
   /** Flips to true on SIGTERM. */
   readonly shuttingDown: boolean;
-  /** True until the store's first connection attempt has ended (connected or failed); absent: started. */
+  /** True until Redis first answered, or a few seconds passed without it (main.ts); absent: started. */
   readonly starting?: boolean;
 }
 
@@ -250,7 +250,7 @@ export function createApp(deps: AppDependencies): Express {
       }
       if (readiness.starting === true) {
         sendJson(res, 503, {
-          error: 'The server is starting: its first connection to storage is under way.',
+          error: 'The server is starting: it is connecting to storage.',
         });
         return;
       }

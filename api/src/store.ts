@@ -56,12 +56,8 @@ export function reconnectDelay(attempt: number, capMs: number, random: () => num
 }
 
 export interface RedisStore extends BirthdayStore {
-  /**
-   * Settles once the first connection attempt has ended, either way: connected, or failed. Readiness
-   * waits for it, so that a new pod does not answer 503 for the few milliseconds its first connection
-   * takes, but it never waits for Redis to be up.
-   */
-  readonly firstAttempt: Promise<void>;
+  /** Resolves when the client has connected for the first time (never rejects; may never resolve). */
+  readonly firstConnection: Promise<void>;
 }
 
 export function createRedisStore(options: RedisStoreOptions): RedisStore {
@@ -87,14 +83,11 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
     enableAutoPipelining: true,
   });
 
-  let settleFirstAttempt = (): void => undefined;
-  const firstAttempt = new Promise<void>((resolve) => {
-    settleFirstAttempt = resolve;
-  });
-  for (const event of ['ready', 'error', 'close', 'end'])
-    redis.once(event, () => {
-      settleFirstAttempt();
+  const firstConnection = new Promise<void>((resolve) => {
+    redis.once('ready', () => {
+      resolve();
     });
+  });
 
   // Log transitions, not every failed reconnect attempt.
   let healthy = false;
@@ -123,7 +116,7 @@ export function createRedisStore(options: RedisStoreOptions): RedisStore {
   };
 
   return {
-    firstAttempt,
+    firstConnection,
     get: (username) => run('get', () => redis.get(KEY_PREFIX + username)),
     set: (username, isoDate) =>
       run('set', async () => {
