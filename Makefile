@@ -12,7 +12,8 @@ KUBECONFIG ?= $(HOME)/.kube/config
 export KUBECONFIG
 IMG_API ?= helloworld-api:dev
 IMG_OPERATOR ?= helloworld-operator:dev
-BASE_IMAGE ?= node:24-bookworm-slim
+# Empty: the Dockerfiles' own base image, pinned by digest. Set it to build on another Node 24 image.
+BASE_IMAGE ?=
 
 ##@ General
 .PHONY: help
@@ -129,9 +130,9 @@ undeploy: ## Remove the in-cluster operator.
 	kubectl delete --ignore-not-found -k config/default
 
 .PHONY: docker-build
-docker-build: ## Build the API and operator images (BASE_IMAGE selects the Node 24 base).
-	docker build -f Dockerfile.api --build-arg BASE_IMAGE=$(BASE_IMAGE) -t $(IMG_API) .
-	docker build -f Dockerfile.operator --build-arg BASE_IMAGE=$(BASE_IMAGE) -t $(IMG_OPERATOR) .
+docker-build: ## Build the API and operator images (BASE_IMAGE overrides the pinned Node 24 base).
+	docker build -f Dockerfile.api $(if $(BASE_IMAGE),--build-arg BASE_IMAGE=$(BASE_IMAGE)) -t $(IMG_API) .
+	docker build -f Dockerfile.operator $(if $(BASE_IMAGE),--build-arg BASE_IMAGE=$(BASE_IMAGE)) -t $(IMG_OPERATOR) .
 
 # Local cluster (etcd, kube-apiserver, controller-manager, scheduler, kwok) built from Go modules.
 include hack/cluster.mk

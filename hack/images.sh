@@ -10,6 +10,7 @@
 #   helloworld-local/metrics-server:<version>  the binary of hack/build-tools.sh --node, on scratch
 #   helloworld-api:dev                 Dockerfile.api on the node image
 #   helloworld-operator:dev            Dockerfile.operator on the node image
+#                                      (both checked: no npm, npx, corepack, yarn, apt or dpkg inside)
 #
 #   hack/images.sh build   builds what is missing; the API and operator images always (Docker's layer
 #                          cache makes an unchanged build quick)
@@ -167,6 +168,24 @@ build_project() {
     die "building the API and operator images failed"
   fi
   rm -f "$out"
+  check_no_package_manager "$api_image"
+  check_no_package_manager "$operator_image"
+}
+
+# check_no_package_manager IMAGE: fails when the image's filesystem holds npm, npx, corepack, yarn, apt
+# or dpkg, or lacks node. Reads the exported filesystem; nothing runs in the image.
+check_no_package_manager() {
+  local container files found
+  # Created with a placeholder command (never started): an image without CMD needs one.
+  container=$(docker create "$1" unused) || die "cannot create a container of $1"
+  files=$(docker export "$container" | tar -t) || {
+    docker rm "$container" >/dev/null
+    die "cannot read the filesystem of $1"
+  }
+  docker rm "$container" >/dev/null
+  found=$(grep -E '^(usr/local/bin/(npm|npx|corepack|yarn|yarnpkg)|usr/local/lib/node_modules/(npm|corepack)/|usr/bin/(apt|apt-get|dpkg))$' <<<"$files" || true)
+  [ -z "$found" ] || die "$1 carries a package manager: $(echo "$found" | tr '\n' ' ')"
+  grep -qx 'usr/local/bin/node' <<<"$files" || die "$1 has no usr/local/bin/node"
 }
 
 build() {

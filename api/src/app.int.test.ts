@@ -414,6 +414,21 @@ describe('operations endpoints', () => {
     expect((await request(a).get('/readyz').expect(200)).body).toEqual({ status: 'ready' });
   });
 
+  it('is not ready until the first connection to storage has been attempted', async () => {
+    const a = app({ readiness: { shuttingDown: false, starting: true } });
+    const res = await request(a).get('/readyz');
+    expectJsonError(res, 503);
+    expect((res.body as { error: string }).error).toMatch(/starting/);
+    await request(a).get('/healthz').expect(200);
+  });
+
+  it('reports Redis on /healthz/redis, outside readiness', async () => {
+    expect((await request(app()).get('/healthz/redis').expect(200)).body).toEqual({
+      status: 'ok',
+      redis: 'up',
+    });
+  });
+
   it('turns readiness 503 while shutting down, liveness stays 200', async () => {
     const a = app({ readiness: { shuttingDown: true } });
     expectJsonError(await request(a).get('/readyz'), 503);

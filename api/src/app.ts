@@ -22,9 +22,16 @@ import type { BirthdayStore } from './store.js';
 
 export const USERNAME_PATTERN = /^[A-Za-z]{1,64}$/;
 
-/** Shared with the server: flips to true on SIGTERM. */
+/**
+ * What readiness depends on, and nothing else: the process itself. Redis being up is deliberately not
+ * part of it: every pod shares one Redis, so an outage would make every pod unready at once and turn
+ * the API's clear 503 answers into refused connections. `/healthz/redis` reports Redis instead.
+ */
 export interface Lifecycle {
+  /** Flips to true on SIGTERM. */
   readonly shuttingDown: boolean;
+  /** True until Redis first answered, or a few seconds passed without it (main.ts); absent: started. */
+  readonly starting?: boolean;
 }
 
 export interface ChaosSettings {
@@ -236,19 +243,33 @@ export function createApp(deps: AppDependencies): Express {
   app
     .route('/readyz')
     .all(allowOnly('/readyz', ['GET', 'HEAD']))
-    .get(async (_req, res) => {
+    .get((_req, res) => {
       if (readiness.shuttingDown) {
         sendJson(res, 503, { error: 'The server is shutting down.' });
         return;
       }
+      if (readiness.starting === true) {
+        sendJson(res, 503, {
+          error: 'The server is starting: it is connecting to storage.',
+        });
+        return;
+      }
+      sendJson(res, 200, { status: 'ready' });
+    });
+
+  // Diagnostics, not a probe: whether Redis answers PING within the command timeout.
+  app
+    .route('/healthz/redis')
+    .all(allowOnly('/healthz/redis', ['GET', 'HEAD']))
+    .get(async (_req, res) => {
       try {
         await store.ping();
       } catch {
         metrics.storageError('ping');
-        sendJson(res, 503, { error: 'The storage service did not answer in time.' });
+        sendJson(res, 503, { error: 'The storage service (Redis) did not answer PING in time.' });
         return;
       }
-      sendJson(res, 200, { status: 'ready' });
+      sendJson(res, 200, { status: 'ok', redis: 'up' });
     });
 
   app

@@ -42,6 +42,14 @@ export function sendJson(
 /** Errors from Express's router (e.g. undecodable path parameters) carry a 4xx `status`. */
 function toHttpError(err: unknown): HttpError | undefined {
   if (err instanceof HttpError) return err;
+  if (err instanceof StorageError && err.full) {
+    // 507, not 503: Redis is up and answering, it refuses new data at its memory limit. Waiting will not
+    // help, so no Retry-After; what is already saved stays readable.
+    return new HttpError(
+      507,
+      'The storage is full, so this date of birth was not saved; dates saved earlier are kept and can still be read.',
+    );
+  }
   if (err instanceof StorageError) {
     return new HttpError(503, 'The storage service is unavailable; please try again shortly.', {
       'retry-after': '1',
@@ -65,7 +73,9 @@ export function errorHandler(logger: Logger, metrics: ApiMetrics): ErrorRequestH
     let httpError = toHttpError(err);
     if (err instanceof StorageError) {
       metrics.storageError(err.operation);
-      logger.warn({ operation: err.operation, err: { message: err.message } }, 'storage failure');
+      if (err.full)
+        logger.error({ operation: err.operation }, 'storage full: Redis refuses writes at maxmemory');
+      else logger.warn({ operation: err.operation, err: { message: err.message } }, 'storage failure');
     }
     if (!httpError) {
       logger.error({ err, method: req.method, path: req.path }, 'unhandled error');

@@ -1,4 +1,5 @@
 /** Entry point of the API: configuration, wiring, signals. */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { ConfigError } from '#common/env.js';
 import { createLogger } from '#common/logger.js';
 import { createApp } from './app.js';
@@ -8,6 +9,7 @@ import { startServer, type MutableLifecycle } from './server.js';
 import { createRedisStore } from './store.js';
 
 const SERVICE = 'helloworld-api';
+const STARTUP_STORAGE_WAIT_MS = 3000;
 // Request lines are batched per event-loop turn and flushed synchronously at exit; every logger of the
 // process uses the same setting so that lines keep their order.
 const LOG = { buffered: true } as const;
@@ -48,7 +50,15 @@ async function main(): Promise<void> {
     commandTimeoutMs: config.redisCommandTimeoutMs,
     logger,
   });
-  const lifecycle: MutableLifecycle = { shuttingDown: false };
+  // Ready once Redis has answered, or after STARTUP_STORAGE_WAIT_MS without it: a new pod of a rolling
+  // update does not answer 503 for the moments its first connection takes, and a Redis outage never
+  // keeps pods unready (see Lifecycle in app.ts).
+  const lifecycle: MutableLifecycle = { shuttingDown: false, starting: true };
+  void Promise.race([store.firstConnection, sleep(STARTUP_STORAGE_WAIT_MS, undefined, { ref: false })]).then(
+    () => {
+      lifecycle.starting = false;
+    },
+  );
   const metrics = createApiMetrics();
   const app = createApp({ store, metrics, logger, readiness: lifecycle, chaos: config.chaos });
   const running = await startServer({

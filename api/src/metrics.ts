@@ -44,7 +44,7 @@ export function createApiMetrics(registry: Registry = createRegistry()): ApiMetr
   });
   const storageErrors = new Counter({
     name: 'hello_storage_errors_total',
-    help: 'Redis operations that failed or timed out (each answered 503, or readiness 503 for ping).',
+    help: 'Redis operations that failed or timed out (answered 503, 507 for a full store; ping: /healthz/redis).',
     labelNames: ['operation'] as const,
     registers: [registry],
   });

@@ -287,6 +287,27 @@ describe('start-up', () => {
   });
 });
 
+describe('without Redis', () => {
+  it('becomes ready, answers 503 JSON, and fails the smoke check on its PUT', async () => {
+    // Nothing listens on this port: every connection attempt is refused.
+    const api = await spawnApi({
+      REDIS_URL: `redis://127.0.0.1:${await freePort()}`,
+      SHUTDOWN_DRAIN_MS: '0',
+    });
+    expect((await call(false, api.port, 'GET', '/readyz')).status).toBe(200);
+    const answer = await call(false, api.port, 'GET', '/hello/alice');
+    expect(answer.status).toBe(503);
+    expect(answer.headers['retry-after']).toBe('1');
+    expectErrorShape(JSON.parse(answer.body));
+    expect((await call(false, api.port, 'GET', '/healthz/redis')).status).toBe(503);
+
+    const smoke = spawnSync(process.execPath, [SMOKE, '--url', api.base], { encoding: 'utf8' });
+    expect(smoke.status).toBe(1);
+    const report = JSON.parse(smoke.stdout) as { ok: boolean; checks: { name: string; ok: boolean }[] };
+    expect(report.checks.filter((c) => !c.ok).map((c) => c.name)).toEqual(['put']);
+  });
+});
+
 describe('socket-level errors', () => {
   it('answers oversized headers and broken HTTP with JSON too', async () => {
     const api = await spawnApi({ SHUTDOWN_DRAIN_MS: '0' });

@@ -11,6 +11,7 @@ import type { BirthdayStore } from './store.js';
 
 export interface MutableLifecycle {
   shuttingDown: boolean;
+  starting?: boolean;
 }
 
 export interface ServerOptions {

@@ -1,6 +1,7 @@
 /**
  * Storage of dates of birth in Redis. The app only sees the small BirthdayStore interface; every failure
- * surfaces as a StorageError, which the app answers with 503.
+ * surfaces as a StorageError, which the app answers with 503, or 507 when Redis refused a write because
+ * it reached its memory limit (`full`).
  */
 import { Redis } from 'ioredis';
 import type { Logger } from '#common/logger.js';
@@ -17,15 +18,24 @@ export interface BirthdayStore {
   close(): Promise<void>;
 }
 
+/**
+ * Redis's answer to a write once used memory exceeds `maxmemory` under `maxmemory-policy noeviction`:
+ * "OOM command not allowed when used memory > 'maxmemory'.".
+ */
+const OUT_OF_MEMORY_REPLY = /^OOM /;
+
 export class StorageError extends Error {
+  /** Redis answered, but refused the write: it is at its memory limit. Not an outage; retrying won't help. */
+  readonly full: boolean;
+
   constructor(
     readonly operation: StoreOperation,
     cause: unknown,
   ) {
-    super(`storage ${operation} failed: ${cause instanceof Error ? cause.message : String(cause)}`, {
-      cause,
-    });
+    const message = cause instanceof Error ? cause.message : String(cause);
+    super(`storage ${operation} failed: ${message}`, { cause });
     this.name = 'StorageError';
+    this.full = OUT_OF_MEMORY_REPLY.test(message);
   }
 }
 
@@ -45,7 +55,12 @@ export function reconnectDelay(attempt: number, capMs: number, random: () => num
   return Math.round(base / 2 + (random() * base) / 2);
 }
 
-export function createRedisStore(options: RedisStoreOptions): BirthdayStore {
+export interface RedisStore extends BirthdayStore {
+  /** Resolves when the client has connected for the first time (never rejects; may never resolve). */
+  readonly firstConnection: Promise<void>;
+}
+
+export function createRedisStore(options: RedisStoreOptions): RedisStore {
   const { target, commandTimeoutMs, logger } = options;
   const cap = options.maxReconnectDelayMs ?? 1000;
   const redis = new Redis({
@@ -66,6 +81,12 @@ export function createRedisStore(options: RedisStoreOptions): BirthdayStore {
     retryStrategy: (attempt) => reconnectDelay(attempt, cap),
     // Concurrent requests share one write to the socket: fewer syscalls, same one-command-per-request.
     enableAutoPipelining: true,
+  });
+
+  const firstConnection = new Promise<void>((resolve) => {
+    redis.once('ready', () => {
+      resolve();
+    });
   });
 
   // Log transitions, not every failed reconnect attempt.
@@ -95,6 +116,7 @@ export function createRedisStore(options: RedisStoreOptions): BirthdayStore {
   };
 
   return {
+    firstConnection,
     get: (username) => run('get', () => redis.get(KEY_PREFIX + username)),
     set: (username, isoDate) =>
       run('set', async () => {

@@ -13,7 +13,12 @@ import type {
   SmokeCheck,
 } from './types.js';
 
-export const DEFAULT_REDIS_IMAGE = 'redis:7.4-alpine';
+/**
+ * Pinned by digest (the multi-arch index of Docker Hub's redis:7.4.11-alpine): the managed Redis never
+ * changes under a HelloWorld unless the operator is upgraded. To move it, replace the tag and the digest.
+ */
+export const DEFAULT_REDIS_IMAGE =
+  'redis:7.4.11-alpine@sha256:ff02b58f971e7d7d156a1267e283fcbbeee91773b6aa36c49dac28ecfe28eadf';
 export const API_PORT = 8080;
 
 export interface ResolvedSmokeCheck extends Required<Omit<SmokeCheck, 'body' | 'contains' | 'jsonField'>> {

@@ -1,12 +1,14 @@
 import type {
   V1NetworkPolicy,
   V1NetworkPolicyIngressRule,
+  V1ResourceRequirements,
   V1Secret,
   V1Service,
   V1StatefulSet,
 } from '@kubernetes/client-node';
 import type { ResolvedSpec } from '../api/defaults.js';
 import type { HelloWorld } from '../api/types.js';
+import { parseQuantity } from '../runtime/apply-diff.js';
 import { CONFIG_CHECKSUM_ANNOTATION } from './deployment.js';
 import { childMeta, redisName, redisSecretName, selectorLabels, labels } from './meta.js';
 import { assertRedisPassword } from './redis-password.js';
@@ -63,6 +65,37 @@ export function buildRedisService(hw: HelloWorld): V1Service {
   };
 }
 
+/**
+ * Redis's data may use this share of its container's memory limit. The rest is for what `maxmemory` does
+ * not count: allocator fragmentation, client and replication buffers, the AOF rewrite buffer and the
+ * pages the forked rewrite child copies on write. Above it Redis refuses writes (`noeviction`), which the
+ * API answers with 507, instead of evicting dates of birth or growing until the kernel kills it.
+ */
+export const REDIS_MAXMEMORY_PERCENT = 80;
+
+/** `maxmemory` in bytes for a container with these resources; undefined without a memory limit. */
+export function redisMaxMemoryBytes(resources: V1ResourceRequirements | undefined): number | undefined {
+  // A quantity is a string, or a plain number in JSON written by hand.
+  const limit: unknown = resources?.limits?.memory;
+  if (typeof limit !== 'string' && typeof limit !== 'number') return undefined;
+  const nanoBytes = parseQuantity(String(limit));
+  if (nanoBytes === undefined || nanoBytes <= 0n) return undefined;
+  return Number((nanoBytes * BigInt(REDIS_MAXMEMORY_PERCENT)) / 100n / 1_000_000_000n);
+}
+
+/**
+ * redis-server's arguments after the config file (they override it): the memory bound. Not in the
+ * Secret's redis.conf because they follow `redis.resources`, not the password.
+ */
+export function redisServerArgs(resources: V1ResourceRequirements | undefined): string[] {
+  const maxmemory = redisMaxMemoryBytes(resources);
+  return [
+    ...(maxmemory === undefined ? [] : ['--maxmemory', String(maxmemory)]),
+    '--maxmemory-policy',
+    'noeviction',
+  ];
+}
+
 /** `redis-cli ping` exits 0 even while Redis is loading its data; only PONG means it can serve. */
 const PING = ['sh', '-c', `redis-cli -h 127.0.0.1 -p ${REDIS_PORT} ping | grep -q PONG`];
 
@@ -107,7 +140,7 @@ export function buildRedisStatefulSet(
               name: 'redis',
               image: redis.image,
               imagePullPolicy: 'IfNotPresent',
-              command: ['redis-server', '/etc/redis/redis.conf'],
+              command: ['redis-server', '/etc/redis/redis.conf', ...redisServerArgs(redis.resources)],
               ports: [{ name: 'redis', containerPort: REDIS_PORT, protocol: 'TCP' }],
               env: [
                 { name: 'REDISCLI_AUTH', valueFrom: { secretKeyRef: { name: secret, key: 'password' } } },
