@@ -668,11 +668,18 @@ describe('kubectl', () => {
     );
   });
 
-  it('lists HelloWorlds with the Image, Desired, Ready, Phase and Age columns', async () => {
+  it('lists HelloWorlds with the Image, Running, Desired, Ready, Phase, Reason and Age columns', async () => {
     await create(helloWorld({ image: 'hello-api:7' }, 'columns'));
     const listed = kubectl('get', 'hw', '-n', namespace, 'columns');
-    expect(listed.stdout.split('\n')[0]).toMatch(/^NAME\s+IMAGE\s+DESIRED\s+READY\s+PHASE\s+AGE$/);
+    expect(listed.stdout.split('\n')[0]).toMatch(
+      /^NAME\s+IMAGE\s+RUNNING\s+DESIRED\s+READY\s+PHASE\s+REASON\s+AGE$/,
+    );
+    // Nothing runs yet: RUNNING is empty, so DESIRED follows IMAGE.
     expect(listed.stdout).toMatch(/^columns\s+hello-api:7\s+2\s+/m);
+    const wide = kubectl('get', 'hw', '-n', namespace, 'columns', '-o', 'wide');
+    expect(wide.stdout.split('\n')[0]).toMatch(
+      /\sREASON\s+REVISION\s+STABLE\s+REPLICAS\s+UPDATED\s+REDIS\s+AGE$/,
+    );
   });
 });
 
