@@ -72,8 +72,9 @@ it('makes the sample HelloWorld Available', async () => {
   await waitHelloWorld(ctx, name, 'condition=Available', realPods ? 240 : 150);
   await waitHelloWorld(ctx, name, 'jsonpath={.status.phase}=Available', realPods ? 240 : 150);
   const columns = await kubectl(['get', 'hw', name, '-n', ctx.namespace]);
-  expect(columns).toMatch(/NAME\s+IMAGE\s+DESIRED\s+READY\s+PHASE/);
-  expect(columns).toMatch(new RegExp(`hello\\s+${image}\\s+2\\s+2\\s+Available`));
+  expect(columns).toMatch(/NAME\s+IMAGE\s+RUNNING\s+DESIRED\s+READY\s+PHASE\s+REASON/);
+  // Verified: the image asked for is the one that runs.
+  expect(columns).toMatch(new RegExp(`hello\\s+${image}\\s+${image}\\s+2\\s+2\\s+Available`));
 }, 300_000);
 
 it('owns every child: Deployment, Service, PDB and the managed Redis', async () => {
