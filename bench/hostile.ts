@@ -90,6 +90,9 @@ const bystander = (image: string): HelloWorldSpec => ({
 interface Result {
   rss: number;
   peak: number;
+  /** V8's heap in use, and memory outside it (buffers), at the end. */
+  heap: number;
+  external: number;
   cpu: number;
   bystanderMs: number;
   largestStatus: number;
@@ -169,9 +172,21 @@ async function phase(name: 'baseline' | 'hostile'): Promise<Result> {
     const bystanderMs = (met.get(BYSTANDER) ?? Number.NaN) - changed;
     process.stderr.write(`${name}: bystander converged in ${prom.seconds(bystanderMs)}\n`);
     await kube.sleep(Math.max(0, HOLD_SECONDS * 1000 - (performance.now() - begun)));
-    const cpu = prom.sum(prom.parseProm(await operator.metrics()), 'process_cpu_seconds_total');
+    const metrics = prom.parseProm(await operator.metrics());
+    const cpu = prom.sum(metrics, 'process_cpu_seconds_total');
+    const heap = prom.sum(metrics, 'nodejs_heap_size_used_bytes');
+    const external = prom.sum(metrics, 'nodejs_external_memory_bytes');
     const { largest, outcome } = await endState(namespace);
-    return { ...operator.memory(), cpu, bystanderMs, largestStatus: largest, outcome, ...server.stats() };
+    return {
+      ...operator.memory(),
+      heap,
+      external,
+      cpu,
+      bystanderMs,
+      largestStatus: largest,
+      outcome,
+      ...server.stats(),
+    };
   } finally {
     await apiPods.stop();
     await operator.stop();
@@ -190,7 +205,7 @@ async function main(): Promise<void> {
   const loadBefore = load();
   const baseline = await phase('baseline');
   const hostile = await phase('hostile');
-  type Measure = 'peak' | 'rss' | 'cpu' | 'bystanderMs' | 'largestStatus';
+  type Measure = 'peak' | 'rss' | 'heap' | 'external' | 'cpu' | 'bystanderMs' | 'largestStatus';
   const compare = (label: string, key: Measure, format: (value: number) => string): [string, string] => [
     label,
     `${format(baseline[key])} | ${format(hostile[key])} | ${prom.ratio(hostile[key], baseline[key])}`,
@@ -207,6 +222,8 @@ async function main(): Promise<void> {
     ['', ''],
     compare('operator peak RSS (VmHWM)', 'peak', prom.mib),
     compare('operator RSS at the end', 'rss', prom.mib),
+    compare('operator V8 heap used at the end', 'heap', prom.mib),
+    compare('operator external memory at the end', 'external', prom.mib),
     compare('operator CPU', 'cpu', (s) => `${s.toFixed(1)} s`),
     compare('bystander spec change converged in', 'bystanderMs', prom.seconds),
     compare('largest HelloWorld status', 'largestStatus', (b) => `${String(b)} B`),
