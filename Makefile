@@ -108,6 +108,10 @@ bench-api: build ## Benchmark the API against a bare node:http handler (needs re
 bench-operator: build ## Benchmark the operator at scale on the local cluster (N=300 HelloWorlds).
 	npm run bench:operator
 
+.PHONY: bench-hostile
+bench-hostile: build ## Benchmark the operator against hostile pods, side by side with well-behaved ones (local cluster).
+	npm run bench:hostile
+
 .PHONY: run
 run: build ## Run the operator as a local process against the current KUBECONFIG.
 	node dist/operator/main.js

@@ -27,7 +27,7 @@ import type { HelloWorld, HelloWorldSpec } from '../operator/src/api/types.js';
 const here = (path: string): string => new URL(path, import.meta.url).href;
 const kube = (await import(here('./operator/kube.ts'))) as typeof import('./operator/kube.js');
 const prom = (await import(here('./operator/prom.ts'))) as typeof import('./operator/prom.js');
-const { runtime, Tracker, pool, sleep } = kube;
+const { runtime, Tracker, pool, sleep, helloWorldAvailable, helloWorldFailed } = kube;
 
 function option(name: string, fallback: number): number {
   const index = process.argv.indexOf(`--${name}`);
@@ -78,30 +78,9 @@ const spec = (image: string): HelloWorldSpec => ({
 const apiServerCounts = async (): Promise<Map<string, number>> =>
   prom.requestsByVerb(prom.parseProm(await kube.getText(kc, '/metrics')));
 
-async function createNamespace(name: string): Promise<void> {
-  await rest.request('POST', '/api/v1/namespaces', {
-    body: {
-      apiVersion: 'v1',
-      kind: 'Namespace',
-      metadata: { name, labels: { 'hello.dev/bench': 'operator' } },
-    },
-  });
-}
-
-async function deleteNamespace(name: string): Promise<void> {
-  await rest.request('DELETE', `/api/v1/namespaces/${name}`).catch(() => undefined);
-}
-
-/** Whether the object at `path` exists: a 404 says no; any other error is thrown. */
-async function exists(path: string): Promise<boolean> {
-  return rest.request('GET', path).then(
-    () => true,
-    (error: unknown) => {
-      if ((error as { code?: number }).code === 404) return false;
-      throw error;
-    },
-  );
-}
+const createNamespace = (name: string): Promise<void> => kube.createNamespace(rest, name, 'operator');
+const deleteNamespace = (name: string): Promise<void> => kube.deleteNamespace(rest, name);
+const exists = (path: string): Promise<boolean> => kube.exists(rest, path);
 
 async function deleteNamespaceAndWait(name: string): Promise<void> {
   const begun = performance.now();
@@ -160,15 +139,6 @@ async function timed(
   return { totalMs: end - begun, perItem: times(started, met), failed: failed.size, timedOut: pending.size };
 }
 
-/** A HelloWorld whose rollout of its current generation ended without becoming Available. */
-function helloWorldFailed(obj: KubernetesObject): boolean {
-  const hw = obj as HelloWorld;
-  const phase = hw.status?.phase;
-  return (
-    (phase === 'Failed' || phase === 'RolledBack') && hw.status?.observedGeneration === hw.metadata.generation
-  );
-}
-
 function deploymentAvailable(obj: KubernetesObject): boolean {
   const d = obj as {
     metadata?: { generation?: number };
@@ -184,17 +154,6 @@ function deploymentAvailable(obj: KubernetesObject): boolean {
     s.replicas === want
   );
 }
-
-const helloWorldAvailable =
-  (image: string) =>
-  (obj: KubernetesObject): boolean => {
-    const hw = obj as HelloWorld;
-    return (
-      hw.spec.image === image &&
-      hw.status?.phase === 'Available' &&
-      hw.status.observedGeneration === hw.metadata.generation
-    );
-  };
 
 /** The children the operator would create for `name`, applied directly (no owner: nothing owns them). */
 async function applyFloorChildren(name: string): Promise<void> {
@@ -214,14 +173,8 @@ async function applyFloorChildren(name: string): Promise<void> {
   }
 }
 
-async function applyHelloWorld(name: string, image: string): Promise<void> {
-  const path = `/apis/hello.dev/v1alpha1/namespaces/${operatorNs}/helloworlds/${name}`;
-  await rest.request('PATCH', path, {
-    query: { fieldManager: 'bench', force: true },
-    body: { apiVersion: 'hello.dev/v1alpha1', kind: 'HelloWorld', metadata: { name }, spec: spec(image) },
-    contentType: 'application/apply-patch+yaml',
-  });
-}
+const applyHelloWorld = (name: string, image: string): Promise<void> =>
+  kube.applyHelloWorld(rest, operatorNs, name, spec(image));
 
 /** Deletes every HelloWorld and waits until the garbage collector removed their Deployments. */
 async function deleteAll(deployments: InstanceType<typeof Tracker>): Promise<number> {
@@ -264,19 +217,8 @@ async function measure<T>(
   return { ...result, writes: prom.delta(apiAfter, apiBefore), operatorWrites, byKind };
 }
 
-/** The benchmark cannot start without the CRD: say so, instead of informers retrying a 404. */
-async function checkCrd(): Promise<void> {
-  if (!(await exists('/apis/apiextensions.k8s.io/v1/customresourcedefinitions/helloworlds.hello.dev'))) {
-    process.stderr.write(
-      'bench:operator: the HelloWorld CRD is not installed in this cluster; run `make install` ' +
-        '(kubectl apply --server-side -f crds/) first.\n',
-    );
-    process.exit(2);
-  }
-}
-
 async function main(): Promise<void> {
-  await checkCrd();
+  await kube.checkCrd(rest, 'bench:operator');
   await checkCapacity();
   await createNamespace(floorNs);
   await createNamespace(operatorNs);

@@ -16,6 +16,7 @@ import {
   Watch,
 } from '@kubernetes/client-node';
 import type { KubernetesObject } from '@kubernetes/client-node';
+import type { HelloWorld, HelloWorldSpec } from '../../operator/src/api/types.js';
 
 export const ROOT = new URL('../../', import.meta.url).pathname;
 const dist = (path: string): string => new URL(`../../dist/${path}`, import.meta.url).href;
@@ -83,9 +84,10 @@ export class Tracker {
   private failed = new Set<string>();
   private waiting: { names: Set<string>; resolve: () => void } | undefined;
 
-  constructor(kc: KubeConfig, path: string) {
+  constructor(kc: KubeConfig, path: string, labelSelector?: string) {
     this.informer = new runtime.informer.Informer<KubernetesObject>({
       path,
+      ...(labelSelector !== undefined && { labelSelector }),
       rest: new runtime.rest.HttpKubeRest(kc),
       watcher: new Watch(kc),
       logger: runtime.logger.createLogger('bench-tracker', 'warn'),
@@ -103,6 +105,11 @@ export class Tracker {
 
   stop(): Promise<void> {
     return this.informer.stop();
+  }
+
+  /** Calls `handler` with every object as it is added or changed. */
+  onObject(handler: (obj: KubernetesObject) => void): void {
+    this.informer.addHandler({ add: handler, update: handler });
   }
 
   count(): number {
@@ -142,6 +149,76 @@ export class Tracker {
     if (this.waiting?.names.delete(name) === true && this.waiting.names.size === 0) this.waiting.resolve();
   }
 }
+
+/** A namespace of the benchmark's own, labelled so that a person can tell what made it. */
+export async function createNamespace(rest: KubeRest, name: string, bench: string): Promise<void> {
+  await rest.request('POST', '/api/v1/namespaces', {
+    body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: { 'hello.dev/bench': bench } } },
+  });
+}
+
+export async function deleteNamespace(rest: KubeRest, name: string): Promise<void> {
+  await rest.request('DELETE', `/api/v1/namespaces/${name}`).catch(() => undefined);
+}
+
+/** Whether the object at `path` exists: a 404 says no; any other error is thrown. */
+export async function exists(rest: KubeRest, path: string): Promise<boolean> {
+  return rest.request('GET', path).then(
+    () => true,
+    (error: unknown) => {
+      if ((error as { code?: number }).code === 404) return false;
+      throw error;
+    },
+  );
+}
+
+/** A benchmark cannot start without the CRD: say so, instead of informers retrying a 404. */
+export async function checkCrd(rest: KubeRest, bench: string): Promise<void> {
+  if (
+    !(await exists(rest, '/apis/apiextensions.k8s.io/v1/customresourcedefinitions/helloworlds.hello.dev'))
+  ) {
+    process.stderr.write(
+      `${bench}: the HelloWorld CRD is not installed in this cluster; run \`make install\` ` +
+        '(kubectl apply --server-side -f crds/) first.\n',
+    );
+    process.exit(2);
+  }
+}
+
+/** Server-side applies a HelloWorld with `spec`, as the benchmark's own field manager. */
+export async function applyHelloWorld(
+  rest: KubeRest,
+  namespace: string,
+  name: string,
+  spec: HelloWorldSpec,
+): Promise<void> {
+  await rest.request('PATCH', `/apis/hello.dev/v1alpha1/namespaces/${namespace}/helloworlds/${name}`, {
+    query: { fieldManager: 'bench', force: true },
+    body: { apiVersion: 'hello.dev/v1alpha1', kind: 'HelloWorld', metadata: { name }, spec },
+    contentType: 'application/apply-patch+yaml',
+  });
+}
+
+/** A HelloWorld whose rollout of its current generation ended without becoming Available. */
+export function helloWorldFailed(obj: KubernetesObject): boolean {
+  const hw = obj as HelloWorld;
+  const phase = hw.status?.phase;
+  return (
+    (phase === 'Failed' || phase === 'RolledBack') && hw.status?.observedGeneration === hw.metadata.generation
+  );
+}
+
+/** A HelloWorld Available with `image`, for its current generation. */
+export const helloWorldAvailable =
+  (image: string) =>
+  (obj: KubernetesObject): boolean => {
+    const hw = obj as HelloWorld;
+    return (
+      hw.spec.image === image &&
+      hw.status?.phase === 'Available' &&
+      hw.status.observedGeneration === hw.metadata.generation
+    );
+  };
 
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 

@@ -3,16 +3,21 @@
 import { networkInterfaces } from 'node:os';
 import type { CoreV1Api } from '@kubernetes/client-node';
 
-/** An IPv4 address of this machine the API server may proxy to (it refuses loopback and link-local). */
-export function proxyableLocalAddress(): string {
+/**
+ * An address of this machine the API server may proxy to (it refuses loopback and link-local): IPv4 by
+ * default. A benchmark asks for IPv6 where the machine has it, so that its servers do not hold the IPv4
+ * port a test run on the same machine listens on.
+ */
+export function proxyableLocalAddress(family: 'IPv4' | 'IPv6' = 'IPv4'): string {
+  const linkLocal = family === 'IPv4' ? /^169\.254\./ : /^fe[89ab]/i;
   for (const addresses of Object.values(networkInterfaces())) {
     for (const address of addresses ?? []) {
-      if (address.family === 'IPv4' && !address.internal && !address.address.startsWith('169.254.')) {
+      if (address.family === family && !address.internal && !linkLocal.test(address.address)) {
         return address.address;
       }
     }
   }
-  throw new Error('this machine has no non-loopback IPv4 address for the API server to proxy to');
+  throw new Error(`this machine has no non-loopback ${family} address for the API server to proxy to`);
 }
 
 /** Rewrites a running pod's address in its status; kwok leaves a Running pod's status alone. */
