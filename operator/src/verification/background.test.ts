@@ -73,13 +73,30 @@ describe('backgroundVerifier', () => {
 
   it('runs at most maxJobs at once; the others wait for a slot without starting', async () => {
     const inner = controlled();
-    const verifier = backgroundVerifier(inner, { inlineWaitMs: 1, maxJobs: 2 });
+    const verifier = backgroundVerifier(inner, { inlineWaitMs: 1, maxJobs: 2, maxJobsPerNamespace: 2 });
     for (const name of ['a', 'b', 'c']) {
       await expect(verifier.sample([pod(name)])).rejects.toThrow(VerificationPending);
     }
     await expect(verifier.sample([pod('c')])).rejects.toThrow(/waiting for a free verification slot/);
     expect(inner.runs).toBe(2);
     expect(verifier.running()).toBe(2);
+  });
+
+  it('gives one namespace at most its share of the slots, so another tenant still gets one', async () => {
+    const inner = controlled();
+    const verifier = backgroundVerifier(inner, { inlineWaitMs: 1, maxJobs: 4, maxJobsPerNamespace: 2 });
+    const inNamespace = (namespace: string, name: string): PodRef[] => [{ namespace, name, port: 8080 }];
+    for (const name of ['a', 'b', 'c']) {
+      await expect(verifier.sample(inNamespace('hostile', name))).rejects.toThrow(VerificationPending);
+    }
+    await expect(verifier.sample(inNamespace('hostile', 'c'))).rejects.toThrow(
+      /namespace hostile has 2 running/,
+    );
+    expect(verifier.running('hostile')).toBe(2);
+    // Two slots remain, and they are another tenant's to take.
+    await expect(verifier.sample(inNamespace('other', 'x'))).rejects.toThrow(/running in the background/);
+    expect(verifier.running('other')).toBe(1);
+    expect(inner.runs).toBe(3);
   });
 
   it('forgets a result nobody collects', async () => {

@@ -22,6 +22,11 @@ export interface BackgroundOptions {
   inlineWaitMs?: number;
   /** Jobs running at once, over every HelloWorld; more wait for a free slot. */
   maxJobs?: number;
+  /**
+   * Jobs running at once for one namespace (one tenant), so a tenant whose pods hang holds at most this
+   * share of the slots and the others keep theirs.
+   */
+  maxJobsPerNamespace?: number;
   /** How long a finished job's result waits to be picked up. */
   resultTtlMs?: number;
   now?: () => number;
@@ -29,28 +34,34 @@ export interface BackgroundOptions {
 
 export const INLINE_WAIT_MS = 1000;
 export const MAX_JOBS = 16;
+export const MAX_JOBS_PER_NAMESPACE = 4;
 const RESULT_TTL_MS = 5 * 60_000;
 
 type Outcome<T> = { ok: true; value: T } | { ok: false; error: unknown };
 
 interface Job {
+  readonly namespace: string;
   readonly done: Promise<void>;
   outcome?: Outcome<unknown>;
   finishedAt?: number;
 }
 
 export interface BackgroundVerifier extends Verifier {
-  /** Jobs still running, for tests and metrics. */
-  running(): number;
+  /** Jobs still running (of one namespace when given), for tests and metrics. */
+  running(namespace?: string): number;
 }
 
 export function backgroundVerifier(inner: Verifier, options: BackgroundOptions = {}): BackgroundVerifier {
   const inlineWaitMs = options.inlineWaitMs ?? INLINE_WAIT_MS;
   const maxJobs = options.maxJobs ?? MAX_JOBS;
+  const maxPerNamespace = options.maxJobsPerNamespace ?? MAX_JOBS_PER_NAMESPACE;
   const ttlMs = options.resultTtlMs ?? RESULT_TTL_MS;
   const now = options.now ?? Date.now;
   const jobs = new Map<string, Job>();
-  const running = (): number => [...jobs.values()].filter((job) => job.outcome === undefined).length;
+  const running = (namespace?: string): number =>
+    [...jobs.values()].filter(
+      (job) => job.outcome === undefined && (namespace === undefined || job.namespace === namespace),
+    ).length;
 
   function sweep(): void {
     for (const [key, job] of jobs) {
@@ -65,7 +76,7 @@ export function backgroundVerifier(inner: Verifier, options: BackgroundOptions =
   }
 
   /** The job's result if it is done (or finishes within the inline wait); else VerificationPending. */
-  async function run<T>(key: string, what: string, start: () => Promise<T>): Promise<T> {
+  async function run<T>(key: string, namespace: string, what: string, start: () => Promise<T>): Promise<T> {
     sweep();
     let job = jobs.get(key);
     if (job?.outcome !== undefined) return collect(key, job.outcome) as T;
@@ -73,7 +84,13 @@ export function backgroundVerifier(inner: Verifier, options: BackgroundOptions =
     if (running() >= maxJobs) {
       throw new VerificationPending(`${what} waiting for a free verification slot (${maxJobs} busy)`);
     }
+    if (running(namespace) >= maxPerNamespace) {
+      throw new VerificationPending(
+        `${what} waiting for a free verification slot (namespace ${namespace} has ${maxPerNamespace} running)`,
+      );
+    }
     const created: Job = {
+      namespace,
       done: start().then(
         (value) => {
           settle({ ok: true, value });
@@ -99,11 +116,16 @@ export function backgroundVerifier(inner: Verifier, options: BackgroundOptions =
 
   return {
     smoke: (pods: PodRef[], checks: ResolvedSmokeCheck[]): Promise<SmokeResult> =>
-      run(jobKey('smoke', pods, checks), 'smoke tests', () => inner.smoke(pods, checks)),
+      run(jobKey('smoke', pods, checks), namespaceOf(pods), 'smoke tests', () => inner.smoke(pods, checks)),
     sample: (pods: PodRef[]): Promise<HelloSample> =>
-      run(jobKey('sample', pods), 'metrics sample', () => inner.sample(pods)),
+      run(jobKey('sample', pods), namespaceOf(pods), 'metrics sample', () => inner.sample(pods)),
     running,
   };
+}
+
+/** The pods of one HelloWorld share its namespace. */
+function namespaceOf(pods: readonly PodRef[]): string {
+  return pods[0]?.namespace ?? '';
 }
 
 /** Same pods and checks, same job: a changed spec or pod set starts a new one. */
