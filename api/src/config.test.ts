@@ -9,6 +9,7 @@ describe('loadConfig', () => {
       port: 8080,
       redis: { host: '127.0.0.1', port: 6379, tls: false, db: 0, username: undefined, password: undefined },
       redisCommandTimeoutMs: 250,
+      startupStorageWaitMs: 0,
       logLevel: 'info',
       shutdownDrainMs: 5000,
       shutdownTimeoutMs: 25_000,
@@ -27,7 +28,9 @@ describe('loadConfig', () => {
       CHAOS_ERROR_RATE: '0.5',
       CHAOS_LATENCY_MS: '200',
       REDIS_COMMAND_TIMEOUT_MS: '100',
+      STARTUP_STORAGE_WAIT_MS: '3000',
     });
+    expect(config.startupStorageWaitMs).toBe(3000);
     expect(config.port).toBe(9090);
     expect(config.redis).toEqual({
       host: 'clustercfg.example.com',

@@ -30,6 +30,11 @@ export interface ApiConfig {
   readonly redis: RedisTarget;
   /** Upper bound on one Redis command, so a hung Redis yields a fast 503 instead of a stuck request. */
   readonly redisCommandTimeoutMs: number;
+  /**
+   * At start, how long to wait for Redis's first answer before reporting ready without it; 0: until it
+   * answers. Only the first answer counts: a pod that has reached Redis once stays ready through outages.
+   */
+  readonly startupStorageWaitMs: number;
   readonly logLevel: LogLevel;
   /** After SIGTERM, keep serving this long with readiness 503 so endpoints are removed first. */
   readonly shutdownDrainMs: number;
@@ -88,6 +93,7 @@ export function loadConfig(env: Env): ApiConfig {
       readOptionalString(env, 'REDIS_PASSWORD'),
     ),
     redisCommandTimeoutMs: readInt(env, 'REDIS_COMMAND_TIMEOUT_MS', 250, 10, 10_000),
+    startupStorageWaitMs: readInt(env, 'STARTUP_STORAGE_WAIT_MS', 0, 0, 600_000),
     logLevel: readEnum(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
     shutdownDrainMs,
     shutdownTimeoutMs,

@@ -9,7 +9,6 @@ import { startServer, type MutableLifecycle } from './server.js';
 import { createRedisStore } from './store.js';
 
 const SERVICE = 'helloworld-api';
-const STARTUP_STORAGE_WAIT_MS = 3000;
 // Request lines are batched per event-loop turn and flushed synchronously at exit; every logger of the
 // process uses the same setting so that lines keep their order.
 const LOG = { buffered: true } as const;
@@ -50,15 +49,16 @@ async function main(): Promise<void> {
     commandTimeoutMs: config.redisCommandTimeoutMs,
     logger,
   });
-  // Ready once Redis has answered, or after STARTUP_STORAGE_WAIT_MS without it: a new pod of a rolling
-  // update does not answer 503 for the moments its first connection takes, and a Redis outage never
-  // keeps pods unready (see Lifecycle in app.ts).
+  // Ready once Redis has answered for the first time (or after STARTUP_STORAGE_WAIT_MS without it, when
+  // set): a new pod, or a new HelloWorld whose Redis is still starting, takes no traffic and is not
+  // verified before it can serve. After that first answer readiness never depends on Redis, so an outage
+  // does not make every pod unready at once (see Lifecycle in app.ts).
   const lifecycle: MutableLifecycle = { shuttingDown: false, starting: true };
-  void Promise.race([store.firstConnection, sleep(STARTUP_STORAGE_WAIT_MS, undefined, { ref: false })]).then(
-    () => {
-      lifecycle.starting = false;
-    },
-  );
+  const startupWait =
+    config.startupStorageWaitMs > 0 ? [sleep(config.startupStorageWaitMs, undefined, { ref: false })] : [];
+  void Promise.race([store.firstConnection, ...startupWait]).then(() => {
+    lifecycle.starting = false;
+  });
   const metrics = createApiMetrics();
   const app = createApp({ store, metrics, logger, readiness: lifecycle, chaos: config.chaos });
   const running = await startServer({

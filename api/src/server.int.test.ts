@@ -293,6 +293,8 @@ describe('without Redis', () => {
     const api = await spawnApi({
       REDIS_URL: `redis://127.0.0.1:${await freePort()}`,
       SHUTDOWN_DRAIN_MS: '0',
+      // Without it, the pod stays unready until Redis first answers (the default).
+      STARTUP_STORAGE_WAIT_MS: '1000',
     });
     expect((await call(false, api.port, 'GET', '/readyz')).status).toBe(200);
     const answer = await call(false, api.port, 'GET', '/hello/alice');

@@ -141,9 +141,13 @@ describeRealPods('the API through its Service', (realIt) => {
       );
       await waitHelloWorld(c(), name, 'jsonpath={.status.phase}=RolledBack', 300);
       await load.stop();
-      expect(await jsonpath(c().namespace, `hw/${name}`, '{.status.lastRollback.reason}')).toBe(
-        'AnalysisFailed',
+      // The message comes along so that a failure says what caught the revision instead.
+      const rollback = await jsonpath(
+        c().namespace,
+        `hw/${name}`,
+        '{.status.lastRollback.reason}: {.status.lastRollback.message}',
       );
+      expect(rollback).toMatch(/^AnalysisFailed: /);
     },
     420_000,
   );

@@ -1,6 +1,6 @@
-// Scenario 5: a bad revision (never ready, or unable to reach Redis; crash-looping; unpullable) ends
-// RolledBack with the reason, and the previous revision runs again; the retry annotation rolls the
-// failed revision out once more; a first deployment that fails has nothing to go back to and ends Failed.
+// Scenario 5: a bad revision (never ready, crash-looping, unpullable) ends RolledBack with the reason,
+// and the previous revision runs again; the retry annotation rolls the failed revision out once more;
+// a first deployment that fails has nothing to go back to and ends Failed.
 import type { HelloWorldSpec } from '../../operator/src/api/types.js';
 import { metricValue } from '../support/operator.js';
 import {
@@ -20,11 +20,8 @@ import {
 let ctx: E2eContext;
 
 type Bad = 'unready' | 'crashloop' | 'pullfail';
-// With real pods, the 'unready' revision is one whose Redis never answers. Its pods are ready all the
-// same (readiness does not depend on Redis, so that an outage does not empty the Service), and the
-// default smoke checks catch it: their PUT of a date of birth answers 503.
 const expectedReason: Record<Bad, string> = {
-  unready: realPods ? 'SmokeTestFailed' : 'ProgressDeadlineExceeded',
+  unready: 'ProgressDeadlineExceeded',
   crashloop: 'CrashLooping',
   pullfail: 'ImagePullFailed',
 };
@@ -32,7 +29,7 @@ const expectedReason: Record<Bad, string> = {
 /**
  * The spec change that makes a bad revision. On simulated nodes the image prefix selects the pods'
  * behaviour (hack/cluster/kwok-stages.yaml). With real pods: an unresolvable registry, a configuration
- * the API refuses at start (exit 1), and a Redis that never answers (every /hello answers 503).
+ * the API refuses at start (exit 1), and a Redis that never answers (/readyz stays 503).
  */
 function badRevision(bad: Bad): Partial<HelloWorldSpec> {
   if (bad === 'pullfail') return { image: `pullfail.invalid/hello/api:2.0.0` };
