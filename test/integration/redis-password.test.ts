@@ -89,10 +89,8 @@ it('keeps the password and rolls nothing when the Secret drops out of the cache 
   expect(snapshot()).toEqual(before);
 }, 90_000);
 
-it('refuses a password that would inject Redis configuration, and rolls nothing', async () => {
-  const before = snapshot();
-  const config = secret().data?.['redis.conf'];
-  const injected = `${before.password}\nrename-command CONFIG ""`;
+/** Writes `password` into the managed Secret, as a user editing it by hand would. */
+function setStoredPassword(password: string): void {
   kubectl([
     'patch',
     'secret',
@@ -101,8 +99,15 @@ it('refuses a password that would inject Redis configuration, and rolls nothing'
     namespace,
     '--type=merge',
     '-p',
-    JSON.stringify({ data: { password: Buffer.from(injected).toString('base64') } }),
+    JSON.stringify({ data: { password: Buffer.from(password).toString('base64') } }),
   ]);
+}
+
+it('refuses a password that would inject Redis configuration, and rolls nothing', async () => {
+  const before = snapshot();
+  const config = secret().data?.['redis.conf'];
+  const injected = `${before.password}\nrename-command CONFIG ""`;
+  setStoredPassword(injected);
   const hw = await waitForHelloWorld(
     kc,
     namespace,
@@ -119,16 +124,7 @@ it('refuses a password that would inject Redis configuration, and rolls nothing'
   expect({ ...snapshot(), password: before.password }).toEqual(before);
 
   // Put the password back: the HelloWorld recovers by itself, still with nothing rolled.
-  kubectl([
-    'patch',
-    'secret',
-    secretName,
-    '-n',
-    namespace,
-    '--type=merge',
-    '-p',
-    JSON.stringify({ data: { password: Buffer.from(before.password).toString('base64') } }),
-  ]);
+  setStoredPassword(before.password);
   await waitForHelloWorld(
     kc,
     namespace,
