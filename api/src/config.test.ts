@@ -55,6 +55,8 @@ describe('loadConfig', () => {
     [{ CHAOS_ERROR_RATE: '2' }, 'CHAOS_ERROR_RATE must be between 0 and 1'],
     [{ LOG_LEVEL: 'verbose' }, 'LOG_LEVEL must be one of'],
     [{ SHUTDOWN_DRAIN_MS: '30000' }, 'must be less than SHUTDOWN_TIMEOUT_MS'],
+    [{ STARTUP_STORAGE_WAIT_MS: '-1' }, 'STARTUP_STORAGE_WAIT_MS must be between 0 and 600000'],
+    [{ STARTUP_STORAGE_WAIT_MS: '3s' }, 'STARTUP_STORAGE_WAIT_MS must be a whole number'],
   ])('rejects %j', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(message);
