@@ -85,8 +85,15 @@ test: lint typecheck unit integration e2e-local e2e-real ## What CI runs: lint, 
 
 ##@ Run
 .PHONY: up
-up: build ## Main job: local cluster + CRD + operator (local process) + a sample HelloWorld, then show it.
-	hack/up.sh
+up: build ## Local cluster + operator + a sample HelloWorld answering HTTP (NODE=real|simulated; default: real when this host can).
+	UP_NODE=$(if $(filter command line environment,$(origin NODE)),$(NODE),auto) IMG_API=$(IMG_API) IMG_OPERATOR=$(IMG_OPERATOR) hack/up.sh
+
+.PHONY: demo
+demo: ## A guided tour on the cluster of `make up`: a birthday stored, a good release under load, a bad one rolled back.
+	node hack/demo.ts
+
+# The tour runs against the cluster of `make up`, unless KUBECONFIG is given.
+demo: export KUBECONFIG := $(if $(filter environment command line,$(origin KUBECONFIG)),$(KUBECONFIG),$(CURDIR)/.cluster/kubeconfig)
 
 .PHONY: down
 down: ## Stop what `make up` started and remove the local cluster.

@@ -83,10 +83,9 @@ fi
 
 # 5. The operator, as a user deploys it.
 log "deploying the operator (config/default, image $img_operator)"
-kubectl apply --server-side -k config/default >&2
-kubectl wait --for condition=Established --timeout=60s crd/helloworlds.hello.dev >&2
-kubectl set image deployment/helloworld-operator -n helloworld-system operator="$img_operator" >&2
-kubectl rollout status deployment/helloworld-operator -n helloworld-system --timeout=180s >&2
+# shellcheck source=hack/lib/deploy-operator.sh
+. hack/lib/deploy-operator.sh
+deploy_operator "$img_operator"
 
 # 6. The suite, against this cluster only (the globalSetup checks it is ready).
 export KUBECONFIG_TEST=$kubeconfig
