@@ -25,16 +25,7 @@ import {
   repoRoot,
   waitFor,
 } from '../support/cluster.js';
-
-/** The Kubernetes release that hack/tools/kubernetes/go.mod pins, e.g. "v1.37.2". */
-function pinnedKubernetesVersion(): string {
-  const goMod = readFileSync(`${repoRoot}hack/tools/kubernetes/go.mod`, 'utf8');
-  const match = /^\s*(?:require\s+)?k8s\.io\/kubernetes (v\d+\.\d+\.\d+)\b/m.exec(goMod);
-  if (match?.[1] === undefined) {
-    throw new Error('hack/tools/kubernetes/go.mod does not require k8s.io/kubernetes');
-  }
-  return match[1];
-}
+import { pinnedKubernetesVersion } from '../support/pinned-kubernetes.js';
 
 function deployment(
   name: string,
@@ -141,7 +132,7 @@ async function podsOf(ns: string, app: string): Promise<V1Pod[]> {
 
 describe('local cluster', () => {
   test('reports the pinned Kubernetes version', async () => {
-    const pinned = pinnedKubernetesVersion();
+    const pinned = pinnedKubernetesVersion(repoRoot);
     const info = await kc.makeApiClient(VersionApi).getCode();
     expect(info.gitVersion).toBe(pinned);
     expect(`v${info.major}.${info.minor}`).toBe(pinned.split('.').slice(0, 2).join('.'));
