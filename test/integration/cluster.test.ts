@@ -140,11 +140,18 @@ describe('local cluster', () => {
     const kubectl = spawnSync('kubectl', ['--kubeconfig', kubeconfigPath(), 'version', '-o', 'json'], {
       encoding: 'utf8',
     });
-    // kubectl is a prerequisite of the suite (the test helpers call it): a missing one fails here too.
+    // The test helpers call kubectl: the globalSetup puts one first on PATH that is supported
+    // against this release, one minor version older or newer at most (hack/ensure-kubectl.sh).
     expect(kubectl.error).toBeUndefined();
     expect(kubectl.status).toBe(0);
-    const parsed = JSON.parse(kubectl.stdout) as { serverVersion?: { gitVersion?: string } };
+    const parsed = JSON.parse(kubectl.stdout) as {
+      clientVersion?: { gitVersion?: string };
+      serverVersion?: { gitVersion?: string };
+    };
     expect(parsed.serverVersion?.gitVersion).toBe(pinned);
+    const minor = (version?: string): number => Number(/^v1\.(\d+)\./.exec(version ?? '')?.[1]);
+    const client = parsed.clientVersion?.gitVersion;
+    expect({ client, skew: Math.abs(minor(client) - minor(pinned)) <= 1 }).toEqual({ client, skew: true });
   });
 
   test('has three Ready simulated nodes, one in each zone', async () => {
