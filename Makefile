@@ -8,6 +8,13 @@ SHELL := /usr/bin/env bash
 NODE_BIN := $(shell hack/ensure-node.sh)
 export PATH := $(NODE_BIN):$(PATH)
 
+# The targets that run kubectl use one that is supported against the local cluster's Kubernetes
+# release: the machine's, or one built once from the pinned module (hack/ensure-kubectl.sh). Looked
+# up when the first of them runs, not when make reads this file, so that `make help` never builds it
+# and a machine without Go can still run every other target. KUBECTL=kubectl uses the one on PATH.
+KUBECTL_BIN = $(eval KUBECTL_BIN := $(shell hack/ensure-kubectl.sh))$(KUBECTL_BIN)
+KUBECTL ?= $(if $(KUBECTL_BIN),$(KUBECTL_BIN)/kubectl,kubectl)
+
 KUBECONFIG ?= $(HOME)/.kube/config
 export KUBECONFIG
 IMG_API ?= helloworld-api:dev
@@ -126,19 +133,19 @@ run: build ## Run the operator as a local process against the current KUBECONFIG
 ##@ Deployment
 .PHONY: install
 install: ## Install the CRDs into the cluster of KUBECONFIG.
-	kubectl apply --server-side -f crds/
+	$(KUBECTL) apply --server-side -f crds/
 
 .PHONY: uninstall
 uninstall: ## Remove the CRDs from the cluster of KUBECONFIG.
-	kubectl delete --ignore-not-found -f crds/
+	$(KUBECTL) delete --ignore-not-found -f crds/
 
 .PHONY: deploy
 deploy: ## Deploy the operator in-cluster (kubectl apply -k config/default).
-	kubectl apply --server-side -k config/default
+	$(KUBECTL) apply --server-side -k config/default
 
 .PHONY: undeploy
 undeploy: ## Remove the in-cluster operator.
-	kubectl delete --ignore-not-found -k config/default
+	$(KUBECTL) delete --ignore-not-found -k config/default
 
 .PHONY: docker-build
 docker-build: ## Build the API and operator images (BASE_IMAGE overrides the pinned Node 24 base).

@@ -22,7 +22,7 @@ export default {
     {
       ...base,
       displayName: 'unit',
-      testMatch: ['<rootDir>/{api,operator,common}/src/**/*.test.ts'],
+      testMatch: ['<rootDir>/{api,operator,common}/src/**/*.test.ts', '<rootDir>/hack/**/*.test.ts'],
       testPathIgnorePatterns: ['\\.int\\.test\\.ts$'],
     },
     {

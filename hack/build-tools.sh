@@ -6,6 +6,10 @@
 #   etcd        etcd                                                     (hack/tools/etcd)
 #   kwok        kwok                                                     (hack/tools/kwok)
 #
+# With --kubectl, only kubectl of the same Kubernetes release (for hack/ensure-kubectl.sh):
+#
+#   kubectl     kubectl                                                  (hack/tools/kubernetes)
+#
 # With --node, also the real node's (hack/lib/real-node.sh):
 #
 #   kubernetes-node  kubelet, kube-proxy (same release)                   (hack/tools/kubernetes)
@@ -114,9 +118,18 @@ for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
   k8s_ldflags+=" -X $pkg.gitVersion=$k8s_version -X $pkg.gitMajor=$k8s_major -X $pkg.gitMinor=$k8s_minor"
   k8s_ldflags+=" -X $pkg.gitTreeState=clean -X $pkg.gitCommit= -X $pkg.buildDate=${k8s_date:-1970-01-01T00:00:00Z}"
 done
+k8s_flags=(-tags selinux,notest,grpcnotrace -ldflags "all=$k8s_ldflags")
+
+# --kubectl: kubectl of the same release only, in its own cache entry (hack/ensure-kubectl.sh asks
+# for it when the machine's kubectl is missing or outside the supported version skew).
+if [ "${1:-}" = --kubectl ]; then
+  module_dir=$tools/kubernetes build kubectl "$k8s_version" kubectl -- "${k8s_flags[@]}" \
+    k8s.io/kubernetes/cmd/kubectl
+  exit 0
+fi
+
 k8s_dir=$(build kubernetes "$k8s_version" kube-apiserver kube-controller-manager kube-scheduler -- \
-  -tags selinux,notest,grpcnotrace -ldflags "all=$k8s_ldflags" \
-  k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager \
+  "${k8s_flags[@]}" k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager \
   k8s.io/kubernetes/cmd/kube-scheduler)
 
 # etcd: the server module is `package main`, so `go build` names the binary "server".
@@ -133,8 +146,7 @@ kwok_dir=$(build kwok "$kwok_version" kwok -- \
 dirs="$k8s_dir:$etcd_dir:$kwok_dir"
 if [ "${1:-}" = --node ]; then
   node_dir=$(module_dir=$tools/kubernetes build kubernetes-node "$k8s_version" kubelet kube-proxy -- \
-    -tags selinux,notest,grpcnotrace -ldflags "all=$k8s_ldflags" \
-    k8s.io/kubernetes/cmd/kubelet k8s.io/kubernetes/cmd/kube-proxy)
+    "${k8s_flags[@]}" k8s.io/kubernetes/cmd/kubelet k8s.io/kubernetes/cmd/kube-proxy)
   containerd_version=$(required_version "$tools/containerd" github.com/containerd/containerd/v2)
   containerd_dir=$(build containerd "$containerd_version" containerd containerd-shim-runc-v2 ctr -- \
     -tags "no_btrfs no_devmapper no_zfs" \

@@ -293,6 +293,8 @@ up() {
   local bindirs
   if [ "$node_mode" = real ]; then
     bindirs=$("$root/hack/build-tools.sh" --node)
+    # The node's metrics-server is applied with kubectl (hack/lib/real-node.sh).
+    bindirs+=:$("$root/hack/ensure-kubectl.sh")
   else
     bindirs=$("$root/hack/build-tools.sh")
   fi

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `make e2e`: the e2e suite (test/e2e/) on a throw-away kind cluster, with the operator deployed
-# in-cluster from config/ and real pods. Needs Docker, kind and kubectl on a host with internet access
-# (base images, metrics-server). See docs/e2e.md.
+# in-cluster from config/ and real pods. Needs Docker and kind on a host with internet access (base
+# images, metrics-server); kubectl comes from hack/ensure-kubectl.sh. See docs/e2e.md.
 #
 #   1. kind create cluster from test/e2e/kind-config.yaml, node image KIND_NODE_IMAGE (pinned by digest)
 #   2. make docker-build: the API and operator images
@@ -17,6 +17,9 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 export PATH="$("$root/hack/ensure-node.sh"):$PATH"
+# A kubectl supported against the pinned release, which the kind node image matches (a plain
+# assignment, so that set -e stops here when there is none and it cannot be built).
+PATH="$("$root/hack/ensure-kubectl.sh"):$PATH"
 
 cluster=${KIND_CLUSTER:-helloworld-e2e}
 node_image=${KIND_NODE_IMAGE:?set KIND_NODE_IMAGE, e.g. through make e2e}
@@ -32,7 +35,7 @@ die() {
   exit 1
 }
 
-for tool in docker kind kubectl; do
+for tool in docker kind; do
   command -v "$tool" >/dev/null 2>&1 || die "$tool is not on PATH (docs/e2e.md lists the versions; kind: go install sigs.k8s.io/kind@v0.33.0)"
 done
 

@@ -14,6 +14,9 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 export PATH="$("$root/hack/ensure-node.sh"):$PATH"
+# A kubectl supported against the cluster's release (a plain assignment, so that set -e stops here
+# when there is none and it cannot be built).
+PATH="$("$root/hack/ensure-kubectl.sh"):$PATH"
 
 img_api=${IMG_API:-helloworld-api:dev}
 img_operator=${IMG_OPERATOR:-helloworld-operator:dev}

@@ -25,16 +25,7 @@ import {
   repoRoot,
   waitFor,
 } from '../support/cluster.js';
-
-/** The Kubernetes release that hack/tools/kubernetes/go.mod pins, e.g. "v1.37.2". */
-function pinnedKubernetesVersion(): string {
-  const goMod = readFileSync(`${repoRoot}hack/tools/kubernetes/go.mod`, 'utf8');
-  const match = /^\s*(?:require\s+)?k8s\.io\/kubernetes (v\d+\.\d+\.\d+)\b/m.exec(goMod);
-  if (match?.[1] === undefined) {
-    throw new Error('hack/tools/kubernetes/go.mod does not require k8s.io/kubernetes');
-  }
-  return match[1];
-}
+import { pinnedKubernetesVersion } from '../support/pinned-kubernetes.js';
 
 function deployment(
   name: string,
@@ -141,7 +132,7 @@ async function podsOf(ns: string, app: string): Promise<V1Pod[]> {
 
 describe('local cluster', () => {
   test('reports the pinned Kubernetes version', async () => {
-    const pinned = pinnedKubernetesVersion();
+    const pinned = pinnedKubernetesVersion(repoRoot);
     const info = await kc.makeApiClient(VersionApi).getCode();
     expect(info.gitVersion).toBe(pinned);
     expect(`v${info.major}.${info.minor}`).toBe(pinned.split('.').slice(0, 2).join('.'));
@@ -149,11 +140,18 @@ describe('local cluster', () => {
     const kubectl = spawnSync('kubectl', ['--kubeconfig', kubeconfigPath(), 'version', '-o', 'json'], {
       encoding: 'utf8',
     });
-    // kubectl is a prerequisite of the suite (the test helpers call it): a missing one fails here too.
+    // The test helpers call kubectl: the globalSetup puts one first on PATH that is supported
+    // against this release, one minor version older or newer at most (hack/ensure-kubectl.sh).
     expect(kubectl.error).toBeUndefined();
     expect(kubectl.status).toBe(0);
-    const parsed = JSON.parse(kubectl.stdout) as { serverVersion?: { gitVersion?: string } };
+    const parsed = JSON.parse(kubectl.stdout) as {
+      clientVersion?: { gitVersion?: string };
+      serverVersion?: { gitVersion?: string };
+    };
     expect(parsed.serverVersion?.gitVersion).toBe(pinned);
+    const minor = (version?: string): number => Number(/^v1\.(\d+)\./.exec(version ?? '')?.[1]);
+    const client = parsed.clientVersion?.gitVersion;
+    expect({ client, skew: Math.abs(minor(client) - minor(pinned)) <= 1 }).toEqual({ client, skew: true });
   });
 
   test('has three Ready simulated nodes, one in each zone', async () => {

@@ -8,6 +8,9 @@
 // - Otherwise `hack/cluster.sh up` starts it (building the binaries on a cold machine) and a
 //   marker file records that this test run started it, so that the globalTeardown stops it again.
 //
+// The tests run kubectl as a user does: a kubectl supported against the pinned Kubernetes release
+// goes first on PATH (hack/ensure-kubectl.sh: the machine's, or one built from the pinned module).
+//
 // Jest loads this file outside its module system (Node strips the types), so it imports only
 // Node built-ins, packages and ./cluster-state.ts (by its .ts name), not ./cluster.ts.
 import { spawnSync } from 'node:child_process';
@@ -33,7 +36,25 @@ function exportKubeconfig(path: string): void {
   process.env.KUBECONFIG = path;
 }
 
+function useSupportedKubectl(root: string): void {
+  const result = spawnSync(`${root}/hack/ensure-kubectl.sh`, [], {
+    cwd: root,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  if (result.status !== 0) {
+    throw new Error(
+      `hack/ensure-kubectl.sh found no supported kubectl and could not build one ` +
+        `(exit ${String(result.status ?? result.signal)}; its message is above)`,
+    );
+  }
+  process.env.PATH = `${result.stdout.trim()}:${process.env.PATH ?? ''}`;
+}
+
 export default async function globalSetup(): Promise<void> {
+  // Jest runs with the repository as its working directory.
+  const root = process.cwd();
+  useSupportedKubectl(root);
   const explicit = process.env.KUBECONFIG_TEST;
   if (explicit !== undefined && explicit !== '') {
     if (!(await ready(explicit, 10_000))) {
@@ -42,8 +63,6 @@ export default async function globalSetup(): Promise<void> {
     exportKubeconfig(explicit);
     return;
   }
-  // Jest runs with the repository as its working directory.
-  const root = process.cwd();
   const state = clusterStateDir(root);
   const kubeconfig = `${state}/kubeconfig`;
   const marker = `${state}/started-by-tests`;
