@@ -97,7 +97,7 @@ up: build ## Local cluster + operator + a sample HelloWorld answering HTTP (NODE
 
 .PHONY: demo
 demo: ## A guided tour on the cluster of `make up`: a birthday stored, a good release under load, a bad one rolled back.
-	node hack/demo.ts
+	@PATH="$$(hack/ensure-kubectl.sh):$$PATH" node hack/demo.ts
 
 # The tour runs against the cluster of `make up`, unless KUBECONFIG is given.
 demo: export KUBECONFIG := $(if $(filter environment command line,$(origin KUBECONFIG)),$(KUBECONFIG),$(CURDIR)/.cluster/kubeconfig)

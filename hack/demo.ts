@@ -310,10 +310,18 @@ async function realTour(): Promise<void> {
   await apply(realSpec);
   await follow('the first release to be Available', (s) => s.phase === 'Available', 300);
   await show(['get', 'hw', name, '-n', namespace]);
+  const uid = (await kubectl(['get', 'hw', name, '-n', namespace, '-o', 'jsonpath={.metadata.uid}'])).trim();
   const ip = (
     await kubectl(['get', 'svc', name, '-n', namespace, '-o', 'jsonpath={.spec.clusterIP}'])
   ).trim();
   const base = `http://${ip}`;
+  // The local real node routes Service addresses from this host; a kind node, for one, does not.
+  if ((await call(base, 'GET', '/healthz').catch(() => undefined))?.status !== 200) {
+    throw new DemoError(
+      `the Service's address ${ip} does not answer from this host: the tour needs the local cluster ` +
+        'of `make up NODE=real`, whose node is this host',
+    );
+  }
 
   step('2. Store a birthday and read it back, through the Service, from this host');
   say(
@@ -355,7 +363,7 @@ async function realTour(): Promise<void> {
     '-n',
     namespace,
     '--field-selector',
-    `involvedObject.kind=HelloWorld,involvedObject.name=${name},type=Warning`,
+    `involvedObject.uid=${uid},type=Warning`,
     '-o',
     'custom-columns=REASON:.reason,MESSAGE:.message',
   ]);

@@ -133,6 +133,9 @@ if [ "${1:-up}" = down ]; then
   exit 0
 fi
 
+# A kubectl supported against the cluster's release (a plain assignment, so that set -e stops here
+# when there is none and it cannot be built).
+PATH="$("$root/hack/ensure-kubectl.sh"):$PATH"
 started=$SECONDS
 node=$(choose_node)
 log "local cluster with $node nodes"
