@@ -678,7 +678,7 @@ describe('kubectl', () => {
     expect(listed.stdout).toMatch(/^columns\s+hello-api:7\s+2\s+/m);
     const wide = kubectl('get', 'hw', '-n', namespace, 'columns', '-o', 'wide');
     expect(wide.stdout.split('\n')[0]).toMatch(
-      /\sREASON\s+REVISION\s+STABLE\s+REPLICAS\s+UPDATED\s+REDIS\s+AGE$/,
+      /\sREASON\s+PROGRESS\s+REVISION\s+STABLE\s+REPLICAS\s+UPDATED\s+REDIS\s+AGE$/,
     );
   });
 });

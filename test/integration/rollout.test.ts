@@ -162,6 +162,8 @@ describe.each([
     expect(printerColumns(name, 'wide')).toMatchObject({
       IMAGE: bad,
       RUNNING: GOOD,
+      // While the stable pods come back, and once they are.
+      PROGRESS: expect.stringMatching(/^(RollbackInProgress|RolledBack)$/) as unknown,
       REVISION: hw.status?.currentRevision,
       STABLE: before.status?.stableRevision,
       REPLICAS: '2',
