@@ -37,36 +37,6 @@ stop_operator() {
   rm -f "$pidfile"
 }
 
-# choose_node: prints real or simulated; installs the real node's packages when asked for it as root.
-choose_node() {
-  local asked=${UP_NODE:-auto} missing
-  missing=$(missing_packages real)
-  case $asked in
-    simulated) echo simulated ;;
-    real)
-      [ "$(id -u)" = 0 ] || die "a real node needs root (containers, mounts, iptables): sudo make up NODE=real"
-      if [ -n "$missing" ]; then
-        log "installing the Debian packages a real node needs: $missing"
-        # shellcheck disable=SC2086 # one word per package
-        install_packages $missing >&2
-      fi
-      echo real
-      ;;
-    auto)
-      if [ "$(id -u)" != 0 ]; then
-        log "simulated nodes: real pods need root; for them, run: sudo make up NODE=real"
-        echo simulated
-      elif [ -n "$missing" ]; then
-        log "simulated nodes: real pods need these Debian packages: apt-get install -y $missing (or: make up NODE=real installs them)"
-        echo simulated
-      else
-        echo real
-      fi
-      ;;
-    *) die "NODE must be real, simulated or auto, not '$asked'" ;;
-  esac
-}
-
 # wait_available NAME SECONDS: until the HelloWorld's phase is Available (verification passed, when on).
 wait_available() {
   if ! kubectl wait --for=jsonpath='{.status.phase}'=Available --timeout="$2s" "hw/$1" >/dev/null; then
@@ -137,7 +107,7 @@ fi
 # when there is none and it cannot be built).
 PATH="$("$root/hack/ensure-kubectl.sh"):$PATH"
 started=$SECONDS
-node=$(choose_node)
+node=$(choose_node "${UP_NODE:-auto}")
 log "local cluster with $node nodes"
 "up_$node"
 echo "export KUBECONFIG=$KUBECONFIG   # to use kubectl against the local cluster"
