@@ -29,11 +29,11 @@ import {
   type IncomingMessage,
   type ServerResponse,
 } from 'node:http';
-import { createServer as createNetServer } from 'node:net';
 import { basename, dirname, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import autocannon from 'autocannon';
 import { Redis } from 'ioredis';
+import { freePort } from '../test/support/ports.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const USER = 'benchmark';
@@ -241,18 +241,6 @@ async function runBare(port: number, redisPort: number, observed: boolean): Prom
 
 // ---------------------------------------------------------------------------------------------------
 // The driver.
-
-async function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const server = createNetServer().listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => {
-        if (typeof address === 'object' && address !== null) done(address.port);
-        else fail(new Error('no port'));
-      });
-    });
-  });
-}
 
 const children: ChildProcess[] = [];
 process.on('exit', () => {

@@ -1,12 +1,14 @@
 // The built program (dist/api/main.js) as Kubernetes runs it: configuration, signals, graceful shutdown
 // under keep-alive load, socket-level errors, secrets in logs, and the smoke check CLI.
-import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { Agent, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { connect } from 'node:net';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { jest } from '@jest/globals';
-import { freePort, startRedis, type RedisHandle } from '../../test/support/redis.js';
+import { startApiProcess, stopApiProcess, type ApiProcess } from '../../test/support/api-process.js';
+import { freePort } from '../../test/support/ports.js';
+import { startRedis, type RedisHandle } from '../../test/support/redis.js';
 
 /** Exactly { "error": "<non-empty sentence>" }. */
 function expectErrorShape(body: unknown): void {
@@ -16,9 +18,8 @@ function expectErrorShape(body: unknown): void {
 
 jest.setTimeout(60_000);
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const MAIN = resolve(ROOT, 'dist/api/main.js');
 const SMOKE = resolve(ROOT, 'dist/api/smoke.js');
-const running = new Set<ChildProcess>();
+const running = new Set<ApiProcess>();
 let redis: RedisHandle;
 
 beforeAll(async () => {
@@ -30,8 +31,8 @@ beforeAll(async () => {
   redis = await startRedis();
 });
 
-afterEach(() => {
-  for (const child of running) child.kill('SIGKILL');
+afterEach(async () => {
+  await Promise.all([...running].map(stopApiProcess));
   running.clear();
 });
 
@@ -39,43 +40,9 @@ afterAll(async () => {
   await redis.stop();
 });
 
-interface Api {
-  readonly proc: ChildProcess;
-  readonly base: string;
-  readonly port: number;
-  readonly exited: Promise<number | null>;
-  output(): string;
-}
-
-async function spawnApi(env: Record<string, string>, waitReady = true): Promise<Api> {
-  const port = await freePort();
-  const proc = spawn(process.execPath, [MAIN], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', PORT: String(port), REDIS_URL: redis.url, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  running.add(proc);
-  let out = '';
-  proc.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  proc.stderr.on('data', (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<number | null>((done) =>
-    proc.once('exit', (code) => {
-      running.delete(proc);
-      done(code);
-    }),
-  );
-  const api = { proc, port, base: `http://127.0.0.1:${port}`, exited, output: () => out };
-  if (waitReady) {
-    for (let i = 0; ; i++) {
-      const ready = await fetch(`${api.base}/readyz`).then(
-        (r) => r.status === 200,
-        () => false,
-      );
-      if (ready) break;
-      if (i > 300 || proc.exitCode !== null) throw new Error(`API did not become ready:\n${out}`);
-      await new Promise((r) => setTimeout(r, 25));
-    }
-  }
+async function spawnApi(env: Record<string, string>, waitReady = true): Promise<ApiProcess> {
+  const api = await startApiProcess({ redisUrl: redis.url, env: { LOG_LEVEL: 'info', ...env }, waitReady });
+  running.add(api);
   return api;
 }
 
@@ -110,7 +77,7 @@ function call(
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Waits until the server is working on `count` requests (besides the /metrics request asking). */
-async function untilInFlight(api: Api, count: number): Promise<void> {
+async function untilInFlight(api: ApiProcess, count: number): Promise<void> {
   for (let i = 0; ; i++) {
     const text = (await call(false, api.port, 'GET', '/metrics')).body;
     if (new RegExp(`^http_requests_in_flight ${count + 1}$`, 'm').test(text)) return;

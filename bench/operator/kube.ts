@@ -7,7 +7,6 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { openSync, readdirSync, readFileSync, readlinkSync, realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseAllDocuments } from 'yaml';
-import { createServer } from 'node:net';
 import {
   IsomorphicFetchHttpLibrary,
   KubeConfig,
@@ -17,6 +16,7 @@ import {
 } from '@kubernetes/client-node';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { HelloWorld, HelloWorldSpec } from '../../operator/src/api/types.js';
+import { freePort } from '../../test/support/ports.ts';
 
 export const ROOT = new URL('../../', import.meta.url).pathname;
 const dist = (path: string): string => new URL(`../../dist/${path}`, import.meta.url).href;
@@ -221,19 +221,6 @@ export const helloWorldAvailable =
   };
 
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => {
-        resolve(typeof address === 'object' && address !== null ? address.port : 0);
-      });
-    });
-  });
-}
 
 export interface OperatorRun {
   port: number;

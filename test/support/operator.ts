@@ -3,7 +3,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { CustomObjectsApi, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
 import type { HelloWorld, HelloWorldSpec } from '../../operator/src/api/types.js';
-import { freePort } from './redis.js';
+import { freePort } from './ports.js';
 import { kubeconfigPath, repoRoot, waitFor } from './cluster.js';
 
 /** Runs kubectl against the test cluster; throws with its output when it fails. */

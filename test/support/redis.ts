@@ -3,7 +3,8 @@
  * Requires the redis-server binary (Debian package redis-server) on PATH or in REDIS_SERVER_BIN.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer, connect } from 'node:net';
+import { connect } from 'node:net';
+import { freePort } from './ports.js';
 
 export interface RedisHandle {
   readonly url: string;
@@ -23,22 +24,6 @@ const live = new Set<ChildProcess>();
 process.once('exit', () => {
   for (const child of live) child.kill('SIGKILL');
 });
-
-/** A port the kernel just handed out and released. */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => {
-        if (typeof address === 'object' && address !== null) resolve(address.port);
-        else reject(new Error('no port assigned'));
-      });
-    });
-  });
-}
 
 /** Sends PING and resolves on +PONG; rejects on any error or after timeoutMs. */
 export async function pingRedis(port: number, timeoutMs = 500): Promise<void> {

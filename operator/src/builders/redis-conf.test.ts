@@ -5,7 +5,8 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, pingRedis } from '../../../test/support/redis.js';
+import { freePort } from '../../../test/support/ports.js';
+import { pingRedis } from '../../../test/support/redis.js';
 import { redisConfigFile } from './redis.js';
 
 const PASSWORD = 'Zm9vYmFyYmF6cXV4MTIzNDU2Nzg5MA';

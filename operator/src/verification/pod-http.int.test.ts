@@ -2,7 +2,7 @@
 // its pods are simulated, so no HTTP reaches them and the API server answers in their place; and, to see
 // a real answer come back through the proxy, a pod whose status points at this machine, where a real API
 // process listens.
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
@@ -14,7 +14,9 @@ import {
   waitFor,
 } from '../../../test/support/cluster.js';
 import { proxyableLocalAddress } from '../../../test/support/pods.js';
-import { freePort, startRedis, type RedisHandle } from '../../../test/support/redis.js';
+import { startApiProcess, stopApiProcess, type ApiProcess } from '../../../test/support/api-process.js';
+import { freePort } from '../../../test/support/ports.js';
+import { startRedis, type RedisHandle } from '../../../test/support/redis.js';
 import { defaultSmokeChecks } from '../api/defaults.js';
 import { apiServerProxy, type PodHttp } from './pod-http.js';
 import { runSmokeChecks } from './smoke.js';
@@ -28,21 +30,7 @@ let core: CoreV1Api;
 let ns: string;
 let proxy: PodHttp;
 let redis: RedisHandle;
-let api: ChildProcess | undefined;
-
-async function startApi(port: number): Promise<ChildProcess> {
-  const proc = spawn(process.execPath, [resolve(repoRoot, 'dist/api/main.js')], {
-    cwd: repoRoot,
-    env: { PATH: process.env.PATH ?? '', PORT: String(port), REDIS_URL: redis.url, LOG_LEVEL: 'warn' },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/readyz`)).status === 200, {
-    describe: `the API on port ${port} to be ready`,
-    timeoutMs: 15_000,
-    intervalMs: 50,
-  });
-  return proc;
-}
+let api: ApiProcess | undefined;
 
 const readinessCheck = { ...defaultSmokeChecks()[0]!, retries: 0, timeoutSeconds: 20 };
 
@@ -79,11 +67,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  if (api && api.exitCode === null && api.signalCode === null) {
-    const exited = new Promise((done) => api?.once('exit', done));
-    api.kill('SIGKILL');
-    await exited;
-  }
+  if (api) await stopApiProcess(api);
   await redis.stop();
   await deleteTestNamespace(ns, { kc });
 });
@@ -151,8 +135,8 @@ describe('apiServerProxy', () => {
   });
 
   it('reaches a real API process through the proxy: smoke checks pass and metrics are sampled', async () => {
-    const port = await freePort();
-    api = await startApi(port);
+    api = await startApiProcess({ redisUrl: redis.url });
+    const { port } = api;
     await createPodAt('local', proxyableLocalAddress(), port);
     const pod: PodRef = { namespace: ns, name: 'local', port };
 

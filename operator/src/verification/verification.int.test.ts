@@ -1,10 +1,12 @@
 // Smoke checks and metrics analysis against real processes of this repo's API (dist/api/main.js) on a real
 // redis-server: a healthy one, one failing every /hello request, one failing a fifth of them, a slow one.
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
-import { freePort, startRedis, type RedisHandle } from '../../../test/support/redis.js';
+import { startApiProcess, stopApiProcess, type ApiProcess } from '../../../test/support/api-process.js';
+import { freePort } from '../../../test/support/ports.js';
+import { startRedis, type RedisHandle } from '../../../test/support/redis.js';
 import { defaultSmokeChecks, resolveSpec } from '../api/defaults.js';
 import { measure, measurementVerdict } from './analysis.js';
 import { directHttp } from './pod-http.js';
@@ -13,69 +15,33 @@ import { SampleError, createVerifier } from './verifier.js';
 
 jest.setTimeout(120_000);
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
-const MAIN = resolve(ROOT, 'dist/api/main.js');
 const policy = resolveSpec({ image: 'hello:1' }).rollout.verification.analysis;
 
-interface ApiProcess {
+/** An API process as the verifier sees a pod. */
+interface NamedApi extends ApiProcess {
   readonly pod: PodRef;
-  readonly base: string;
-  readonly proc: ChildProcess;
-  readonly exited: Promise<void>;
 }
 
-const running = new Set<ApiProcess>();
+const running = new Set<NamedApi>();
 const urls = new Map<string, string>();
 let redis: RedisHandle;
 let verifier: Verifier;
 
-async function startApi(name: string, env: Record<string, string> = {}, port?: number): Promise<ApiProcess> {
-  const listenOn = port ?? (await freePort());
-  const proc = spawn(process.execPath, [MAIN], {
-    cwd: ROOT,
-    env: {
-      PATH: process.env.PATH ?? '',
-      PORT: String(listenOn),
-      REDIS_URL: redis.url,
-      LOG_LEVEL: 'warn',
-      ...env,
-    },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let output = '';
-  proc.stderr.on('data', (d: Buffer) => (output = (output + d.toString()).slice(-4000)));
-  const exited = new Promise<void>((done) => {
-    proc.once('exit', () => {
-      done();
-    });
-  });
-  const api: ApiProcess = {
-    pod: { namespace: 'test', name, port: listenOn },
-    base: `http://127.0.0.1:${listenOn}`,
-    proc,
-    exited,
-  };
-  running.add(api);
+async function startApi(name: string, env: Record<string, string> = {}, port?: number): Promise<NamedApi> {
+  const api = await startApiProcess({ redisUrl: redis.url, env, ...(port === undefined ? {} : { port }) });
+  const named: NamedApi = { ...api, pod: { namespace: 'test', name, port: api.port } };
+  running.add(named);
   urls.set(name, api.base);
-  for (let attempt = 0; ; attempt++) {
-    const ready = await fetch(`${api.base}/readyz`).then(
-      (r) => r.status === 200,
-      () => false,
-    );
-    if (ready) return api;
-    if (attempt > 400 || proc.exitCode !== null)
-      throw new Error(`API ${name} did not become ready:\n${output}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
+  return named;
 }
 
-async function stopApi(api: ApiProcess): Promise<void> {
-  running.delete(api);
-  if (api.proc.exitCode === null && api.proc.signalCode === null) api.proc.kill('SIGKILL');
-  await api.exited;
+async function stopApi(named: NamedApi): Promise<void> {
+  running.delete(named);
+  await stopApiProcess(named);
 }
 
 /** `total` /hello requests, `concurrency` at a time: PUT a user's birthday, then GET it, alternately. */
-async function driveTraffic(api: ApiProcess, total: number, concurrency = 10): Promise<void> {
+async function driveTraffic(api: NamedApi, total: number, concurrency = 10): Promise<void> {
   let next = 0;
   const worker = async (): Promise<void> => {
     while (next < total) {
@@ -90,10 +56,10 @@ async function driveTraffic(api: ApiProcess, total: number, concurrency = 10): P
   await Promise.all(Array.from({ length: concurrency }, worker));
 }
 
-let healthy: ApiProcess;
-let failing: ApiProcess;
-let flaky: ApiProcess;
-let slow: ApiProcess;
+let healthy: NamedApi;
+let failing: NamedApi;
+let flaky: NamedApi;
+let slow: NamedApi;
 
 beforeAll(async () => {
   // The program as shipped: compile the API (and common) first.
@@ -123,7 +89,7 @@ afterAll(async () => {
 });
 
 /** Smoke checks, then a sample, `total` requests of traffic, a second sample and the measurement. */
-async function smokeAndMeasure(api: ApiProcess, total: number, retries?: number) {
+async function smokeAndMeasure(api: NamedApi, total: number, retries?: number) {
   const checks = defaultSmokeChecks().map((check) => ({ ...check, retries: retries ?? check.retries }));
   const smoke = await verifier.smoke([api.pod], checks);
   const before = await verifier.sample([api.pod]);
