@@ -33,6 +33,7 @@ import { basename, dirname, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import autocannon from 'autocannon';
 import { Redis } from 'ioredis';
+import { waitFor } from '../test/support/wait.ts';
 import { freePort } from '../test/support/ports.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -327,18 +328,6 @@ function schedulingGaps(): string {
   );
 }
 
-async function waitFor(url: string): Promise<void> {
-  for (let i = 0; i < 400; i++) {
-    const ok = await fetch(url).then(
-      (r) => r.ok,
-      () => false,
-    );
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error(`${url} never answered 200`);
-}
-
 interface Row {
   target: string;
   scenario: string;
@@ -553,7 +542,13 @@ async function main(): Promise<void> {
       }),
     );
   }
-  for (const { base } of servers) await waitFor(`${base}/readyz`);
+  for (const { base } of servers) {
+    await waitFor(async () => (await fetch(`${base}/readyz`)).ok, {
+      describe: `${base}/readyz to answer 200`,
+      timeoutMs: 10_000,
+      intervalMs: 25,
+    });
+  }
   for (const { base } of servers) {
     const res = await fetch(`${base}/hello/${USER}`, { method: 'PUT', body: BODY });
     if (res.status !== 204) throw new Error(`seeding ${base} answered ${res.status}`);

@@ -4,6 +4,7 @@
 import { Redis } from 'ioredis';
 import request from 'supertest';
 import { appOnRedis } from '../../test/support/api-app.js';
+import { waitFor } from '../../test/support/cluster.js';
 import { startRedis, type RedisHandle } from '../../test/support/redis.js';
 import type { createApp } from './app.js';
 import type { ApiMetrics } from './metrics.js';
@@ -26,9 +27,7 @@ let app: ReturnType<typeof createApp>;
 beforeAll(async () => {
   redis = await startRedis();
   ({ app, store, metrics } = appOnRedis(redis.url));
-  await eventually(async () => {
-    await request(app).get('/healthz/redis').expect(200);
-  });
+  await until200(app, '/healthz/redis');
 });
 
 afterAll(async () => {
@@ -37,18 +36,13 @@ afterAll(async () => {
   await redis.stop();
 });
 
-async function eventually(check: () => Promise<void>, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      await check();
-      return;
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-}
+/** Until `path` answers 200 (Redis back, or the store reconnected). */
+const until200 = (target: typeof app, path: string): Promise<true> =>
+  waitFor(async () => (await request(target).get(path)).status === 200 || undefined, {
+    describe: `GET ${path} to answer 200`,
+    timeoutMs: 15_000,
+    intervalMs: 50,
+  });
 
 async function timed(run: () => Promise<request.Response>): Promise<{ res: request.Response; ms: number }> {
   const started = performance.now();
@@ -102,9 +96,7 @@ describe('when Redis dies', () => {
     );
 
     await redis.restart(); // same port, empty data set
-    await eventually(async () => {
-      await request(app).get('/healthz/redis').expect(200);
-    });
+    await until200(app, '/healthz/redis');
     await request(app).put('/hello/alice').send({ dateOfBirth: '1990-01-01' }).expect(204);
     await request(app).get('/hello/alice').expect(200);
   });
@@ -125,9 +117,7 @@ describe('when Redis hangs', () => {
     } finally {
       redis.resume();
     }
-    await eventually(async () => {
-      await request(app).get('/hello/bob').expect(200);
-    });
+    await until200(app, '/hello/bob');
   });
 });
 
@@ -140,9 +130,7 @@ describe('when Redis is at its memory limit (maxmemory with noeviction)', () => 
     // Tiny, as the operator sets it from the container's memory limit; noeviction: refuse, never evict.
     full = await startRedis({ args: ['--maxmemory', '4mb', '--maxmemory-policy', 'noeviction'] });
     ({ app: fullApp, store: fullStore } = appOnRedis(full.url, 1000));
-    await eventually(async () => {
-      await request(fullApp).get('/healthz/redis').expect(200);
-    });
+    await until200(fullApp, '/healthz/redis');
   });
 
   afterAll(async () => {
