@@ -150,7 +150,12 @@ describe('local cluster', () => {
       encoding: 'utf8',
     });
     // kubectl is a prerequisite of the suite (the test helpers call it): a missing one fails here too.
-    expect(kubectl.error).toBeUndefined();
+    if (kubectl.error !== undefined) {
+      throw new Error(
+        `kubectl could not be run (${kubectl.error.message}): the tests need it on PATH, within one ` +
+          'minor version of the cluster (README, Quick start)',
+      );
+    }
     expect(kubectl.status).toBe(0);
     const parsed = JSON.parse(kubectl.stdout) as { serverVersion?: { gitVersion?: string } };
     expect(parsed.serverVersion?.gitVersion).toBe(pinned);
