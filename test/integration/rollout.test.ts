@@ -1,16 +1,14 @@
 // Rollouts on the local cluster, with the operator as a real process: bad images are rolled back (by the
 // deadline, or early for crash loops and image pull failures), the previous image keeps running, an
-// operator restarted mid-rollout still finishes the job, the retry annotation re-attempts, the abort
-// annotation stops a rollout in flight (and is ignored when nothing rolls out), and a first deployment
-// that fails ends Failed. Verification is off: no HTTP reaches simulated pods.
-import { AppsV1Api, CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
+// operator restarted mid-rollout still finishes the job, the retry annotation re-attempts, and a first
+// deployment that fails ends Failed. Verification is off: no HTTP reaches simulated pods.
+import { AppsV1Api, type KubeConfig } from '@kubernetes/client-node';
 import type { HelloWorld } from '../../operator/src/api/types.js';
 import { createTestNamespace, deleteTestNamespace, loadKubeConfig, waitFor } from '../support/cluster.js';
 import {
   applyHelloWorld,
   buildOnce,
   conditionOf,
-  events,
   helloWorld,
   installCrd,
   kubectl,
@@ -228,138 +226,6 @@ describe('the retry annotation', () => {
     ]);
     expect(events).toContain('RetryRequested');
   }, 200_000);
-});
-
-/** The reasons of the events of one HelloWorld, of the given type. */
-const eventReasons = (name: string, type: 'Normal' | 'Warning'): string[] =>
-  events(namespace, `involvedObject.name=${name},type=${type}`).map((e) => e.reason ?? '');
-
-/** `image ready` of each API pod of the HelloWorld that is not terminating. */
-async function podImages(name: string): Promise<string> {
-  const core = kc.makeApiClient(CoreV1Api);
-  const selector = `app.kubernetes.io/instance=${name},app.kubernetes.io/component=api`;
-  const pods = await core.listNamespacedPod({ namespace, labelSelector: selector });
-  return pods.items
-    .filter((p) => p.metadata?.deletionTimestamp === undefined)
-    .map((p) => {
-      const ready = p.status?.conditions?.find((c) => c.type === 'Ready')?.status ?? 'Unknown';
-      return `${p.spec?.containers[0]?.image ?? ''} ${ready}`;
-    })
-    .sort()
-    .join(', ');
-}
-
-/** Applies a revision whose pods never become ready (so it stays Progressing) and waits for its rollout. */
-async function startStuckRollout(name: string, image: string): Promise<HelloWorld> {
-  applyHelloWorld(
-    helloWorld(namespace, name, simulatedSpec({ image, rollout: { progressDeadlineSeconds: 600 } })),
-  );
-  return waitForHelloWorld(
-    kc,
-    namespace,
-    name,
-    (h) => phase('Progressing')(h) && h.status?.currentRevision !== h.status?.stableRevision,
-    `${name}'s rollout of ${image} to start`,
-    { operator },
-  );
-}
-
-describe('the abort annotation', () => {
-  it('fails the rollout in flight with reason Aborted and rolls back to stable; a later value is ignored', async () => {
-    const name = 'abort';
-    const before = await deployGood(name, 600);
-    const bad = 'unready.invalid/api:2';
-    const rolling = await startStuckRollout(name, bad);
-    kubectl(['annotate', 'hw', name, '-n', namespace, 'hello.dev/abort=first']);
-    const hw = await waitForHelloWorld(kc, namespace, name, phase('RolledBack'), 'the abort to roll back', {
-      operator,
-    });
-    const message = 'aborted by annotation hello.dev/abort=first while Progressing';
-    expect(hw.status).toMatchObject({
-      observedAbort: 'first',
-      failedRevision: rolling.status?.currentRevision,
-      currentRevision: before.status?.stableRevision,
-      stableRevision: before.status?.stableRevision,
-      lastRollback: { reason: 'Aborted', message, fromImage: bad, toImage: GOOD },
-    });
-    expect(conditionOf(hw, 'Degraded')).toMatchObject({ status: 'True', reason: 'Aborted' });
-    expect(eventReasons(name, 'Warning')).toContain('Aborted');
-    // Back to the stable pods: the rollback completes, and only ready pods of the good image are left.
-    await waitForHelloWorld(
-      kc,
-      namespace,
-      name,
-      (h) => conditionOf(h, 'Progressing')?.reason === 'RolledBack' && h.status?.readyReplicas === 2,
-      `${name}'s rollback to complete`,
-      { operator },
-    );
-    const stablePods = `${GOOD} True, ${GOOD} True`;
-    await waitFor(
-      async () => {
-        const pods = await podImages(name);
-        if (pods !== stablePods) throw new Error(`pods: ${pods}`);
-        return true;
-      },
-      { describe: `only the two ready pods of ${GOOD}`, timeoutMs: 60_000 },
-    );
-    expect(await deploymentImage(name)).toBe(GOOD);
-
-    // A new value while nothing rolls out is recorded and ignored, and cannot abort the next rollout.
-    kubectl(['annotate', 'hw', name, '-n', namespace, 'hello.dev/abort=second', '--overwrite']);
-    const ignored = await waitForHelloWorld(
-      kc,
-      namespace,
-      name,
-      (h) => h.status?.observedAbort === 'second',
-      'the second abort value to be recorded',
-      { operator },
-    );
-    expect(ignored.status?.phase).toBe('RolledBack');
-    expect(ignored.status?.lastRollback).toEqual(hw.status?.lastRollback);
-    expect(eventReasons(name, 'Normal')).toContain('AbortIgnored');
-    const next = 'hello/api:3.0.0';
-    applyHelloWorld(
-      helloWorld(namespace, name, simulatedSpec({ image: next, rollout: { progressDeadlineSeconds: 600 } })),
-    );
-    const promoted = await waitForHelloWorld(
-      kc,
-      namespace,
-      name,
-      phase('Available'),
-      `${next} to be promoted`,
-      {
-        operator,
-      },
-    );
-    expect(promoted.status).toMatchObject({ stableImage: next, observedAbort: 'second' });
-    expect(promoted.status?.lastRollback).toEqual(hw.status?.lastRollback);
-    expect(await deploymentImage(name)).toBe(next);
-  }, 240_000);
-
-  it('ends a first deployment Failed with nothing undone', async () => {
-    const name = 'abort-first';
-    const bad = 'unready.invalid/api:1';
-    await startStuckRollout(name, bad);
-    kubectl(['annotate', 'hw', name, '-n', namespace, 'hello.dev/abort=now']);
-    const hw = await waitForHelloWorld(
-      kc,
-      namespace,
-      name,
-      phase('Failed'),
-      'the abort to fail the rollout',
-      {
-        operator,
-      },
-    );
-    expect(hw.status?.observedAbort).toBe('now');
-    expect(hw.status?.stableRevision).toBeUndefined();
-    expect(conditionOf(hw, 'Degraded')).toMatchObject({ status: 'True', reason: 'Aborted' });
-    expect(hw.status?.conditions?.find((c) => c.type === 'Degraded')?.message).toContain(
-      'no stable revision to roll back to',
-    );
-    expect(eventReasons(name, 'Warning')).toContain('Aborted');
-    expect(await deploymentImage(name)).toBe(bad);
-  }, 120_000);
 });
 
 describe('a first deployment that fails', () => {
