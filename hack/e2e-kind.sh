@@ -8,7 +8,7 @@
 #   3. kind load docker-image: both images into every node (nothing is pushed to a registry)
 #   4. metrics-server, pinned by version, unless the cluster already serves metrics.k8s.io
 #   5. kubectl apply -k config/default, with the operator image set to IMG_OPERATOR
-#   6. npm run test:e2e with E2E_OPERATOR=in-cluster E2E_REAL_PODS=1
+#   6. npm run test:e2e with E2E_OPERATOR=in-cluster (the suite sees from the nodes that pods are real)
 #   7. kind delete cluster, unless KEEP=1
 #
 # Environment: KIND_NODE_IMAGE (required; the Makefile sets it), KIND_CLUSTER (default
@@ -93,7 +93,6 @@ deploy_operator "$img_operator"
 # 6. The suite, against this cluster only (the globalSetup checks it is ready).
 export KUBECONFIG_TEST=$kubeconfig
 export E2E_OPERATOR=in-cluster
-export E2E_REAL_PODS=1
 export E2E_API_IMAGE=$img_api
 export E2E_STARTED_AT=$(($(date +%s) * 1000))
 suite_start=$(date +%s)

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # `make e2e-local`: the e2e suite (test/e2e/) against the local cluster of this repository
 # (hack/cluster.sh; started by the suite's globalSetup when it is not up), with the operator run by
-# the suite as local processes (dist/operator/main.js). Pods are simulated there, so the scenarios
-# that need real pods are reported as skipped, with the reason. See docs/e2e.md.
+# the suite as local processes (dist/operator/main.js). Pods are simulated there (the suite sees kwok's
+# markers on the nodes), so the scenarios that need real pods are reported as skipped, with the reason.
+# See docs/e2e.md.
 #
 # Extra arguments go to Jest, e.g. `hack/e2e-local.sh test/e2e/rollback.test.ts`.
 set -euo pipefail
@@ -17,7 +18,6 @@ npx tsc -b
 export E2E_OPERATOR=local
 export E2E_BUILT=1
 export E2E_STARTED_AT=$((start * 1000))
-unset E2E_REAL_PODS
 status=0
 # The local cluster keeps etcd's data in .cluster/; its *.snap files are not Jest snapshots.
 npm run --silent test:e2e -- "$@" --modulePathIgnorePatterns='<rootDir>/.cluster/' || status=$?

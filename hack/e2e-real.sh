@@ -5,7 +5,7 @@
 #
 #   1. the cluster with its real node (the images are built, cached, and loaded into its containerd)
 #   2. kubectl apply -k config/default, with the operator image set to IMG_OPERATOR
-#   3. npm run test:e2e with E2E_OPERATOR=in-cluster E2E_REAL_PODS=1
+#   3. npm run test:e2e with E2E_OPERATOR=in-cluster (the suite sees from the nodes that pods are real)
 #   4. the cluster is torn down (bridge, iptables rules, mounts, processes), unless KEEP=1
 #
 # Needs root, Docker, and the Debian packages named by hack/lib/real-node.sh. Extra arguments go to
@@ -56,7 +56,6 @@ deploy_operator "$img_operator"
 # 3. The suite, against this cluster only.
 export KUBECONFIG_TEST=$KUBECONFIG
 export E2E_OPERATOR=in-cluster
-export E2E_REAL_PODS=1
 export E2E_API_IMAGE=$img_api
 export E2E_REDIS_IMAGE=helloworld-local/redis:7
 export E2E_BUILT=1

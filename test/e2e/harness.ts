@@ -1,7 +1,8 @@
 // The e2e suite drives a cluster the way a user does: kubectl apply of YAML, kubectl wait, kubectl get
-// -o jsonpath, events. This module holds what every e2e file shares: where the operator runs
-// (E2E_OPERATOR), whether pods are real (E2E_REAL_PODS), kubectl without blocking the event loop, and
-// waits whose failure message shows what the cluster showed: status, events, pods, the operator's log.
+// -o jsonpath, events. This module holds what every e2e file shares: what the cluster is (its nodes
+// say whether pods really run) and where the operator runs (E2E_OPERATOR), both from cluster-facts.ts;
+// kubectl without blocking the event loop, and waits whose failure message shows what the cluster showed: status, events, pods, the
+// operator's log.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { stringify } from 'yaml';
@@ -14,13 +15,17 @@ import {
   waitFor,
 } from '../support/cluster.js';
 import { buildOnce, installCrd, startOperator, type OperatorProcess } from '../support/operator.js';
+import { operatorMode, realPods, systemNamespace } from './cluster-facts.js';
 
-/** `local`: the suite runs dist/operator/main.js itself; `in-cluster`: `make e2e` deployed config/default. */
-export const operatorMode: 'local' | 'in-cluster' =
-  process.env.E2E_OPERATOR === 'in-cluster' ? 'in-cluster' : 'local';
+export {
+  clusterHasRealNodes,
+  isSimulatedNode,
+  operatorMode,
+  realPods,
+  systemNamespace,
+} from './cluster-facts.js';
 
-/** Whether containers really run (kind): HTTP traffic, Redis data and CPU load exist only then. */
-export const realPods = process.env.E2E_REAL_PODS === '1';
+const operatorLabels = 'app.kubernetes.io/name=helloworld-operator,app.kubernetes.io/component=operator';
 
 export const realPodsSkipReason =
   "the cluster's nodes are simulated (kwok): no container runs, so there is no HTTP traffic, Redis " +
@@ -28,10 +33,6 @@ export const realPodsSkipReason =
 
 /** The API image on a cluster with real pods (`make e2e` loads it into kind). */
 export const apiImage = process.env.E2E_API_IMAGE ?? 'helloworld-api:dev';
-
-/** Where `make e2e` deploys the operator (config/default). */
-export const systemNamespace = 'helloworld-system';
-const operatorLabels = 'app.kubernetes.io/name=helloworld-operator,app.kubernetes.io/component=operator';
 
 /**
  * Registers a describe block of scenarios that need real pods. On a simulated cluster they are
@@ -192,18 +193,18 @@ export interface E2eContext {
 
 const suiteStart = Number(process.env.E2E_STARTED_AT ?? Date.now());
 
-/** Starts the operator as a local process, with leader election on a Lease in `namespace`. */
+/**
+ * Starts the operator as a local process that serves `namespace` only, with leader election on a Lease
+ * there: as in production, and on a cluster shared with other suites neither their HelloWorlds nor
+ * their operators get in its way.
+ */
 export function startLocalOperator(namespace: string): Promise<OperatorProcess> {
-  // Leader election as in production, on a Lease of this file's own, so that no other operator
-  // running against the same cluster holds it.
-  // It serves every namespace: on a cluster shared with other suites their HelloWorlds (often in
-  // namespaces being deleted) compete for its workers, hence more than the default four.
   return startOperator({
     env: {
       LEADER_ELECTION: 'true',
       LEASE_NAMESPACE: namespace,
       LEASE_NAME: 'helloworld-operator',
-      WORKERS: '8',
+      WATCH_NAMESPACE: namespace,
     },
   });
 }

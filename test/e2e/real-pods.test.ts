@@ -1,8 +1,9 @@
 // Scenario 6, on a cluster whose pods really run (make e2e on kind): the API answers through its
 // Service; a rolling update under steady load fails no request; injected errors are caught by the
 // smoke tests (every request fails) or by the analysis (one in five fails); the Redis data survives
-// its pod, and while Redis is away the API answers 503 through its Service, never refusing. On
-// simulated nodes every test here is reported as skipped, with the reason.
+// its pod, and while Redis is away the API answers 503 through its Service, never refusing. Each test
+// puts the HelloWorld on its first revision before it starts, so none depends on another having run.
+// On simulated nodes every test here is reported as skipped, with the reason.
 import type { HelloWorldSpec } from '../../operator/src/api/types.js';
 import {
   applyYaml,
@@ -76,11 +77,38 @@ console.log(JSON.stringify({ ...last, counts, noAnswer, firstNoAnswer, odd503, o
 describeRealPods('the API through its Service', (realIt) => {
   const name = 'web';
 
+  /**
+   * What each test starts from, whatever an earlier one left (or none ran): `web` on its first
+   * revision, promoted, nothing rolling out. Most often that is no change, or the spec going back to
+   * the stable revision; after the rolling-update test it is a rollout of its own.
+   */
+  async function onFirstRevision(): Promise<void> {
+    await applyYaml(c().namespace, helloWorld(c().namespace, name, withEnv({ E2E_REVISION: '1' })));
+    await eventually(
+      c(),
+      name,
+      'web on its first revision, promoted and settled',
+      async () => {
+        const [generation, observed, phase, current, stable, progressing] = (
+          await jsonpath(
+            c().namespace,
+            `hw/${name}`,
+            '{.metadata.generation} {.status.observedGeneration} {.status.phase} {.status.currentRevision} ' +
+              '{.status.stableRevision} {.status.conditions[?(@.type=="Progressing")].status}',
+          )
+        ).split(' ');
+        return (
+          generation === observed && phase === 'Available' && current === stable && progressing === 'False'
+        );
+      },
+      300_000,
+    );
+  }
+
   realIt(
     'answers PUT and GET /hello/<username>',
     async () => {
-      await applyYaml(c().namespace, helloWorld(c().namespace, name, withEnv({ E2E_REVISION: '1' })));
-      await waitHelloWorld(c(), name, 'jsonpath={.status.phase}=Available', 240);
+      await onFirstRevision();
       const answer = JSON.parse(await runClient(c(), name, putAndGet)) as {
         put: number;
         get: number;
@@ -89,12 +117,13 @@ describeRealPods('the API through its Service', (realIt) => {
       expect(answer).toMatchObject({ put: 204, get: 200 });
       expect(answer.body.message).toMatch(/^Hello, alice! /);
     },
-    360_000,
+    660_000,
   );
 
   realIt(
     'rolls a new revision out under steady load without failing a single request',
     async () => {
+      await onFirstRevision();
       const load = await startLoad(c(), { service: name, seconds: 300, concurrency: 4 });
       await applyYaml(c().namespace, helloWorld(c().namespace, name, withEnv({ E2E_REVISION: '2' })));
       await waitHelloWorld(c(), name, 'jsonpath={.status.phase}=Progressing', 60);
@@ -106,12 +135,13 @@ describeRealPods('the API through its Service', (realIt) => {
       expect(report.ok).toBeGreaterThan(0);
       expect({ failed: report.failed, failures: report.failures }).toEqual({ failed: 0, failures: [] });
     },
-    420_000,
+    720_000,
   );
 
   realIt(
     'rolls back a revision whose every request fails: the smoke tests catch it',
     async () => {
+      await onFirstRevision();
       await applyYaml(
         c().namespace,
         helloWorld(c().namespace, name, withEnv({ E2E_REVISION: '2', CHAOS_ERROR_RATE: '1' })),
@@ -122,12 +152,13 @@ describeRealPods('the API through its Service', (realIt) => {
       );
       await waitHelloWorld(c(), name, 'condition=Progressing=False', 180);
     },
-    420_000,
+    720_000,
   );
 
   realIt(
     'rolls back a revision that fails one request in five under traffic: the analysis catches it',
     async () => {
+      await onFirstRevision();
       const load = await startLoad(c(), { service: name, seconds: 300, concurrency: 4 });
       // Smoke checks on /readyz only, which chaos leaves alone: this revision must pass them and fail
       // the analysis of the traffic.
@@ -149,13 +180,13 @@ describeRealPods('the API through its Service', (realIt) => {
       );
       expect(rollback).toMatch(/^AnalysisFailed: /);
     },
-    420_000,
+    720_000,
   );
 
   realIt(
     'keeps the data written before the Redis pod was deleted, answering 503 (never refusing) meanwhile',
     async () => {
-      await waitHelloWorld(c(), name, 'condition=Progressing=False', 180);
+      await onFirstRevision();
       expect(JSON.parse(await runClient(c(), name, putAndGet))).toMatchObject({ put: 204, get: 200 });
       // The client asks through the whole outage; Redis goes only once it is running.
       const watching = runClient(c(), name, getThroughOutage);
@@ -215,6 +246,6 @@ describeRealPods('the API through its Service', (realIt) => {
       expect((JSON.parse(answer.body ?? '{}') as { message?: string }).message).toMatch(/^Hello, alice! /);
       await waitHelloWorld(c(), name, 'condition=Available', 120);
     },
-    420_000,
+    720_000,
   );
 });

@@ -37,6 +37,16 @@ const alive = (operator: OperatorProcess): boolean =>
 const isLeader = async (operator: OperatorProcess): Promise<boolean> =>
   alive(operator) && metricValue(await operator.metrics(), 'helloworld_leader') === 1;
 
+/**
+ * Exactly `count` local operator processes alive, whatever an earlier test left running: extra ones
+ * are killed, missing ones started. Returns them.
+ */
+async function localOperators(count: number): Promise<OperatorProcess[]> {
+  for (const extra of running.filter(alive).slice(count)) await extra.kill();
+  while (running.filter(alive).length < count) await startLocal();
+  return running.filter(alive);
+}
+
 beforeAll(async () => {
   ctx = await setUp('resilience', { startOperator: false });
   if (operatorMode === 'local') {
@@ -61,6 +71,18 @@ beforeAll(async () => {
 afterAll(async () => {
   await ctx.cleanup();
 }, 120_000);
+
+/** Waits for the in-cluster operator's Deployment: an earlier test may have deleted its pods. */
+async function waitOperatorDeployment(condition: string): Promise<void> {
+  await kubectl([
+    'wait',
+    `--for=${condition}`,
+    '--timeout=180s',
+    '-n',
+    systemNamespace,
+    'deployment/helloworld-operator',
+  ]);
+}
 
 /** A spec whose rollouts take a few steps (one pod at a time), so that there is a "middle". */
 const spec = (revision: string) => ({
@@ -94,13 +116,14 @@ async function expectFinished(name: string, revision: string): Promise<void> {
 describe('an operator killed in the middle of a rollout', () => {
   it('is replaced, and the new one finishes the rollout from status', async () => {
     const name = 'resume';
-    if (operatorMode === 'local') await startLocal();
+    if (operatorMode === 'local') await localOperators(1);
+    else await waitOperatorDeployment('condition=Available');
     await applyYaml(ctx.namespace, helloWorld(ctx.namespace, name, spec('1')));
     await waitHelloWorld(ctx, name, 'jsonpath={.status.phase}=Available', realPods ? 300 : 150);
 
     const revision = await startRollout(name, '2');
     if (operatorMode === 'local') {
-      await running[0]!.kill();
+      await localOperators(0);
       // Nobody else writes this status: the rollout stays unfinished until an operator is back.
       expect(await jsonpath(ctx.namespace, `hw/${name}`, '{.status.phase}')).toMatch(
         /^(Progressing|Verifying)$/,
@@ -126,20 +149,13 @@ describe('two operator replicas', () => {
   it('hand the work over when the leader is killed', async () => {
     const name = 'failover';
     if (operatorMode === 'local') {
-      await startLocal();
+      const pair = await localOperators(2);
       await eventually(ctx, name, 'one of the two local operators to lead', async () => {
-        const leaders = await Promise.all(running.filter(alive).map(isLeader));
+        const leaders = await Promise.all(pair.map(isLeader));
         return leaders.filter(Boolean).length === 1;
       });
     } else {
-      await kubectl([
-        'wait',
-        '--for=jsonpath={.status.readyReplicas}=2',
-        '--timeout=180s',
-        '-n',
-        systemNamespace,
-        'deployment/helloworld-operator',
-      ]);
+      await waitOperatorDeployment('jsonpath={.status.readyReplicas}=2');
     }
     await applyYaml(ctx.namespace, helloWorld(ctx.namespace, name, spec('1')));
     await waitHelloWorld(ctx, name, 'jsonpath={.status.phase}=Available', realPods ? 300 : 150);

@@ -43,22 +43,30 @@ function badRevision(bad: Bad): Partial<HelloWorldSpec> {
 // about a minute), short enough that the never-ready revision fails quickly.
 const rollout = { progressDeadlineSeconds: realPods ? 100 : 20 };
 const bads: Bad[] = ['unready', 'crashloop', 'pullfail'];
+/** The HelloWorld of each test, and the failure it gets: the retry test has one of its own. */
+const broken: Record<string, Bad> = {
+  unready: 'unready',
+  crashloop: 'crashloop',
+  pullfail: 'pullfail',
+  retry: 'pullfail',
+};
 const stable: Record<string, { revision: string; image: string }> = {};
 
 beforeAll(async () => {
   ctx = await setUp('rollback');
-  // One HelloWorld per kind of failure, all rolled out to a good revision, then all broken at once.
-  await applyYaml(ctx.namespace, ...bads.map((bad) => helloWorld(ctx.namespace, bad, { rollout })));
-  for (const bad of bads) {
-    await waitHelloWorld(ctx, bad, 'jsonpath={.status.phase}=Available', realPods ? 240 : 150);
-    stable[bad] = {
-      revision: await jsonpath(ctx.namespace, `hw/${bad}`, '{.status.stableRevision}'),
-      image: await jsonpath(ctx.namespace, `deployment/${bad}`, '{.spec.template.spec.containers[0].image}'),
+  // One HelloWorld per test, all rolled out to a good revision, then all broken at once.
+  const names = Object.keys(broken);
+  await applyYaml(ctx.namespace, ...names.map((name) => helloWorld(ctx.namespace, name, { rollout })));
+  for (const name of names) {
+    await waitHelloWorld(ctx, name, 'jsonpath={.status.phase}=Available', realPods ? 240 : 150);
+    stable[name] = {
+      revision: await jsonpath(ctx.namespace, `hw/${name}`, '{.status.stableRevision}'),
+      image: await jsonpath(ctx.namespace, `deployment/${name}`, '{.spec.template.spec.containers[0].image}'),
     };
   }
   await applyYaml(
     ctx.namespace,
-    ...bads.map((bad) => helloWorld(ctx.namespace, bad, { rollout, ...badRevision(bad) })),
+    ...names.map((name) => helloWorld(ctx.namespace, name, { rollout, ...badRevision(broken[name]!) })),
   );
 }, 420_000);
 
@@ -126,7 +134,9 @@ describe.each(bads)('a %s revision', (bad) => {
 
 describe('the retry annotation', () => {
   it('rolls the failed revision out again, once per value', async () => {
-    const name = 'pullfail';
+    const name = 'retry';
+    // Its first rollback, from the bad revision beforeAll applied, is over.
+    await waitHelloWorld(ctx, name, 'jsonpath={.status.phase}=RolledBack', realPods ? 240 : 150);
     await waitHelloWorld(ctx, name, 'condition=Progressing=False', 120);
     const firstRollback = await jsonpath(ctx.namespace, `hw/${name}`, '{.status.lastRollback.time}');
     const rollbacksBefore = metricValue(await ctx.operator.metrics(), 'helloworld_rollbacks_total', {

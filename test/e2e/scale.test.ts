@@ -48,7 +48,8 @@ describe('kubectl scale', () => {
 describe('autoscaling', () => {
   const name = 'auto';
 
-  it('creates an HPA with the spec bounds, which the HPA enforces on the Deployment', async () => {
+  /** The HelloWorld with autoscaling on, and its HPA there (each test starts from it). */
+  async function autoscaled(): Promise<void> {
     await applyYaml(
       ctx.namespace,
       helloWorld(ctx.namespace, name, {
@@ -56,6 +57,10 @@ describe('autoscaling', () => {
       }),
     );
     await eventually(ctx, name, `hpa/${name} to exist`, () => exists(ctx.namespace, `hpa/${name}`));
+  }
+
+  it('creates an HPA with the spec bounds, which the HPA enforces on the Deployment', async () => {
+    await autoscaled();
     expect(
       await jsonpath(
         ctx.namespace,
@@ -83,6 +88,7 @@ describe('autoscaling', () => {
   }, 360_000);
 
   it('removes the HPA when autoscaling is switched off, and the spec replicas apply again', async () => {
+    await autoscaled();
     await applyYaml(ctx.namespace, helloWorld(ctx.namespace, name, { replicas: 2 }));
     await eventually(
       ctx,

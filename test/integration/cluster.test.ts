@@ -142,7 +142,12 @@ describe('local cluster', () => {
     });
     // The test helpers call kubectl: the globalSetup puts one first on PATH that is supported
     // against this release, one minor version older or newer at most (hack/ensure-kubectl.sh).
-    expect(kubectl.error).toBeUndefined();
+    if (kubectl.error !== undefined) {
+      throw new Error(
+        `kubectl could not be run (${kubectl.error.message}): the tests need it on PATH, within one ` +
+          'minor version of the cluster (hack/ensure-kubectl.sh provides one)',
+      );
+    }
     expect(kubectl.status).toBe(0);
     const parsed = JSON.parse(kubectl.stdout) as {
       clientVersion?: { gitVersion?: string };

@@ -1,11 +1,17 @@
 // The operator as it is deployed: with the ServiceAccount and least-privilege RBAC of config/ (the
 // process authenticates with that account's token, so every verb it uses must be granted), and as two
 // replicas behind leader election (only the leader writes; a stopped leader hands over at once).
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { KubeConfig } from '@kubernetes/client-node';
-import { createTestNamespace, deleteTestNamespace, loadKubeConfig, waitFor } from '../support/cluster.js';
+import {
+  createTestNamespace,
+  deleteTestNamespace,
+  kubeconfigPath,
+  loadKubeConfig,
+  waitFor,
+} from '../support/cluster.js';
 import {
   applyHelloWorld,
   buildOnce,
@@ -105,6 +111,24 @@ describe('with the RBAC of config/', () => {
     expect(() => can('get', 'nodez', '*')).toThrow(/gave no yes\/no answer.*doesn't have a resource type/s);
     // Cluster-wide: the operator watches every namespace, so it lists Secrets everywhere (docs/install.md).
     expect(can('list', 'secrets', '*')).toBe(true);
+  });
+
+  it('counts only an answer of the API server: a kubeconfig that does not work is no "no"', () => {
+    // kubectl exits 1 on these failures too, as on a "no": a check that a verb is denied must not pass.
+    const unreachable = join(tmp, 'unreachable.kubeconfig');
+    const config = readFileSync(kubeconfigPath(), 'utf8');
+    writeFileSync(unreachable, config.replace(/server: https:\/\/[^\s]+/, 'server: https://127.0.0.1:1'));
+    expect(() => canI(ACCOUNT, 'get', 'nodes', '*', unreachable)).toThrow(/gave no yes\/no answer.*refused/s);
+    expect(() => canI(ACCOUNT, 'get', 'nodes', '*', join(tmp, 'missing.kubeconfig'))).toThrow(
+      /gave no yes\/no answer.*no such file/s,
+    );
+    // A cluster-scoped resource asked about in one namespace: kubectl warns, and that is no answer either.
+    expect(() => canI(ACCOUNT, 'get', 'nodes', namespace)).toThrow(
+      /gave no yes\/no answer.*not namespace scoped/s,
+    );
+    // The same account and kubeconfig answer a real "no" and a real "yes".
+    expect(canI(ACCOUNT, 'get', 'nodes', '*')).toBe(false);
+    expect(canI(ACCOUNT, 'list', 'secrets', '*')).toBe(true);
   });
 
   it('is enough to reconcile a HelloWorld end to end', async () => {

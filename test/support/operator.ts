@@ -26,6 +26,17 @@ export function kubectlGet(kind: string, name: string, namespace: string): Kuber
   return JSON.parse(kubectl(['get', kind, name, '-n', namespace, '-o', 'json'])) as KubernetesObject;
 }
 
+/** The events in `namespace` that match a field selector, e.g. `involvedObject.name=hello,type=Warning`. */
+export function events(
+  namespace: string,
+  fieldSelector: string,
+): { type?: string; reason?: string; message?: string }[] {
+  const list = JSON.parse(
+    kubectl(['get', 'events', '-n', namespace, '--field-selector', fieldSelector, '-o', 'json']),
+  ) as { items: { type?: string; reason?: string; message?: string }[] };
+  return list.items;
+}
+
 /** Builds the TypeScript once per test file that needs the operator process. */
 export function buildOnce(): void {
   const result = spawnSync('npx', ['tsc', '-b'], { cwd: repoRoot, encoding: 'utf8' });

@@ -42,11 +42,18 @@ export const serviceAccount = (namespace: string, name: string): string =>
 
 /**
  * `kubectl auth can-i <verb> <resource>[/<subresource>] --as <user>` in `namespace` ('*': all
- * namespaces). Only the two answers count: exit 0 "yes", exit 1 "no". Anything else (an unknown
- * resource type, which kubectl warns about and then answers "no"; a connection error) throws, so a
- * "cannot" check never passes on a failure.
+ * namespaces). Only the two answers count: exit 0 "yes", exit 1 "no", each with nothing on stderr.
+ * Anything else (an unknown resource type, which kubectl warns about and then answers "no"; a
+ * connection error or a kubeconfig that does not work, which also exit 1) throws, so a "cannot" check
+ * never passes on a failure.
  */
-export function canI(user: string, verb: string, resource: string, namespace: string): boolean {
+export function canI(
+  user: string,
+  verb: string,
+  resource: string,
+  namespace: string,
+  kubeconfig: string = kubeconfigPath(),
+): boolean {
   const [name, subresource] = resource.split('/');
   const args = [
     'auth',
@@ -58,7 +65,7 @@ export function canI(user: string, verb: string, resource: string, namespace: st
     ...(namespace === '*' ? ['--all-namespaces'] : ['-n', namespace]),
     ...(subresource === undefined ? [] : [`--subresource=${subresource}`]),
   ];
-  const result = spawnSync('kubectl', ['--kubeconfig', kubeconfigPath(), ...args], {
+  const result = spawnSync('kubectl', ['--kubeconfig', kubeconfig, ...args], {
     cwd: repoRoot,
     encoding: 'utf8',
   });

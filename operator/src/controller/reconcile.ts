@@ -89,7 +89,7 @@ async function converge(deps: ReconcileDeps, hw: HelloWorld, log: Logger): Promi
   const redis = await redisConfig(deps.reader, reads, hw, spec);
   if (redis.state === 'unusable') {
     const what =
-      redis.reason === 'RedisSecretInvalid' ? 'the Redis URL is available' : 'the password is repaired';
+      redis.reason === Reason.RedisSecretInvalid ? 'the Redis URL is available' : 'the password is repaired';
     const message = `${redis.problem}; the API pods and Redis are not changed until ${what} (see the runbook)`;
     await reportBlocked(deps, log, hw, { reason: redis.reason, message }, now);
     return { requeueAfterMs: WAITING_REQUEUE_MS };
