@@ -164,7 +164,9 @@ async function freshNamespace(): Promise<void> {
 
 /** Real pods, or kwok's simulated nodes (they carry kwok's annotation)? */
 async function realNodes(): Promise<boolean> {
-  let nodes: { items: { metadata: { annotations?: Record<string, string> } }[] };
+  let nodes: {
+    items: { metadata: { annotations?: Record<string, string>; labels?: Record<string, string> } }[];
+  };
   try {
     nodes = JSON.parse(await kubectl(['get', 'nodes', '-o', 'json'])) as typeof nodes;
     await kubectl(['get', 'crd', 'helloworlds.hello.dev']);
@@ -175,7 +177,10 @@ async function realNodes(): Promise<boolean> {
     );
   }
   if (nodes.items.length === 0) throw new DemoError('the cluster has no node');
-  return nodes.items.some((n) => n.metadata.annotations?.['kwok.x-k8s.io/node'] === undefined);
+  // kwok manages the nodes it simulates by this annotation; the local cluster labels them type=kwok too.
+  return nodes.items.some(
+    (n) => n.metadata.annotations?.['kwok.x-k8s.io/node'] !== 'fake' && n.metadata.labels?.type !== 'kwok',
+  );
 }
 
 // ---- HTTP against the Service, from this host (the local real node routes Service addresses) ----

@@ -4,15 +4,13 @@
 // the host), and the test says so.
 import { spawn } from 'node:child_process';
 import { kubeconfigPath, repoRoot } from '../support/cluster.js';
-import { apiImage, jsonpath, kubectl, setUp, type E2eContext } from './harness.js';
+import type { V1Node } from '@kubernetes/client-node';
+import { apiImage, jsonpath, kubectl, realPods, setUp, type E2eContext } from './harness.js';
 
-interface Node {
-  metadata: { name: string; annotations?: Record<string, string> };
-}
-const nodes = (JSON.parse(await kubectl(['get', 'nodes', '-o', 'json'])) as { items: Node[] }).items;
-const simulated = nodes.every((n) => n.metadata.annotations?.['kwok.x-k8s.io/node'] !== undefined);
+const nodes = (JSON.parse(await kubectl(['get', 'nodes', '-o', 'json'])) as { items: V1Node[] }).items;
+const simulated = !realPods;
 // The real node of hack/cluster.sh is this host (hack/lib/real-node.sh names it).
-const localRealNode = nodes.length === 1 && nodes[0]?.metadata.name === 'helloworld-node';
+const localRealNode = realPods && nodes.length === 1 && nodes[0]?.metadata?.name === 'helloworld-node';
 const demoIt = simulated || localRealNode ? it : it.skip;
 if (!simulated && !localRealNode) {
   process.stderr.write('\nmake demo: skipped: it runs on the local cluster of `make up`, not on this one\n');

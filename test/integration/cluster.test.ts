@@ -2,7 +2,6 @@
 // server version, the simulated nodes, and the simulated pod behaviours of hack/cluster/kwok-stages.yaml.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import {
   AppsV1Api,
@@ -26,6 +25,7 @@ import {
   waitFor,
 } from '../support/cluster.js';
 import { pinnedKubernetesVersion } from '../support/pinned-kubernetes.js';
+import { freePort } from '../support/ports.js';
 
 function deployment(
   name: string,
@@ -45,24 +45,6 @@ function deployment(
       },
     },
   };
-}
-
-/** A TCP port on 127.0.0.1 that is free right now. */
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => {
-        if (address !== null && typeof address === 'object') {
-          resolve(address.port);
-        } else {
-          reject(new Error('no port'));
-        }
-      });
-    });
-  });
 }
 
 function processAlive(pid: number): boolean {
