@@ -92,12 +92,7 @@ deploy_operator "$img_operator"
 
 # 6. The suite, against this cluster only (the globalSetup checks it is ready).
 export KUBECONFIG_TEST=$kubeconfig
-export E2E_OPERATOR=in-cluster
 export E2E_API_IMAGE=$img_api
-export E2E_STARTED_AT=$(($(date +%s) * 1000))
-suite_start=$(date +%s)
-status=0
-# etcd's data of a local cluster (.cluster/) holds *.snap files that are not Jest snapshots.
-npm run --silent test:e2e -- "$@" --modulePathIgnorePatterns='<rootDir>/.cluster/' || status=$?
-log "suite finished in $(($(date +%s) - suite_start)) s (exit $status)"
-exit "$status"
+# shellcheck source=hack/lib/e2e-suite.sh
+. hack/lib/e2e-suite.sh
+run_e2e_suite in-cluster "$@"

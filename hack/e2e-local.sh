@@ -11,15 +11,9 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 export PATH="$("$root/hack/ensure-node.sh"):$PATH"
 
-start=$(date +%s)
 echo "e2e-local: building (tsc -b)" >&2
 npx tsc -b
 
-export E2E_OPERATOR=local
-export E2E_BUILT=1
-export E2E_STARTED_AT=$((start * 1000))
-status=0
-# The local cluster keeps etcd's data in .cluster/; its *.snap files are not Jest snapshots.
-npm run --silent test:e2e -- "$@" --modulePathIgnorePatterns='<rootDir>/.cluster/' || status=$?
-echo "e2e-local: suite finished in $(($(date +%s) - start)) s (exit $status)" >&2
-exit "$status"
+# shellcheck source=hack/lib/e2e-suite.sh
+. hack/lib/e2e-suite.sh
+run_e2e_suite local "$@"

@@ -55,13 +55,8 @@ deploy_operator "$img_operator"
 
 # 3. The suite, against this cluster only.
 export KUBECONFIG_TEST=$KUBECONFIG
-export E2E_OPERATOR=in-cluster
 export E2E_API_IMAGE=$img_api
 export E2E_REDIS_IMAGE=helloworld-local/redis:7
-export E2E_BUILT=1
-export E2E_STARTED_AT=$(($(date +%s) * 1000))
-suite_start=$(date +%s)
-status=0
-npm run --silent test:e2e -- "$@" --modulePathIgnorePatterns='<rootDir>/.cluster/' || status=$?
-log "suite finished in $(($(date +%s) - suite_start)) s (exit $status)"
-exit "$status"
+# shellcheck source=hack/lib/e2e-suite.sh
+. hack/lib/e2e-suite.sh
+run_e2e_suite in-cluster "$@"
