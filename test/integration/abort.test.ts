@@ -6,24 +6,23 @@
 // rollout stays in flight until it is aborted.
 import { AppsV1Api, CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import type { HelloWorld } from '../../operator/src/api/types.js';
-import { createTestNamespace, deleteTestNamespace, loadKubeConfig, waitFor } from '../support/cluster.js';
+import { loadKubeConfig, waitFor } from '../support/cluster.js';
 import {
   applyHelloWorld,
-  buildOnce,
   conditionOf,
   events,
   helloWorld,
-  installCrd,
   kubectl,
-  simulatedSpec,
-  startOperator,
-  waitForHelloWorld,
+  operatorInNamespace,
   type OperatorProcess,
+  simulatedSpec,
+  waitForHelloWorld,
 } from '../support/operator.js';
 
 let kc: KubeConfig;
 let namespace: string;
 let operator: OperatorProcess;
+let cleanup: () => Promise<void>;
 
 const GOOD = 'hello/api:1.0.0';
 const phase = (expected: string) => (hw: HelloWorld) =>
@@ -46,16 +45,10 @@ async function deploymentImage(name: string): Promise<string | undefined> {
 
 beforeAll(async () => {
   kc = loadKubeConfig();
-  buildOnce();
-  installCrd();
-  namespace = await createTestNamespace('abort');
-  operator = await startOperator({ env: { LEADER_ELECTION: 'false', WATCH_NAMESPACE: namespace } });
+  ({ namespace, operator, cleanup } = await operatorInNamespace('abort'));
 }, 180_000);
 
-afterAll(async () => {
-  expect(await operator.stop()).toBe(0);
-  await deleteTestNamespace(namespace);
-}, 60_000);
+afterAll(() => cleanup(), 60_000);
 
 /** The reasons of the events of one HelloWorld, of the given type. */
 const eventReasons = (name: string, type: 'Normal' | 'Warning'): string[] =>

@@ -9,26 +9,18 @@ import {
   type KubeConfig,
   type V1Deployment,
 } from '@kubernetes/client-node';
-import {
-  createTestNamespace,
-  deleteTestNamespace,
-  isApiError,
-  loadKubeConfig,
-  waitFor,
-} from '../support/cluster.js';
+import { isApiError, loadKubeConfig, waitFor } from '../support/cluster.js';
 import {
   applyHelloWorld,
-  buildOnce,
   conditionOf,
   helloWorld,
-  installCrd,
   kubectl,
   kubectlGet,
   metricValue,
-  simulatedSpec,
-  startOperator,
-  waitForHelloWorld,
+  operatorInNamespace,
   type OperatorProcess,
+  simulatedSpec,
+  waitForHelloWorld,
 } from '../support/operator.js';
 
 let kc: KubeConfig;
@@ -36,6 +28,7 @@ let apps: AppsV1Api;
 let core: CoreV1Api;
 let namespace: string;
 let operator: OperatorProcess;
+let cleanup: () => Promise<void>;
 
 const writes = async (): Promise<number> =>
   metricValue(await operator.metrics(), 'helloworld_kube_writes_total');
@@ -49,16 +42,10 @@ beforeAll(async () => {
   kc = loadKubeConfig();
   apps = kc.makeApiClient(AppsV1Api);
   core = kc.makeApiClient(CoreV1Api);
-  buildOnce();
-  installCrd();
-  namespace = await createTestNamespace('operator');
-  operator = await startOperator({ env: { LEADER_ELECTION: 'false', WATCH_NAMESPACE: namespace } });
+  ({ namespace, operator, cleanup } = await operatorInNamespace('operator'));
 }, 180_000);
 
-afterAll(async () => {
-  expect(await operator.stop()).toBe(0);
-  await deleteTestNamespace(namespace);
-}, 60_000);
+afterAll(() => cleanup(), 60_000);
 
 describe('a new HelloWorld', () => {
   const name = 'create';

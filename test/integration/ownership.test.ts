@@ -3,25 +3,24 @@
 // (resourceVersion, owner references and selector stay as they were), the HelloWorld says ChildConflict
 // once, in a condition and one Warning event; deleting the object lets the HelloWorld converge by itself.
 import { type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
-import { createTestNamespace, deleteTestNamespace, loadKubeConfig } from '../support/cluster.js';
+import { loadKubeConfig } from '../support/cluster.js';
 import {
   applyHelloWorld,
-  buildOnce,
   conditionOf,
   helloWorld,
-  installCrd,
   kubectl,
   kubectlGet,
-  simulatedSpec,
-  startOperator,
-  waitForHelloWorld,
+  operatorInNamespace,
   type OperatorProcess,
+  simulatedSpec,
+  waitForHelloWorld,
 } from '../support/operator.js';
 import type { HelloWorld, HelloWorldSpec } from '../../operator/src/api/types.js';
 
 let kc: KubeConfig;
 let namespace: string;
 let operator: OperatorProcess;
+let cleanup: () => Promise<void>;
 
 const theirs = { app: 'theirs' };
 const meta = (name: string) => ({ name, labels: theirs });
@@ -158,16 +157,10 @@ const converged = (hw: HelloWorld) =>
 
 beforeAll(async () => {
   kc = loadKubeConfig();
-  buildOnce();
-  installCrd();
-  namespace = await createTestNamespace('ownership');
-  operator = await startOperator({ env: { LEADER_ELECTION: 'false', WATCH_NAMESPACE: namespace } });
+  ({ namespace, operator, cleanup } = await operatorInNamespace('ownership'));
 }, 240_000);
 
-afterAll(async () => {
-  expect(await operator.stop()).toBe(0);
-  await deleteTestNamespace(namespace);
-}, 60_000);
+afterAll(() => cleanup(), 60_000);
 
 describe("someone else's object under a child's name", () => {
   const before = new Map<string, KubernetesObject>();

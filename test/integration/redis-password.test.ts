@@ -4,19 +4,17 @@
 // would inject Redis configuration is refused with nothing rolled.
 import { createHash } from 'node:crypto';
 import type { KubeConfig, V1Deployment, V1Secret, V1StatefulSet } from '@kubernetes/client-node';
-import { createTestNamespace, deleteTestNamespace, loadKubeConfig, waitFor } from '../support/cluster.js';
+import { loadKubeConfig, waitFor } from '../support/cluster.js';
 import {
   applyHelloWorld,
-  buildOnce,
   conditionOf,
   helloWorld,
-  installCrd,
   kubectl,
   kubectlGet,
-  simulatedSpec,
-  startOperator,
-  waitForHelloWorld,
+  operatorInNamespace,
   type OperatorProcess,
+  simulatedSpec,
+  waitForHelloWorld,
 } from '../support/operator.js';
 
 const CHECKSUM = 'hello.dev/config-checksum';
@@ -26,6 +24,7 @@ const secretName = `${name}-redis-auth`;
 let kc: KubeConfig;
 let namespace: string;
 let operator: OperatorProcess;
+let cleanup: () => Promise<void>;
 
 const decode = (b64: string | undefined): string => Buffer.from(b64 ?? '', 'base64').toString('utf8');
 const checksum = (text: string): string => createHash('sha256').update(text).digest('hex').slice(0, 16);
@@ -48,10 +47,7 @@ function snapshot() {
 
 beforeAll(async () => {
   kc = loadKubeConfig();
-  buildOnce();
-  installCrd();
-  namespace = await createTestNamespace('redis-password');
-  operator = await startOperator({ env: { LEADER_ELECTION: 'false', WATCH_NAMESPACE: namespace } });
+  ({ namespace, operator, cleanup } = await operatorInNamespace('redis-password'));
   applyHelloWorld(helloWorld(namespace, name, simulatedSpec()));
   await waitForHelloWorld(
     kc,
@@ -63,10 +59,7 @@ beforeAll(async () => {
   );
 }, 240_000);
 
-afterAll(async () => {
-  expect(await operator.stop()).toBe(0);
-  await deleteTestNamespace(namespace);
-}, 60_000);
+afterAll(() => cleanup(), 60_000);
 
 it('Redis and the API pods carry the checksum of the same password', () => {
   const password = decode(secret().data?.password);

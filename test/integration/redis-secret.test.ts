@@ -7,20 +7,18 @@
 import type { KubeConfig, V1Deployment, V1ReplicaSet } from '@kubernetes/client-node';
 import type { HelloWorld } from '../../operator/src/api/types.js';
 import { Reason } from '../../operator/src/rollout/conditions.js';
-import { createTestNamespace, deleteTestNamespace, loadKubeConfig, waitFor } from '../support/cluster.js';
+import { loadKubeConfig, waitFor } from '../support/cluster.js';
 import {
   applyHelloWorld,
-  buildOnce,
   conditionOf,
   events,
   helloWorld,
-  installCrd,
   kubectl,
   kubectlGet,
-  simulatedSpec,
-  startOperator,
-  waitForHelloWorld,
+  operatorInNamespace,
   type OperatorProcess,
+  simulatedSpec,
+  waitForHelloWorld,
 } from '../support/operator.js';
 
 const CHECKSUM = 'hello.dev/config-checksum';
@@ -30,6 +28,7 @@ const KEY = 'url';
 let kc: KubeConfig;
 let namespace: string;
 let operator: OperatorProcess;
+let cleanup: () => Promise<void>;
 
 const external = { mode: 'External' as const, urlSecretRef: { name: SECRET, key: KEY } };
 const spec = (image: string) => simulatedSpec({ image, redis: external });
@@ -80,16 +79,10 @@ const blocked = (hw: HelloWorld): boolean =>
 
 beforeAll(async () => {
   kc = loadKubeConfig();
-  buildOnce();
-  installCrd();
-  namespace = await createTestNamespace('redis-secret');
-  operator = await startOperator({ env: { LEADER_ELECTION: 'false', WATCH_NAMESPACE: namespace } });
+  ({ namespace, operator, cleanup } = await operatorInNamespace('redis-secret'));
 }, 240_000);
 
-afterAll(async () => {
-  expect(await operator.stop()).toBe(0);
-  await deleteTestNamespace(namespace);
-}, 60_000);
+afterAll(() => cleanup(), 60_000);
 
 describe('a running HelloWorld whose Redis Secret becomes unusable', () => {
   const name = 'ext';

@@ -4,25 +4,25 @@
 // deployment that fails ends Failed. Verification is off: no HTTP reaches simulated pods.
 import { AppsV1Api, type KubeConfig } from '@kubernetes/client-node';
 import type { HelloWorld } from '../../operator/src/api/types.js';
-import { createTestNamespace, deleteTestNamespace, loadKubeConfig, waitFor } from '../support/cluster.js';
+import { loadKubeConfig, waitFor } from '../support/cluster.js';
 import {
   applyHelloWorld,
-  buildOnce,
   conditionOf,
   helloWorld,
-  installCrd,
   kubectl,
   metricValue,
+  operatorInNamespace,
+  type OperatorProcess,
   simulatedSpec,
   startOperator,
   waitForHelloWorld,
-  type OperatorProcess,
 } from '../support/operator.js';
 
 let kc: KubeConfig;
 let apps: AppsV1Api;
 let namespace: string;
 let operator: OperatorProcess;
+let cleanup: () => Promise<void>;
 const timings: string[] = [];
 
 const GOOD = 'hello/api:1.0.0';
@@ -79,17 +79,13 @@ async function deployGood(name: string, deadlineSeconds: number): Promise<HelloW
 beforeAll(async () => {
   kc = loadKubeConfig();
   apps = kc.makeApiClient(AppsV1Api);
-  buildOnce();
-  installCrd();
-  namespace = await createTestNamespace('rollout');
-  operator = await startOperator({ env: { LEADER_ELECTION: 'false', WATCH_NAMESPACE: namespace } });
+  ({ namespace, operator, cleanup } = await operatorInNamespace('rollout'));
 }, 180_000);
 
 afterAll(async () => {
   if (timings.length > 0)
     console.log(`time from the bad spec being applied to the rollback:\n  ${timings.join('\n  ')}`);
-  await operator.stop();
-  await deleteTestNamespace(namespace);
+  await cleanup();
 }, 60_000);
 
 describe.each([

@@ -4,7 +4,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { CustomObjectsApi, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
 import type { HelloWorld, HelloWorldSpec } from '../../operator/src/api/types.js';
 import { freePort } from './ports.js';
-import { kubeconfigPath, repoRoot, waitFor } from './cluster.js';
+import { createTestNamespace, deleteTestNamespace, kubeconfigPath, repoRoot, waitFor } from './cluster.js';
 
 /** Runs kubectl against the test cluster; throws with its output when it fails. */
 export function kubectl(args: string[], input?: string): string {
@@ -193,4 +193,37 @@ export async function waitForHelloWorld(
 
 export function conditionOf(hw: HelloWorld, type: string): { status: string; reason: string } | undefined {
   return hw.status?.conditions?.find((c) => c.type === type);
+}
+
+/** What most integration files start with: a namespace of their own and an operator serving only it. */
+export interface OperatorInNamespace {
+  namespace: string;
+  operator: OperatorProcess;
+  /** Stops the operator (which must exit 0: a clean shutdown) and deletes the namespace. */
+  readonly cleanup: () => Promise<void>;
+}
+
+/**
+ * Builds the operator once, installs the CRD, creates the namespace `<prefix>-<random>` and starts an
+ * operator process scoped to it with leader election off (`env` adds to or overrides that).
+ */
+export async function operatorInNamespace(
+  prefix: string,
+  env: Record<string, string> = {},
+): Promise<OperatorInNamespace> {
+  buildOnce();
+  installCrd();
+  const namespace = await createTestNamespace(prefix);
+  const operator = await startOperator({
+    env: { LEADER_ELECTION: 'false', WATCH_NAMESPACE: namespace, ...env },
+  });
+  return {
+    namespace,
+    operator,
+    cleanup: async () => {
+      const code = await operator.stop();
+      await deleteTestNamespace(namespace);
+      if (code !== 0) throw new Error(`the operator exited with ${String(code)} on SIGTERM, not 0`);
+    },
+  };
 }
