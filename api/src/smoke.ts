@@ -1,6 +1,7 @@
 /**
- * Post-deploy smoke test of a running API. runSmokeChecks() is the reusable part (the operator's
- * verification calls it); run as a program it prints a one-line JSON report and exits 0 or 1:
+ * Post-deploy smoke test of a running API, for people and pipelines (the operator runs its own checks,
+ * through the API server's pod proxy: operator/src/verification/smoke.ts). Run as a program it prints a
+ * one-line JSON report and exits 0 or 1:
  *
  *   node dist/api/smoke.js --url http://helloworld-api:8080
  */

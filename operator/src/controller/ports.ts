@@ -1,6 +1,6 @@
 /**
- * What the reconciler reads from the world, as one small interface. main.ts backs it with informer
- * caches; writes go through the runtime's KubeWriter and EventSink.
+ * What the reconciler reads from the world, as one small interface. CacheReader (cache-reader.ts)
+ * backs it with the shared informers' caches; writes go through the runtime's KubeWriter and EventSink.
  */
 import type { KubernetesObject, V1Deployment, V1Pod, V1ReplicaSet, V1Secret } from '@kubernetes/client-node';
 import type { HelloWorld } from '../api/types.js';

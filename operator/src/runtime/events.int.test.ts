@@ -9,7 +9,7 @@ import { HttpKubeRest } from './rest.js';
 
 const logger = createLogger('events-test', 'silent');
 
-// Real API calls, real backoff (the informer waits 1 s before a relist after an error).
+// Real API calls against the local cluster, which a busy machine can slow to seconds.
 jest.setTimeout(60_000);
 
 describe('EventRecorder (real API server)', () => {

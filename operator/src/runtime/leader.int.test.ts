@@ -14,7 +14,7 @@ import { HttpKubeRest } from './rest.js';
 
 const logger = createLogger('leader-test', 'silent');
 
-// Real API calls, real backoff (the informer waits 1 s before a relist after an error).
+// Real API calls on a real Lease: a handover waits out the lease duration and renew periods (seconds).
 jest.setTimeout(60_000);
 
 describe('LeaderElector (real API server)', () => {
