@@ -1,5 +1,5 @@
 // The smoke check's own logic against a scripted fetch; the real round trip is in server.int.test.ts.
-import { runSmokeChecks } from './smoke.js';
+import { smokeTestApi } from './smoke.js';
 
 type Route = (method: string, path: string, body: string | undefined) => { status: number; body?: unknown };
 
@@ -27,9 +27,9 @@ const healthy: Route = (method, path, body) => {
   return { status: 200, body: { message: `Hello, ${user}! Your birthday is in 100 day(s)` } };
 };
 
-describe('runSmokeChecks', () => {
+describe('smokeTestApi', () => {
   it('passes every check against a correct server', async () => {
-    const report = await runSmokeChecks('http://api:8080/', scriptedFetch(healthy), { now: NOW });
+    const report = await smokeTestApi('http://api:8080/', scriptedFetch(healthy), { now: NOW });
     expect(report.ok).toBe(true);
     expect(report.url).toBe('http://api:8080');
     expect(report.checks).toEqual([
@@ -44,7 +44,7 @@ describe('runSmokeChecks', () => {
   it('fails on a wrong greeting and says what it got', async () => {
     const wrong: Route = (m, p, b) =>
       m === 'GET' && p.startsWith('/hello/') ? { status: 200, body: { message: 'Hi' } } : healthy(m, p, b);
-    const report = await runSmokeChecks('http://api:8080', scriptedFetch(wrong), { now: NOW });
+    const report = await smokeTestApi('http://api:8080', scriptedFetch(wrong), { now: NOW });
     expect(report.ok).toBe(false);
     const get = report.checks.find((c) => c.name === 'get');
     expect(get?.ok).toBe(false);
@@ -58,7 +58,7 @@ describe('runSmokeChecks', () => {
         : m === 'PUT'
           ? { status: 204 }
           : healthy(m, p, b);
-    const report = await runSmokeChecks('http://api:8080', scriptedFetch(broken), { now: NOW });
+    const report = await smokeTestApi('http://api:8080', scriptedFetch(broken), { now: NOW });
     expect(report.ok).toBe(false);
     expect(report.checks.filter((c) => !c.ok).map((c) => c.name)).toEqual(['readyz', 'invalid-request']);
   });
@@ -66,7 +66,7 @@ describe('runSmokeChecks', () => {
   it('reports a network failure with its cause, and skips the GET when the PUT failed', async () => {
     const refused = (() =>
       Promise.reject(new TypeError('fetch failed', { cause: new Error('ECONNREFUSED') }))) as typeof fetch;
-    const report = await runSmokeChecks('http://api:8080', refused, { now: NOW });
+    const report = await smokeTestApi('http://api:8080', refused, { now: NOW });
     expect(report.ok).toBe(false);
     expect(report.checks.map((c) => c.name)).toEqual(['healthz', 'readyz', 'put', 'invalid-request']);
     expect(report.checks[0]?.detail).toBe('fetch failed: ECONNREFUSED');

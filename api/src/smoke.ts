@@ -10,7 +10,7 @@ import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { birthdayInYear, birthdayMessage, daysUntilBirthday, formatDate, utcDate } from './birthday.js';
 
-export interface SmokeCheck {
+export interface SmokeCheckOutcome {
   readonly name: string;
   readonly ok: boolean;
   readonly detail?: string;
@@ -20,7 +20,7 @@ export interface SmokeReport {
   readonly ok: boolean;
   readonly url: string;
   readonly durationMs: number;
-  readonly checks: readonly SmokeCheck[];
+  readonly checks: readonly SmokeCheckOutcome[];
 }
 
 export interface SmokeOptions {
@@ -48,7 +48,7 @@ function describeError(err: unknown): string {
   return err.message + cause;
 }
 
-export async function runSmokeChecks(
+export async function smokeTestApi(
   baseUrl: string,
   fetchImpl: Fetch = fetch,
   options: SmokeOptions = {},
@@ -57,7 +57,7 @@ export async function runSmokeChecks(
   const timeoutMs = options.timeoutMs ?? 5000;
   const now = options.now ?? (() => new Date());
   const base = baseUrl.replace(/\/+$/, '');
-  const checks: SmokeCheck[] = [];
+  const checks: SmokeCheckOutcome[] = [];
 
   const call = async (
     method: string,
@@ -167,7 +167,7 @@ export async function smokeCli(argv: readonly string[]): Promise<number> {
     );
     return 1;
   }
-  const report = await runSmokeChecks(args.url, fetch, { timeoutMs: args.timeoutMs });
+  const report = await smokeTestApi(args.url, fetch, { timeoutMs: args.timeoutMs });
   process.stdout.write(`${JSON.stringify(report)}\n`);
   return report.ok ? 0 : 1;
 }
