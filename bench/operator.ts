@@ -58,7 +58,7 @@ const STATUS_WRITES = 2;
 
 const kc = kube.loadKubeConfig();
 const rest = new runtime.rest.HttpKubeRest(kc);
-const client = new runtime.kube.KubeClient(rest);
+const client = new runtime.kube.KubeClient(rest, runtime.clientOptions.CLIENT_OPTIONS);
 const id = randomBytes(3).toString('hex');
 const operatorNs = `bench-op-${id}`;
 const floorNs = `bench-floor-${id}`;

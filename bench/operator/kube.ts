@@ -32,6 +32,9 @@ export const runtime = {
   informer: (await import(
     dist('operator/runtime/informer.js')
   )) as typeof import('../../operator/src/runtime/informer.js'),
+  clientOptions: (await import(
+    dist('operator/controller/client-options.js')
+  )) as typeof import('../../operator/src/controller/client-options.js'),
   builders: (await import(
     dist('operator/builders/index.js')
   )) as typeof import('../../operator/src/builders/index.js'),

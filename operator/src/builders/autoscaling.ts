@@ -1,17 +1,18 @@
 import type { V1PodDisruptionBudget, V2HorizontalPodAutoscaler } from '@kubernetes/client-node';
 import type { ResolvedSpec } from '../api/defaults.js';
+import { KINDS, typeMeta } from '../api/kinds.js';
+import { selectorLabels } from '../api/labels.js';
 import type { HelloWorld, IntOrString } from '../api/types.js';
-import { childMeta, selectorLabels } from './meta.js';
+import { childMeta } from './meta.js';
 
 /** The HPA when `autoscaling` is set; undefined tells the reconciler to delete any existing one. */
 export function buildHpa(hw: HelloWorld, spec: ResolvedSpec): V2HorizontalPodAutoscaler | undefined {
   if (!spec.autoscaling) return undefined;
   return {
-    apiVersion: 'autoscaling/v2',
-    kind: 'HorizontalPodAutoscaler',
+    ...typeMeta(KINDS.HorizontalPodAutoscaler),
     metadata: childMeta(hw, hw.metadata.name, 'api'),
     spec: {
-      scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: hw.metadata.name },
+      scaleTargetRef: { ...typeMeta(KINDS.Deployment), name: hw.metadata.name },
       minReplicas: spec.autoscaling.minReplicas,
       maxReplicas: spec.autoscaling.maxReplicas,
       metrics: [
@@ -52,8 +53,7 @@ export function buildPdb(hw: HelloWorld, spec: ResolvedSpec): V1PodDisruptionBud
       ? { maxUnavailable: 1 }
       : budget;
   return {
-    apiVersion: 'policy/v1',
-    kind: 'PodDisruptionBudget',
+    ...typeMeta(KINDS.PodDisruptionBudget),
     metadata: childMeta(hw, hw.metadata.name, 'api'),
     spec: {
       ...bounds,

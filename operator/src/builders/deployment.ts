@@ -1,8 +1,10 @@
 import type { V1Container, V1Deployment, V1EnvVar, V1PodTemplateSpec } from '@kubernetes/client-node';
 import { API_PORT, type ResolvedSpec } from '../api/defaults.js';
+import { KINDS, typeMeta } from '../api/kinds.js';
+import { labels, selectorLabels } from '../api/labels.js';
 import type { HelloWorld } from '../api/types.js';
 import { REVISION_ANNOTATION, revisionOf } from '../rollout/revision.js';
-import { childMeta, labels, redisName, redisSecretName, selectorLabels } from './meta.js';
+import { childMeta, redisName, redisSecretName } from './meta.js';
 
 /** Pod annotation whose change rolls the pods when a Secret they read changes. */
 export const CONFIG_CHECKSUM_ANNOTATION = 'hello.dev/config-checksum';
@@ -134,8 +136,7 @@ export function buildDeployment(
   template: V1PodTemplateSpec,
 ): V1Deployment {
   return {
-    apiVersion: 'apps/v1',
-    kind: 'Deployment',
+    ...typeMeta(KINDS.Deployment),
     metadata: childMeta(hw, hw.metadata.name, 'api'),
     spec: {
       ...(spec.autoscaling ? {} : { replicas: spec.replicas }),

@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import type { KubernetesObject, V1PodTemplateSpec } from '@kubernetes/client-node';
 import type { ResolvedSpec } from '../api/defaults.js';
+import { KINDS, typeMeta } from '../api/kinds.js';
 import type { HelloWorld } from '../api/types.js';
 import { buildHpa, buildPdb } from './autoscaling.js';
 import { buildDeployment } from './deployment.js';
@@ -54,7 +55,7 @@ export function desiredState(hw: HelloWorld, spec: ResolvedSpec, inputs: Desired
   apply.push(buildDeployment(hw, spec, inputs.template), buildService(hw, spec), buildPdb(hw, spec));
   const hpa = buildHpa(hw, spec);
   if (hpa) apply.push(hpa);
-  else absent.push({ apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler', name: hw.metadata.name });
+  else absent.push({ ...typeMeta(KINDS.HorizontalPodAutoscaler), name: hw.metadata.name });
   return { apply, absent };
 }
 

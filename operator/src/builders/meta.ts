@@ -1,34 +1,13 @@
-/** Names, labels and owner references shared by every child a HelloWorld owns. */
+/** Names, metadata and owner references shared by every child a HelloWorld owns (labels: api/labels.ts). */
 import type { V1ObjectMeta, V1OwnerReference } from '@kubernetes/client-node';
-import { API_VERSION, KIND, type HelloWorld } from '../api/types.js';
-
-export const MANAGED_BY = 'helloworld-operator';
-
-export type Component = 'api' | 'redis';
-
-/** The immutable labels a Deployment or StatefulSet selects its pods by. */
-export function selectorLabels(hw: HelloWorld, component: Component): Record<string, string> {
-  return {
-    'app.kubernetes.io/name': 'helloworld',
-    'app.kubernetes.io/instance': hw.metadata.name,
-    'app.kubernetes.io/component': component,
-  };
-}
-
-export function labels(hw: HelloWorld, component: Component): Record<string, string> {
-  return { ...selectorLabels(hw, component), 'app.kubernetes.io/managed-by': MANAGED_BY };
-}
-
-export function selectorString(selector: Record<string, string>): string {
-  return Object.entries(selector)
-    .map(([k, v]) => `${k}=${v}`)
-    .join(',');
-}
+import { KINDS } from '../api/kinds.js';
+import { labels, type Component } from '../api/labels.js';
+import type { HelloWorld } from '../api/types.js';
 
 export function ownerReference(hw: HelloWorld): V1OwnerReference {
   return {
-    apiVersion: API_VERSION,
-    kind: KIND,
+    apiVersion: KINDS.HelloWorld.apiVersion,
+    kind: KINDS.HelloWorld.kind,
     name: hw.metadata.name,
     uid: hw.metadata.uid ?? '',
     controller: true,

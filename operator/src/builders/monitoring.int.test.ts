@@ -19,6 +19,7 @@ import {
 } from '../../../test/support/cluster.js';
 import { resolveSpec } from '../api/defaults.js';
 import { API_VERSION, GROUP, KIND, PLURAL, VERSION, type HelloWorld } from '../api/types.js';
+import { CLIENT_OPTIONS } from '../controller/client-options.js';
 import { KubeClient } from '../runtime/kube.js';
 import {
   buildPrometheusRule,
@@ -70,7 +71,7 @@ beforeAll(async () => {
   kc = loadKubeConfig();
   extensions = kc.makeApiClient(ApiextensionsV1Api);
   custom = kc.makeApiClient(CustomObjectsApi);
-  kube = KubeClient.fromKubeConfig(kc);
+  kube = KubeClient.fromKubeConfig(kc, CLIENT_OPTIONS);
   await applyCrd(
     parse(readFileSync(`${repoRoot}crds/hello.dev_helloworlds.yaml`, 'utf8')) as V1CustomResourceDefinition,
   );

@@ -5,16 +5,17 @@
  */
 import type { KubernetesObject, V1ObjectMeta } from '@kubernetes/client-node';
 import type { ResolvedMonitoring, ResolvedSpec } from '../api/defaults.js';
+import { crdName, KINDS, typeMeta } from '../api/kinds.js';
+import { selectorLabels } from '../api/labels.js';
 import type { HelloWorld } from '../api/types.js';
 import type { AbsentChild } from './index.js';
-import { childMeta, redisName, selectorLabels } from './meta.js';
+import { childMeta, redisName } from './meta.js';
 
-export const MONITORING_API_VERSION = 'monitoring.coreos.com/v1';
+export const MONITORING_API_VERSION = KINDS.ServiceMonitor.apiVersion;
+/** The Prometheus Operator's kinds the operator creates. */
+export const MONITORING_KINDS = [KINDS.ServiceMonitor, KINDS.PrometheusRule] as const;
 /** The CRDs whose presence turns monitoring on when `spec.monitoring.enabled` is unset. */
-export const PROMETHEUS_OPERATOR_CRDS = [
-  'servicemonitors.monitoring.coreos.com',
-  'prometheusrules.monitoring.coreos.com',
-] as const;
+export const PROMETHEUS_OPERATOR_CRDS = MONITORING_KINDS.map(crdName);
 export const RUNBOOK_BASE_URL =
   'https://github.com/helloworld-operator/helloworld-operator/blob/main/docs/runbooks.md';
 
@@ -84,8 +85,8 @@ export function monitoringWanted(monitoring: ResolvedMonitoring, crdsPresent: bo
 export function monitoringChildren(hw: HelloWorld): AbsentChild[] {
   const name = hw.metadata.name;
   return [
-    { apiVersion: MONITORING_API_VERSION, kind: 'ServiceMonitor', name },
-    { apiVersion: MONITORING_API_VERSION, kind: 'PrometheusRule', name },
+    { ...typeMeta(KINDS.ServiceMonitor), name },
+    { ...typeMeta(KINDS.PrometheusRule), name },
   ];
 }
 
@@ -99,8 +100,7 @@ function monitoringMeta(hw: HelloWorld, monitoring: ResolvedMonitoring): V1Objec
 /** Scrapes /metrics of every API pod behind the HelloWorld's Service (port `http`). */
 export function buildServiceMonitor(hw: HelloWorld, spec: ResolvedSpec): ServiceMonitor {
   return {
-    apiVersion: MONITORING_API_VERSION,
-    kind: 'ServiceMonitor',
+    ...typeMeta(KINDS.ServiceMonitor),
     metadata: monitoringMeta(hw, spec.monitoring),
     spec: {
       selector: { matchLabels: selectorLabels(hw, 'api') },
@@ -112,8 +112,7 @@ export function buildServiceMonitor(hw: HelloWorld, spec: ResolvedSpec): Service
 
 export function buildPrometheusRule(hw: HelloWorld, spec: ResolvedSpec): PrometheusRule {
   return {
-    apiVersion: MONITORING_API_VERSION,
-    kind: 'PrometheusRule',
+    ...typeMeta(KINDS.PrometheusRule),
     metadata: monitoringMeta(hw, spec.monitoring),
     spec: { groups: ruleGroups(hw, spec) },
   };

@@ -7,10 +7,12 @@ import type {
   V1StatefulSet,
 } from '@kubernetes/client-node';
 import type { ResolvedSpec } from '../api/defaults.js';
+import { KINDS, typeMeta } from '../api/kinds.js';
+import { labels, selectorLabels } from '../api/labels.js';
 import type { HelloWorld } from '../api/types.js';
 import { parseQuantity } from '../runtime/apply-diff.js';
 import { CONFIG_CHECKSUM_ANNOTATION } from './deployment.js';
-import { childMeta, redisName, redisSecretName, selectorLabels, labels } from './meta.js';
+import { childMeta, redisName, redisSecretName } from './meta.js';
 import { assertRedisPassword } from './redis-password.js';
 
 type ManagedRedis = Extract<ResolvedSpec['redis'], { mode: 'Managed' }>;
@@ -43,8 +45,7 @@ export function redisConfigFile(password: string): string {
  */
 export function buildRedisSecret(hw: HelloWorld, password: string): V1Secret {
   return {
-    apiVersion: 'v1',
-    kind: 'Secret',
+    ...typeMeta(KINDS.Secret),
     metadata: childMeta(hw, redisSecretName(hw), 'redis'),
     type: 'Opaque',
     // `data`, not `stringData`: the API server stores only `data`, so a comparison with the live object works.
@@ -54,8 +55,7 @@ export function buildRedisSecret(hw: HelloWorld, password: string): V1Secret {
 
 export function buildRedisService(hw: HelloWorld): V1Service {
   return {
-    apiVersion: 'v1',
-    kind: 'Service',
+    ...typeMeta(KINDS.Service),
     metadata: childMeta(hw, redisName(hw), 'redis'),
     spec: {
       type: 'ClusterIP',
@@ -111,8 +111,7 @@ export function buildRedisStatefulSet(
 ): V1StatefulSet {
   const secret = redisSecretName(hw);
   return {
-    apiVersion: 'apps/v1',
-    kind: 'StatefulSet',
+    ...typeMeta(KINDS.StatefulSet),
     metadata: childMeta(hw, redisName(hw), 'redis'),
     spec: {
       replicas: 1,
@@ -200,8 +199,7 @@ export function buildRedisStatefulSet(
 /** Only this instance's API pods may reach its Redis. */
 export function buildRedisNetworkPolicy(hw: HelloWorld): V1NetworkPolicy {
   return {
-    apiVersion: 'networking.k8s.io/v1',
-    kind: 'NetworkPolicy',
+    ...typeMeta(KINDS.NetworkPolicy),
     metadata: childMeta(hw, redisName(hw), 'redis'),
     spec: {
       podSelector: { matchLabels: selectorLabels(hw, 'redis') },

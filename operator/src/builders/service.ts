@@ -1,13 +1,14 @@
 import type { V1Service } from '@kubernetes/client-node';
 import type { ResolvedSpec } from '../api/defaults.js';
+import { KINDS, typeMeta } from '../api/kinds.js';
+import { selectorLabels } from '../api/labels.js';
 import type { HelloWorld } from '../api/types.js';
-import { childMeta, selectorLabels } from './meta.js';
+import { childMeta } from './meta.js';
 
 /** The API's Service: `service.port` → the container's named `http` port. */
 export function buildService(hw: HelloWorld, spec: ResolvedSpec): V1Service {
   return {
-    apiVersion: 'v1',
-    kind: 'Service',
+    ...typeMeta(KINDS.Service),
     metadata: childMeta(hw, hw.metadata.name, 'api'),
     spec: {
       type: spec.service.type,

@@ -5,28 +5,30 @@
  * a child the cache does not hold, which may be someone else's object of that name).
  */
 import type { KubernetesObject, V1Deployment, V1Pod, V1ReplicaSet, V1Secret } from '@kubernetes/client-node';
+import { KINDS, type Kind } from '../api/kinds.js';
+import { COMPONENT_LABEL, INSTANCE_LABEL, MANAGED_BY_SELECTOR } from '../api/labels.js';
 import type { HelloWorld } from '../api/types.js';
+import { MONITORING_KINDS } from '../builders/monitoring.js';
 import type { Informer } from '../runtime/informer.js';
-import { MANAGED_BY_SELECTOR, WATCH_PATHS, type InformerFactory } from '../runtime/informers.js';
+import type { InformerFactory } from '../runtime/informers.js';
 import type { KubeClient } from '../runtime/kube.js';
+import { collectionPath } from '../runtime/rest.js';
+import { labelIndex } from '../runtime/store.js';
 import type { ChildRef, ClusterReader } from './ports.js';
 
-/** The watched kinds, by kind name, with the collection path their informer lists. */
-const CHILD_PATHS: Record<string, string> = {
-  Deployment: WATCH_PATHS.deployments,
-  StatefulSet: WATCH_PATHS.statefulSets,
-  Service: WATCH_PATHS.services,
-  Secret: WATCH_PATHS.secrets,
-  HorizontalPodAutoscaler: WATCH_PATHS.horizontalPodAutoscalers,
-  PodDisruptionBudget: WATCH_PATHS.podDisruptionBudgets,
-  NetworkPolicy: WATCH_PATHS.networkPolicies,
-};
+/** The children the operator applies, each watched (through the managed-by label) by its kind. */
+const CHILD_KINDS: readonly Kind[] = [
+  KINDS.Deployment,
+  KINDS.StatefulSet,
+  KINDS.Service,
+  KINDS.Secret,
+  KINDS.HorizontalPodAutoscaler,
+  KINDS.PodDisruptionBudget,
+  KINDS.NetworkPolicy,
+];
 
-/** Watched only once the Prometheus Operator's CRDs exist (see prometheus-operator.ts). */
-const MONITORING_PATHS: Record<string, string> = {
-  ServiceMonitor: '/apis/monitoring.coreos.com/v1/servicemonitors',
-  PrometheusRule: '/apis/monitoring.coreos.com/v1/prometheusrules',
-};
+/** Pods and ReplicaSets are found by the instance label (their owners are children, not the HelloWorld). */
+const INSTANCE_INDEX = 'instance';
 
 export interface OperatorInformers {
   helloWorlds: Informer<HelloWorld>;
@@ -41,13 +43,16 @@ export interface OperatorInformers {
  */
 export function createOperatorInformers(factory: InformerFactory): OperatorInformers {
   const children = new Map<string, Informer<KubernetesObject>>();
-  for (const [kind, path] of Object.entries(CHILD_PATHS))
-    children.set(kind, factory.informer(path, MANAGED_BY_SELECTOR));
+  for (const kind of CHILD_KINDS)
+    children.set(kind.kind, factory.informer(collectionPath(kind), MANAGED_BY_SELECTOR));
+  const pods = factory.informer<V1Pod>(collectionPath(KINDS.Pod), MANAGED_BY_SELECTOR, cachedPod);
+  const replicaSets = factory.informer<V1ReplicaSet>(collectionPath(KINDS.ReplicaSet), MANAGED_BY_SELECTOR);
+  for (const informer of [pods, replicaSets]) informer.addIndex(INSTANCE_INDEX, labelIndex(INSTANCE_LABEL));
   return {
-    helloWorlds: factory.informer<HelloWorld>(WATCH_PATHS.helloWorlds),
+    helloWorlds: factory.informer<HelloWorld>(collectionPath(KINDS.HelloWorld)),
     children,
-    pods: factory.informer<V1Pod>(WATCH_PATHS.pods, MANAGED_BY_SELECTOR, cachedPod),
-    replicaSets: factory.informer<V1ReplicaSet>(WATCH_PATHS.replicaSets, MANAGED_BY_SELECTOR),
+    pods,
+    replicaSets,
   };
 }
 
@@ -78,9 +83,9 @@ export function addMonitoringInformers(
   informers: OperatorInformers,
   factory: InformerFactory,
 ): Informer<KubernetesObject>[] {
-  return Object.entries(MONITORING_PATHS).map(([kind, path]) => {
-    const informer = factory.informer(path, MANAGED_BY_SELECTOR);
-    informers.children.set(kind, informer);
+  return MONITORING_KINDS.map((kind) => {
+    const informer = factory.informer(collectionPath(kind), MANAGED_BY_SELECTOR);
+    informers.children.set(kind.kind, informer);
     return informer;
   });
 }
@@ -104,21 +109,20 @@ export class CacheReader implements ClusterReader {
   }
 
   listPods(namespace: string, instance: string): V1Pod[] {
-    return this.informers.pods.byInstance(namespace, instance).filter(isApi);
+    return this.informers.pods.byIndex(INSTANCE_INDEX, `${namespace}/${instance}`).filter(isApi);
   }
 
   listReplicaSets(namespace: string, instance: string): V1ReplicaSet[] {
-    return this.informers.replicaSets.byInstance(namespace, instance).filter(isApi);
+    return this.informers.replicaSets.byIndex(INSTANCE_INDEX, `${namespace}/${instance}`).filter(isApi);
   }
 
   readUserSecret(namespace: string, name: string): Promise<V1Secret | undefined> {
-    return this.client.get<V1Secret>('v1', 'Secret', namespace, name);
+    return this.client.get<V1Secret>(KINDS.Secret.apiVersion, KINDS.Secret.kind, namespace, name);
   }
 
   readDeployment(namespace: string, name: string): Promise<V1Deployment | undefined> {
-    return this.client.get<V1Deployment>('apps/v1', 'Deployment', namespace, name);
+    return this.client.get<V1Deployment>(KINDS.Deployment.apiVersion, KINDS.Deployment.kind, namespace, name);
   }
 }
 
-const isApi = (obj: KubernetesObject): boolean =>
-  obj.metadata?.labels?.['app.kubernetes.io/component'] === 'api';
+const isApi = (obj: KubernetesObject): boolean => obj.metadata?.labels?.[COMPONENT_LABEL] === 'api';

@@ -5,6 +5,7 @@
  * reconcile; in a steady state every child is cached and nothing is read.
  */
 import type { KubernetesObject, V1StatefulSet } from '@kubernetes/client-node';
+import { KINDS, typeMeta } from '../api/kinds.js';
 import type { HelloWorld } from '../api/types.js';
 import { claimConflict, claimNames, judgeOwnership, keyOf, type Ownership } from './ownership.js';
 import type { ChildRef, ClusterReader } from './ports.js';
@@ -45,7 +46,7 @@ export class ChildReads {
 
   private async claims(sts: V1StatefulSet): Promise<Ownership> {
     for (const name of claimNames(sts)) {
-      const claim = await this.find({ apiVersion: 'v1', kind: 'PersistentVolumeClaim', name });
+      const claim = await this.find({ ...typeMeta(KINDS.PersistentVolumeClaim), name });
       const conflict = claim && claimConflict(this.hw, claim);
       if (conflict) return { state: 'foreign', conflict };
     }

@@ -8,12 +8,15 @@ import { createWorkQueue, enqueueObject, enqueueOwner, instrument } from '../run
 import { EventRecorder } from '../runtime/events.js';
 import type { Connection } from '../runtime/connection.js';
 import { InformerFactory } from '../runtime/informers.js';
+import { KINDS } from '../api/kinds.js';
+import { INSTANCE_LABEL, OPERATOR_NAME } from '../api/labels.js';
 import { KubeClient } from '../runtime/kube.js';
-import type { OperatorMetrics } from '../runtime/metrics.js';
 import { HttpKubeRest } from '../runtime/rest.js';
 import { gateWrites, type WriteGate } from '../runtime/write-gate.js';
 import type { Verifier } from '../verification/types.js';
 import { addMonitoringInformers, CacheReader, createOperatorInformers } from './cache-reader.js';
+import { CLIENT_OPTIONS } from './client-options.js';
+import type { OperatorMetrics } from './metrics.js';
 import { PrometheusOperatorDiscovery } from './prometheus-operator.js';
 import { RolledBackGauge } from './rollback-gauge.js';
 import { reconcile } from './reconcile.js';
@@ -48,6 +51,7 @@ export function createController(options: ControllerOptions): Controller {
   const { connection, logger, metrics } = options;
   const rest = gateWrites(new HttpKubeRest(connection), options.writeGate);
   const client = new KubeClient(rest, {
+    ...CLIENT_OPTIONS,
     onWrite: (verb, kind) => {
       metrics.kubeWrites.inc({ verb, kind });
     },
@@ -57,7 +61,7 @@ export function createController(options: ControllerOptions): Controller {
   const queue = createWorkQueue(metrics);
 
   informers.helloWorlds.addHandler(enqueueObject(queue));
-  const toOwner = enqueueOwner(queue);
+  const toOwner = enqueueOwner(queue, { kind: KINDS.HelloWorld.kind, nameLabel: INSTANCE_LABEL });
   for (const informer of informers.children.values()) informer.addHandler(toOwner);
   informers.pods.addHandler(toOwner);
   informers.replicaSets.addHandler(toOwner);
@@ -76,7 +80,7 @@ export function createController(options: ControllerOptions): Controller {
     reader: new CacheReader(informers, client),
     writer: client,
     statusWrites: new StatusWrites(),
-    events: new EventRecorder({ rest, logger, instance: options.identity }),
+    events: new EventRecorder({ rest, logger, component: OPERATOR_NAME, instance: options.identity }),
     verifier: options.verifier,
     prometheusOperatorInstalled: () => discovery.present(),
     now: options.now ?? (() => new Date()),

@@ -6,7 +6,8 @@
  */
 import type { KubernetesObject, V1PersistentVolumeClaim, V1StatefulSet } from '@kubernetes/client-node';
 import type { HelloWorld } from '../api/types.js';
-import { redisName, redisSecretName, selectorLabels } from '../builders/meta.js';
+import { selectorLabels } from '../api/labels.js';
+import { redisName, redisSecretName } from '../builders/meta.js';
 
 /** What stands under a child's name: nothing, the HelloWorld's own object, or someone else's. */
 export type Ownership =

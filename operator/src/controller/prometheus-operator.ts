@@ -4,10 +4,10 @@
  * picked up without a restart. A failed look-up keeps the last answer.
  */
 import type { Logger } from '#common/logger.js';
-import { MONITORING_API_VERSION } from '../builders/monitoring.js';
-import { isNotFound, type KubeRest } from '../runtime/rest.js';
+import { MONITORING_API_VERSION, MONITORING_KINDS } from '../builders/monitoring.js';
+import { groupVersionPath, isNotFound, type KubeRest } from '../runtime/rest.js';
 
-const REQUIRED = ['servicemonitors', 'prometheusrules'];
+const REQUIRED = MONITORING_KINDS.map((kind) => kind.plural);
 export const DISCOVERY_INTERVAL_MS = 60_000;
 
 export class PrometheusOperatorDiscovery {
@@ -40,7 +40,7 @@ export class PrometheusOperatorDiscovery {
     try {
       const list = await this.rest.request<{ resources: { name: string }[] }>(
         'GET',
-        `/apis/${MONITORING_API_VERSION}`,
+        groupVersionPath(MONITORING_API_VERSION),
       );
       const names = new Set(list.resources.map((r) => r.name));
       this.update(REQUIRED.every((r) => names.has(r)));

@@ -8,7 +8,8 @@ import type { Logger } from '#common/logger.js';
 import { resolveSpec } from '../api/defaults.js';
 import type { HelloWorld, HelloWorldStatus } from '../api/types.js';
 import { buildPodTemplate, desiredState } from '../builders/index.js';
-import { redisSecretName, selectorLabels, selectorString } from '../builders/meta.js';
+import { selectorLabels, selectorString } from '../api/labels.js';
+import { redisSecretName } from '../builders/meta.js';
 import {
   buildPrometheusRule,
   buildServiceMonitor,

@@ -7,6 +7,7 @@
  */
 import type { V1Secret } from '@kubernetes/client-node';
 import type { ResolvedSpec } from '../api/defaults.js';
+import { KINDS, typeMeta } from '../api/kinds.js';
 import type { HelloWorld } from '../api/types.js';
 import { configChecksum } from '../builders/index.js';
 import { redisName, redisSecretName } from '../builders/meta.js';
@@ -54,14 +55,14 @@ export async function redisConfig(
 
 async function managedRedis(reads: ChildReads, hw: HelloWorld): Promise<RedisConfig> {
   const name = redisSecretName(hw);
-  const found = await reads.find({ apiVersion: 'v1', kind: 'Secret', name });
+  const found = await reads.find({ ...typeMeta(KINDS.Secret), name });
   const own = judgeOwnership(hw, found);
   if (own.state === 'foreign') return { state: 'foreign', conflict: own.conflict };
   if (own.state === 'absent') {
     // Redis keeps its data on its volume, not the password: a new password with the StatefulSet's
     // checksum restarts Redis with it while the API pods roll onto it. Regenerated, not first created,
     // when the StatefulSet exists already.
-    const sts = await reads.find({ apiVersion: 'apps/v1', kind: 'StatefulSet', name: redisName(hw) });
+    const sts = await reads.find({ ...typeMeta(KINDS.StatefulSet), name: redisName(hw) });
     const password = generateRedisPassword();
     return { state: 'ready', password, checksum: configChecksum(password), regenerated: sts !== undefined };
   }

@@ -1,5 +1,4 @@
 import {
-  ANNOTATION_DESIRED_HASH,
   firstDifference,
   hashObject,
   needsApply,
@@ -7,6 +6,8 @@ import {
   stableStringify,
   withDesiredHash,
 } from './apply-diff.js';
+
+const ANNOTATION_DESIRED_HASH = 'example.com/desired-hash';
 
 const deployment = () => ({
   apiVersion: 'apps/v1',
@@ -90,8 +91,8 @@ describe('stableStringify and hashObject', () => {
 
 describe('withDesiredHash', () => {
   it('stamps a hash that does not depend on a previous stamp', () => {
-    const once = withDesiredHash(deployment());
-    const twice = withDesiredHash(once);
+    const once = withDesiredHash(deployment(), ANNOTATION_DESIRED_HASH);
+    const twice = withDesiredHash(once, ANNOTATION_DESIRED_HASH);
     expect(once.metadata.annotations[ANNOTATION_DESIRED_HASH]).toMatch(/^[0-9a-f]{16}$/);
     expect(twice).toEqual(once);
     expect(once.metadata.labels).toEqual(deployment().metadata.labels);
@@ -100,8 +101,10 @@ describe('withDesiredHash', () => {
   it('changes when any desired field changes', () => {
     const changed = deployment();
     changed.spec.template.spec.containers[0]!.image = 'hello:2';
-    expect(withDesiredHash(changed).metadata.annotations[ANNOTATION_DESIRED_HASH]).not.toBe(
-      withDesiredHash(deployment()).metadata.annotations[ANNOTATION_DESIRED_HASH],
+    expect(
+      withDesiredHash(changed, ANNOTATION_DESIRED_HASH).metadata.annotations[ANNOTATION_DESIRED_HASH],
+    ).not.toBe(
+      withDesiredHash(deployment(), ANNOTATION_DESIRED_HASH).metadata.annotations[ANNOTATION_DESIRED_HASH],
     );
   });
 });
@@ -118,14 +121,14 @@ describe('needsApply', () => {
   });
 
   it('is false when the desired hash annotation matches', () => {
-    const desired = withDesiredHash(deployment());
+    const desired = withDesiredHash(deployment(), ANNOTATION_DESIRED_HASH);
     const live = liveOf(desired);
     live.metadata.annotations = { ...live.metadata.annotations, ...desired.metadata.annotations };
     expect(needsApply(desired, live)).toBe(false);
   });
 
   it('is true when the desired hash annotation differs or is missing', () => {
-    const desired = withDesiredHash(deployment());
+    const desired = withDesiredHash(deployment(), ANNOTATION_DESIRED_HASH);
     const live = liveOf(desired);
     expect(firstDifference(desired, live)).toBe(`metadata.annotations.${ANNOTATION_DESIRED_HASH}`);
     (live.metadata.annotations as Record<string, string>)[ANNOTATION_DESIRED_HASH] = '0000000000000000';

@@ -11,8 +11,6 @@
  */
 import { createHash } from 'node:crypto';
 
-export const ANNOTATION_DESIRED_HASH = 'hello.dev/desired-hash';
-
 type Stamped<T> = T & { metadata: { annotations: Record<string, string> } };
 
 /** JSON with object keys sorted at every level; `undefined` members are dropped, like JSON.stringify. */
@@ -33,16 +31,16 @@ export function hashObject(value: unknown): string {
   return createHash('sha256').update(stableStringify(value)).digest('hex').slice(0, 16);
 }
 
-/** A copy of `desired` carrying `hello.dev/desired-hash` = the hash of `desired` without that annotation. */
-export function withDesiredHash<T extends object>(desired: T): Stamped<T> {
+/** A copy of `desired` carrying `annotation` = the hash of `desired` without that annotation. */
+export function withDesiredHash<T extends object>(desired: T, annotation: string): Stamped<T> {
   const { metadata = {} } = desired as { metadata?: { annotations?: Record<string, string> } };
   const annotations = Object.fromEntries(
-    Object.entries(metadata.annotations ?? {}).filter(([key]) => key !== ANNOTATION_DESIRED_HASH),
+    Object.entries(metadata.annotations ?? {}).filter(([key]) => key !== annotation),
   );
   const hash = hashObject({ ...desired, metadata: { ...metadata, annotations } });
   return {
     ...desired,
-    metadata: { ...metadata, annotations: { ...annotations, [ANNOTATION_DESIRED_HASH]: hash } },
+    metadata: { ...metadata, annotations: { ...annotations, [annotation]: hash } },
   };
 }
 

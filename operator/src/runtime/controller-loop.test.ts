@@ -1,8 +1,10 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { createLogger } from '#common/logger.js';
 import { enqueueOwner, instrument, ownerKey, parseKey } from './controller-loop.js';
-import { OperatorMetrics } from './metrics.js';
+import { RuntimeMetrics } from './metrics.js';
 import { WorkQueue } from './workqueue.js';
+
+const OWNER = { kind: 'HelloWorld', nameLabel: 'app.kubernetes.io/instance' };
 
 const child = (meta: NonNullable<KubernetesObject['metadata']>): KubernetesObject => ({ metadata: meta });
 
@@ -23,7 +25,7 @@ describe('ownerKey', () => {
         { apiVersion: 'hello.dev/v1alpha1', kind: 'HelloWorld', name: 'hello', uid: '2', controller: true },
       ],
     });
-    expect(ownerKey(obj)).toBe('ns/hello');
+    expect(ownerKey(obj, OWNER)).toBe('ns/hello');
   });
 
   it('falls back to the instance label for grandchildren (pods, replica sets)', () => {
@@ -34,15 +36,16 @@ describe('ownerKey', () => {
         { apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'hello-abc', uid: '3', controller: true },
       ],
     });
-    expect(ownerKey(pod)).toBe('ns/hello');
-    expect(ownerKey(child({ namespace: 'ns' }))).toBeUndefined();
+    expect(ownerKey(pod, OWNER)).toBe('ns/hello');
+    expect(ownerKey(pod, { kind: 'HelloWorld' })).toBeUndefined();
+    expect(ownerKey(child({ namespace: 'ns' }), OWNER)).toBeUndefined();
   });
 });
 
 describe('enqueueOwner', () => {
   it('queues the owner, and the previous owner when it changed', () => {
     const queue = new WorkQueue<string>();
-    const handlers = enqueueOwner(queue);
+    const handlers = enqueueOwner(queue, OWNER);
     const labelled = (instance: string) =>
       child({ namespace: 'ns', labels: { 'app.kubernetes.io/instance': instance } });
     handlers.add?.(labelled('a'));
@@ -54,7 +57,7 @@ describe('enqueueOwner', () => {
 
 describe('instrument', () => {
   it('records results and durations and rethrows errors', async () => {
-    const metrics = new OperatorMetrics();
+    const metrics = new RuntimeMetrics({ prefix: 'test', kind: 'Thing' });
     let t = 0;
     const seen: string[] = [];
     const handler = instrument(

@@ -6,8 +6,8 @@ import type { KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from '#common/logger.js';
 import type { Clock } from './clock.js';
 import type { InformerHandlers } from './informer.js';
-import type { OperatorMetrics } from './metrics.js';
-import { controllerOf, INSTANCE_LABEL, keyOf, objectKey } from './store.js';
+import type { RuntimeMetrics } from './metrics.js';
+import { controllerOf, keyOf, objectKey } from './store.js';
 import { WorkQueue, type Handler, type Result } from './workqueue.js';
 
 export interface Request {
@@ -25,8 +25,8 @@ export function parseKey(key: string): Request {
     : { namespace: key.slice(0, slash), name: key.slice(slash + 1) };
 }
 
-/** A work queue whose depth and retries feed the operator metrics. */
-export function createWorkQueue(metrics?: OperatorMetrics, clock?: Clock): WorkQueue<string> {
+/** A work queue whose depth and retries feed the controller metrics. */
+export function createWorkQueue(metrics?: RuntimeMetrics, clock?: Clock): WorkQueue<string> {
   return new WorkQueue<string>({
     clock,
     onDepth: (depth) => metrics?.workqueueDepth.set(depth),
@@ -41,7 +41,7 @@ export function createWorkQueue(metrics?: OperatorMetrics, clock?: Clock): WorkQ
  */
 export function instrument(
   reconcile: Reconcile,
-  deps: { logger: Logger; metrics?: OperatorMetrics; now?: () => number },
+  deps: { logger: Logger; metrics?: RuntimeMetrics; now?: () => number },
 ): Handler<string> {
   const now = deps.now ?? (() => performance.now());
   return async (key) => {
@@ -61,7 +61,7 @@ export function instrument(
   };
 }
 
-/** Handlers that queue the object's own key (for the HelloWorld informer). */
+/** Handlers that queue the object's own key (for the informer of the reconciled kind). */
 export function enqueueObject(queue: WorkQueue<string>): InformerHandlers<KubernetesObject> {
   const add = (obj: KubernetesObject): void => {
     queue.add(keyOf(obj));
@@ -69,16 +69,21 @@ export function enqueueObject(queue: WorkQueue<string>): InformerHandlers<Kubern
   return { add, update: add, delete: add };
 }
 
+/** How a child names its owner: by kind, and by a label for objects owned by other children. */
+export interface Owner {
+  /** The kind of the controller ownerReference that names the owner. */
+  kind: string;
+  /** A label whose value is the owner's name (pods and replica sets are owned by other children). */
+  nameLabel?: string;
+}
+
 /**
- * Handlers that queue the owning HelloWorld of a child: its controller ownerReference of `ownerKind`,
- * else its `app.kubernetes.io/instance` label (pods and replica sets are owned by other children).
+ * Handlers that queue the owner of a child: its controller ownerReference of `owner.kind`, else its
+ * `owner.nameLabel` label.
  */
-export function enqueueOwner(
-  queue: WorkQueue<string>,
-  ownerKind = 'HelloWorld',
-): InformerHandlers<KubernetesObject> {
+export function enqueueOwner(queue: WorkQueue<string>, owner: Owner): InformerHandlers<KubernetesObject> {
   const add = (obj: KubernetesObject): void => {
-    const key = ownerKey(obj, ownerKind);
+    const key = ownerKey(obj, owner);
     if (key !== undefined) queue.add(key);
   };
   return {
@@ -87,16 +92,16 @@ export function enqueueOwner(
     update: (obj, old) => {
       add(obj);
       // A child whose owner changed also concerns its previous owner.
-      if (ownerKey(old, ownerKind) !== ownerKey(obj, ownerKind)) add(old);
+      if (ownerKey(old, owner) !== ownerKey(obj, owner)) add(old);
     },
   };
 }
 
-/** The queue key of the HelloWorld that `obj` belongs to, if any. */
-export function ownerKey(obj: KubernetesObject, ownerKind = 'HelloWorld'): string | undefined {
+/** The queue key of the owner that `obj` belongs to, if any. */
+export function ownerKey(obj: KubernetesObject, owner: Owner): string | undefined {
   const namespace = obj.metadata?.namespace;
   const ref = controllerOf(obj);
-  if (ref?.kind === ownerKind) return objectKey(namespace, ref.name);
-  const instance = obj.metadata?.labels?.[INSTANCE_LABEL];
-  return instance === undefined ? undefined : objectKey(namespace, instance);
+  if (ref?.kind === owner.kind) return objectKey(namespace, ref.name);
+  const name = owner.nameLabel === undefined ? undefined : obj.metadata?.labels?.[owner.nameLabel];
+  return name === undefined ? undefined : objectKey(namespace, name);
 }

@@ -36,7 +36,12 @@ describe('EventRecorder (real API server)', () => {
     (await rest.request<CoreV1EventList>('GET', `/api/v1/namespaces/${namespace}/events`)).items;
 
   it('creates an Event and aggregates repeats into its count', async () => {
-    const recorder = new EventRecorder({ rest, logger, instance: 'replica-a' });
+    const recorder = new EventRecorder({
+      rest,
+      logger,
+      component: 'helloworld-operator',
+      instance: 'replica-a',
+    });
     await recorder.record(subject, 'Warning', 'RolloutFailed', 'pods crash-looping');
     await recorder.record(subject, 'Warning', 'RolloutFailed', 'pods crash-looping');
     await Promise.all([
@@ -61,7 +66,7 @@ describe('EventRecorder (real API server)', () => {
   });
 
   it('never throws, even when the Event cannot be written', async () => {
-    const recorder = new EventRecorder({ rest, logger });
+    const recorder = new EventRecorder({ rest, logger, component: 'helloworld-operator' });
     const ghost = { ...subject, metadata: { ...subject.metadata, namespace: 'no-such-namespace-x1' } };
     await expect(recorder.record(ghost, 'Normal', 'Anything', 'lost')).resolves.toBeUndefined();
   });

@@ -1,5 +1,5 @@
 /**
- * Kubernetes Events about HelloWorlds (what `kubectl describe` shows), recorded like client-go's
+ * Kubernetes Events about the controller's objects (what `kubectl describe` shows), recorded like client-go's
  * recorder: a repeat of the same (object, type, reason, message) within the window bumps `count` and
  * `lastTimestamp` of the existing Event instead of creating another one. Recording never throws: an
  * Event is a courtesy to humans, never a reason to fail a reconcile.
@@ -12,7 +12,7 @@ import { isNotFound, type KubeRest } from './rest.js';
 
 export type EventType = 'Normal' | 'Warning';
 
-/** Anything with an identity: a HelloWorld, or one of its children. */
+/** Anything with an identity: a reconciled object, or one of its children. */
 export interface EventSubject {
   apiVersion?: string;
   kind?: string;
@@ -28,7 +28,8 @@ export interface EventRecorderOptions {
   rest: KubeRest;
   logger: Logger;
   clock?: Clock;
-  component?: string;
+  /** The controller's name, as `source.component` and `reportingComponent`. */
+  component: string;
   /** Identifies this replica in `reportingInstance` (default: the host name). */
   instance?: string;
   /** Repeats within this window are aggregated (default 10 minutes). */
@@ -58,7 +59,7 @@ export class EventRecorder implements EventSink {
 
   constructor(private readonly options: EventRecorderOptions) {
     this.clock = options.clock ?? systemClock;
-    this.component = options.component ?? 'helloworld-operator';
+    this.component = options.component;
     this.windowMs = options.windowMs ?? 10 * 60 * 1000;
     this.maxEntries = options.maxEntries ?? 4096;
   }

@@ -11,6 +11,7 @@ import {
 } from '../../../test/support/cluster.js';
 import { Informer, type Watcher } from './informer.js';
 import { HttpKubeRest, type KubeRest, type RequestOptions, type Verb } from './rest.js';
+import { labelIndex } from './store.js';
 import { HttpWatcher } from './watch.js';
 
 const logger = createLogger('informer-test', 'silent');
@@ -210,7 +211,8 @@ describe('Informer (real API server)', () => {
     expect(inf.get(namespace, 'pre-1')?.metadata?.managedFields).toBeUndefined();
     expect(inf.get(namespace, 'pre-2')).toBeUndefined();
     expect(inf.byController(namespace, 'ConfigMap', 'owner').map((o) => o.metadata?.name)).toEqual(['child']);
-    expect(inf.byInstance(namespace, 'web')).toHaveLength(3);
+    inf.addIndex('instance', labelIndex('app.kubernetes.io/instance'));
+    expect(inf.byIndex('instance', `${namespace}/web`)).toHaveLength(3);
     expect(inf.list(namespace)).toHaveLength(3);
     expect(inf.list('elsewhere')).toEqual([]);
 

@@ -16,16 +16,7 @@ import type { KubernetesObject, KubernetesListObject } from '@kubernetes/client-
 import type { Logger } from '#common/logger.js';
 import { backoffDelay, sleep, systemClock, type Clock } from './clock.js';
 import { ApiError, type KubeRest } from './rest.js';
-import {
-  CONTROLLER_INDEX,
-  INSTANCE_INDEX,
-  Store,
-  controllerIndex,
-  instanceIndex,
-  keyOf,
-  objectKey,
-  type IndexFunc,
-} from './store.js';
+import { CONTROLLER_INDEX, Store, controllerIndex, keyOf, objectKey, type IndexFunc } from './store.js';
 
 /** Streams watch events; client-node's `Watch` has exactly this shape. */
 export interface Watcher {
@@ -53,7 +44,7 @@ export interface InformerOptions<T> {
   logger: Logger;
   labelSelector?: string;
   clock?: Clock;
-  /** Called on every restart after an error (e.g. to count `helloworld_informer_restarts_total`). */
+  /** Called on every restart after an error (e.g. to count `<prefix>_informer_restarts_total`). */
   onRestart?: (resource: string, error: unknown) => void;
   /** Applied to every object before it is cached; the default drops `metadata.managedFields`. */
   transform?: (obj: T) => T;
@@ -111,7 +102,6 @@ export class Informer<T extends KubernetesObject> {
     }));
     this.store = new Store<T>({
       [CONTROLLER_INDEX]: controllerIndex,
-      [INSTANCE_INDEX]: instanceIndex,
       [NAMESPACE_INDEX]: (obj) => [obj.metadata?.namespace ?? ''],
     });
   }
@@ -156,11 +146,6 @@ export class Informer<T extends KubernetesObject> {
   /** Objects in `namespace` whose controller ownerReference is `ownerKind`/`ownerName`. */
   byController(namespace: string, ownerKind: string, ownerName: string): T[] {
     return this.store.byIndex(CONTROLLER_INDEX, `${namespace}/${ownerKind}/${ownerName}`);
-  }
-
-  /** Objects in `namespace` labelled `app.kubernetes.io/instance=<instance>`. */
-  byInstance(namespace: string, instance: string): T[] {
-    return this.store.byIndex(INSTANCE_INDEX, `${namespace}/${instance}`);
   }
 
   byIndex(name: string, value: string): T[] {

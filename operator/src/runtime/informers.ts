@@ -6,33 +6,16 @@ import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from '#common/logger.js';
 import { sleep, systemClock, type Clock } from './clock.js';
 import { Informer, type Watcher } from './informer.js';
-import type { OperatorMetrics } from './metrics.js';
+import type { RuntimeMetrics } from './metrics.js';
 import type { Connection } from './connection.js';
 import { HttpKubeRest, type KubeRest } from './rest.js';
 import { HttpWatcher } from './watch.js';
-
-/** Cluster-wide collection paths of everything the operator watches. */
-export const WATCH_PATHS = {
-  helloWorlds: '/apis/hello.dev/v1alpha1/helloworlds',
-  deployments: '/apis/apps/v1/deployments',
-  replicaSets: '/apis/apps/v1/replicasets',
-  statefulSets: '/apis/apps/v1/statefulsets',
-  services: '/api/v1/services',
-  secrets: '/api/v1/secrets',
-  pods: '/api/v1/pods',
-  horizontalPodAutoscalers: '/apis/autoscaling/v2/horizontalpodautoscalers',
-  podDisruptionBudgets: '/apis/policy/v1/poddisruptionbudgets',
-  networkPolicies: '/apis/networking.k8s.io/v1/networkpolicies',
-} as const;
-
-/** Children are watched through this selector, so the caches hold only the operator's own objects. */
-export const MANAGED_BY_SELECTOR = 'app.kubernetes.io/managed-by=helloworld-operator';
 
 export interface InformerFactoryOptions {
   rest: KubeRest;
   watcher: Watcher;
   logger: Logger;
-  metrics?: OperatorMetrics;
+  metrics?: RuntimeMetrics;
   clock?: Clock;
   /** Watch only these namespaces (WATCH_NAMESPACE); all namespaces when undefined. */
   namespaces?: readonly string[];
@@ -46,7 +29,7 @@ export class InformerFactory {
   static fromConnection(
     connection: Connection | KubeConfig,
     logger: Logger,
-    metrics?: OperatorMetrics,
+    metrics?: RuntimeMetrics,
     namespaces?: readonly string[],
   ): InformerFactory {
     return new InformerFactory({

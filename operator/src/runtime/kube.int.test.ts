@@ -13,13 +13,15 @@ import {
   waitFor,
 } from '../../../test/support/cluster.js';
 import type { HelloWorld } from '../api/types.js';
-import { ANNOTATION_DESIRED_HASH, needsApply, withDesiredHash } from './apply-diff.js';
+import { CLIENT_OPTIONS } from '../controller/client-options.js';
+import { needsApply, withDesiredHash } from './apply-diff.js';
 import { Informer } from './informer.js';
 import { KubeClient } from './kube.js';
 import { HttpKubeRest } from './rest.js';
 import { HttpWatcher } from './watch.js';
 
 const logger = createLogger('kube-test', 'silent');
+const ANNOTATION_DESIRED_HASH = CLIENT_OPTIONS.desiredHashAnnotation;
 
 // Real API calls, real backoff (the informer waits 1 s before a relist after an error).
 jest.setTimeout(60_000);
@@ -68,15 +70,18 @@ describe('KubeClient (real API server)', () => {
 
   it('applies, reads back as up to date, and makes no write while nothing changes', async () => {
     const writes: string[] = [];
-    const client = new KubeClient(rest, { onWrite: (verb, kind) => writes.push(`${verb} ${kind}`) });
+    const client = new KubeClient(rest, {
+      ...CLIENT_OPTIONS,
+      onWrite: (verb, kind) => writes.push(`${verb} ${kind}`),
+    });
     const desired = deployment(2);
 
-    const applied: V1Deployment = await client.apply(withDesiredHash(desired));
+    const applied: V1Deployment = await client.apply(withDesiredHash(desired, ANNOTATION_DESIRED_HASH));
     expect(applied.metadata?.annotations?.[ANNOTATION_DESIRED_HASH]).toMatch(/^[0-9a-f]{16}$/);
     expect(applied.metadata?.managedFields?.map((f) => f.manager)).toContain('helloworld-operator');
-    expect(needsApply(withDesiredHash(desired), applied)).toBe(false);
+    expect(needsApply(withDesiredHash(desired, ANNOTATION_DESIRED_HASH), applied)).toBe(false);
     const read = await client.get<V1Deployment>('apps/v1', 'Deployment', namespace, 'web');
-    expect(needsApply(withDesiredHash(desired), read)).toBe(false);
+    expect(needsApply(withDesiredHash(desired, ANNOTATION_DESIRED_HASH), read)).toBe(false);
 
     // The steady state: ten reconciles against the informer's copy write nothing.
     const informer = new Informer<V1Deployment>({
@@ -133,14 +138,14 @@ describe('KubeClient (real API server)', () => {
   });
 
   it('delete of a missing object and get of a missing object are not errors', async () => {
-    const client = new KubeClient(rest);
+    const client = new KubeClient(rest, CLIENT_OPTIONS);
     expect(await client.delete('v1', 'ConfigMap', namespace, 'never-existed')).toBe(false);
     expect(await client.get('v1', 'Secret', namespace, 'never-existed')).toBeUndefined();
     expect(client.writeCount()).toBe(0);
   });
 
   it('applies HelloWorld status through the status subresource', async () => {
-    const client = new KubeClient(rest);
+    const client = new KubeClient(rest, CLIENT_OPTIONS);
     const crd = parse(readFileSync(`${repoRoot}crds/hello.dev_helloworlds.yaml`, 'utf8')) as {
       metadata: { name: string };
     };
@@ -179,7 +184,7 @@ describe('KubeClient (real API server)', () => {
   });
 
   it('writes nothing to an object that was replaced since it was read (uid precondition)', async () => {
-    const client = new KubeClient(rest);
+    const client = new KubeClient(rest, CLIENT_OPTIONS);
     const service = (selector: Record<string, string>): KubernetesObject & { spec: unknown } => ({
       apiVersion: 'v1',
       kind: 'Service',

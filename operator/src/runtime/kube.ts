@@ -1,17 +1,15 @@
 /**
- * The operator's one seam for writes to the API server (and the few reads informers do not cover).
+ * The controller's one seam for writes to the API server (and the few reads informers do not cover).
  *
- * Every write is server-side apply with the field manager `helloworld-operator`, or a delete, or an
- * apply to the HelloWorld status subresource; each is counted per verb and kind, so tests and the
- * benchmark can prove that a steady state makes zero writes.
+ * Every write is server-side apply with the caller's field manager, or a delete, or an apply to an
+ * object's status subresource; each is counted per verb and kind, so tests and the benchmark can prove
+ * that a steady state makes zero writes.
  */
 import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
-import { API_VERSION, KIND, type HelloWorld, type HelloWorldStatus } from '../api/types.js';
 import { firstDifference, withDesiredHash } from './apply-diff.js';
 import type { Connection } from './connection.js';
-import { HttpKubeRest, isNotFound, ResourcePaths, type KubeRest } from './rest.js';
+import { HttpKubeRest, isNotFound, ResourcePaths, type KindInfo, type KubeRest } from './rest.js';
 
-export const FIELD_MANAGER = 'helloworld-operator';
 const APPLY_PATCH = 'application/apply-patch+yaml';
 
 export type WriteVerb = 'apply' | 'delete' | 'status';
@@ -27,8 +25,11 @@ export interface KubeWriter {
     name: string,
     uid?: string,
   ): Promise<boolean>;
-  patchStatus(hw: HelloWorld, status: HelloWorldStatus): Promise<HelloWorld>;
+  patchStatus<T extends StatusHolder>(obj: T, status: NonNullable<T['status']>): Promise<T>;
 }
+
+/** An object with a status subresource. */
+export type StatusHolder = KubernetesObject & { status?: unknown };
 
 export interface ApplyOutcome<T> {
   /** The object after the apply, or `live` when no write was needed. */
@@ -39,7 +40,13 @@ export interface ApplyOutcome<T> {
 }
 
 export interface KubeClientOptions {
-  /** Called after every successful write (e.g. to count `helloworld_kube_writes_total`). */
+  /** The server-side apply field manager every apply is made as. */
+  fieldManager: string;
+  /** The annotation `applyIfNeeded` stamps with the hash of the desired object (apply-diff.ts). */
+  desiredHashAnnotation: string;
+  /** Where the caller's kinds live in the API; other kinds are found by discovery. */
+  kinds?: Iterable<KindInfo>;
+  /** Called after every successful write (e.g. to count `<prefix>_kube_writes_total`). */
   onWrite?: (verb: WriteVerb, kind: string) => void;
 }
 
@@ -49,12 +56,12 @@ export class KubeClient implements KubeWriter {
 
   constructor(
     readonly rest: KubeRest,
-    private readonly options: KubeClientOptions = {},
+    private readonly options: KubeClientOptions,
   ) {
-    this.paths = new ResourcePaths(rest);
+    this.paths = new ResourcePaths(rest, options.kinds);
   }
 
-  static fromKubeConfig(kc: Connection | KubeConfig, options?: KubeClientOptions): KubeClient {
+  static fromKubeConfig(kc: Connection | KubeConfig, options: KubeClientOptions): KubeClient {
     return new KubeClient(new HttpKubeRest(kc), options);
   }
 
@@ -63,7 +70,7 @@ export class KubeClient implements KubeWriter {
     const { apiVersion, kind, namespace, name } = identify(desired);
     const path = await this.paths.path(apiVersion, kind, namespace, name);
     const result = await this.rest.request<T>('PATCH', path, {
-      query: { fieldManager: FIELD_MANAGER, force: true },
+      query: { fieldManager: this.options.fieldManager, force: true },
       body: desired,
       contentType: APPLY_PATCH,
     });
@@ -78,7 +85,7 @@ export class KubeClient implements KubeWriter {
    * created again by someone else), the API server refuses the write instead of taking the new one over.
    */
   async applyIfNeeded<T extends KubernetesObject>(desired: T, live: T | undefined): Promise<ApplyOutcome<T>> {
-    const stamped = withDesiredHash(desired);
+    const stamped = withDesiredHash(desired, this.options.desiredHashAnnotation);
     const reason = firstDifference(stamped, live);
     if (reason === undefined && live !== undefined) return { object: live, applied: false };
     const uid = live?.metadata?.uid;
@@ -110,22 +117,18 @@ export class KubeClient implements KubeWriter {
   }
 
   /**
-   * Server-side apply of `status` on the HelloWorld's status subresource. The fields the operator set
+   * Server-side apply of `status` on the object's status subresource. The fields the field manager set
    * before and leaves out now are removed, as apply semantics say.
    */
-  async patchStatus(hw: HelloWorld, status: HelloWorldStatus): Promise<HelloWorld> {
-    const path = await this.paths.path(API_VERSION, KIND, hw.metadata.namespace, hw.metadata.name);
-    const result = await this.rest.request<HelloWorld>('PATCH', `${path}/status`, {
-      query: { fieldManager: FIELD_MANAGER, force: true },
-      body: {
-        apiVersion: API_VERSION,
-        kind: KIND,
-        metadata: { name: hw.metadata.name, namespace: hw.metadata.namespace },
-        status,
-      },
+  async patchStatus<T extends StatusHolder>(obj: T, status: NonNullable<T['status']>): Promise<T> {
+    const { apiVersion, kind, namespace, name } = identify(obj);
+    const path = await this.paths.path(apiVersion, kind, namespace, name);
+    const result = await this.rest.request<T>('PATCH', `${path}/status`, {
+      query: { fieldManager: this.options.fieldManager, force: true },
+      body: { apiVersion, kind, metadata: { name, namespace }, status },
       contentType: APPLY_PATCH,
     });
-    this.count('status', KIND);
+    this.count('status', kind);
     return result;
   }
 
@@ -166,7 +169,7 @@ function identify(obj: KubernetesObject): {
   const { apiVersion, kind } = obj;
   const name = obj.metadata?.name;
   if (apiVersion === undefined || kind === undefined || name === undefined) {
-    throw new Error('an applied object needs apiVersion, kind and metadata.name');
+    throw new Error('an object written by server-side apply needs apiVersion, kind and metadata.name');
   }
   return { apiVersion, kind, namespace: obj.metadata?.namespace, name };
 }

@@ -49,7 +49,7 @@ export interface LeaderElectorOptions {
   renewDeadlineMs?: number;
   retryPeriodMs?: number;
   clock?: Clock;
-  /** Told about every change of leadership (e.g. for the `helloworld_leader` gauge). */
+  /** Told about every change of leadership (e.g. for the `<prefix>_leader` gauge). */
   onLeaderChange?: (leading: boolean) => void;
 }
 

@@ -186,59 +186,32 @@ export interface ResourceInfo {
   namespaced: boolean;
 }
 
-/** The kinds the operator reads and writes; anything else is looked up by discovery. */
-const KNOWN_RESOURCES: Record<string, ResourceInfo> = {
-  'v1/ConfigMap': { apiVersion: 'v1', plural: 'configmaps', namespaced: true },
-  'v1/Event': { apiVersion: 'v1', plural: 'events', namespaced: true },
-  'v1/Namespace': { apiVersion: 'v1', plural: 'namespaces', namespaced: false },
-  'v1/PersistentVolumeClaim': { apiVersion: 'v1', plural: 'persistentvolumeclaims', namespaced: true },
-  'v1/Pod': { apiVersion: 'v1', plural: 'pods', namespaced: true },
-  'v1/Secret': { apiVersion: 'v1', plural: 'secrets', namespaced: true },
-  'v1/Service': { apiVersion: 'v1', plural: 'services', namespaced: true },
-  'v1/ServiceAccount': { apiVersion: 'v1', plural: 'serviceaccounts', namespaced: true },
-  'apps/v1/Deployment': { apiVersion: 'apps/v1', plural: 'deployments', namespaced: true },
-  'apps/v1/ReplicaSet': { apiVersion: 'apps/v1', plural: 'replicasets', namespaced: true },
-  'apps/v1/StatefulSet': { apiVersion: 'apps/v1', plural: 'statefulsets', namespaced: true },
-  'autoscaling/v2/HorizontalPodAutoscaler': {
-    apiVersion: 'autoscaling/v2',
-    plural: 'horizontalpodautoscalers',
-    namespaced: true,
-  },
-  'policy/v1/PodDisruptionBudget': {
-    apiVersion: 'policy/v1',
-    plural: 'poddisruptionbudgets',
-    namespaced: true,
-  },
-  'networking.k8s.io/v1/NetworkPolicy': {
-    apiVersion: 'networking.k8s.io/v1',
-    plural: 'networkpolicies',
-    namespaced: true,
-  },
-  'coordination.k8s.io/v1/Lease': {
-    apiVersion: 'coordination.k8s.io/v1',
-    plural: 'leases',
-    namespaced: true,
-  },
-  'hello.dev/v1alpha1/HelloWorld': {
-    apiVersion: 'hello.dev/v1alpha1',
-    plural: 'helloworlds',
-    namespaced: true,
-  },
-};
+/** A kind and where it lives in the API: an entry of the table a ResourcePaths is given. */
+export interface KindInfo extends ResourceInfo {
+  kind: string;
+}
 
 interface APIResourceList {
   resources: { name: string; kind: string; namespaced: boolean }[];
 }
 
-/** Resolves kinds to URL paths: a fixed table for the operator's kinds, cached discovery for the rest. */
+/** Resolves kinds to URL paths: the table it is given (the caller's kinds), cached discovery for the rest. */
 export class ResourcePaths {
+  private readonly known = new Map<string, ResourceInfo>();
   private readonly discovered = new Map<string, ResourceInfo>();
 
-  constructor(private readonly rest: KubeRest) {}
+  constructor(
+    private readonly rest: KubeRest,
+    kinds: Iterable<KindInfo> = [],
+  ) {
+    for (const { apiVersion, kind, plural, namespaced } of kinds) {
+      this.known.set(`${apiVersion}/${kind}`, { apiVersion, plural, namespaced });
+    }
+  }
 
   async info(apiVersion: string, kind: string): Promise<ResourceInfo> {
     const key = `${apiVersion}/${kind}`;
-    const known = KNOWN_RESOURCES[key] ?? this.discovered.get(key);
+    const known = this.known.get(key) ?? this.discovered.get(key);
     if (known !== undefined) return known;
     const list = await this.rest.request<APIResourceList>('GET', groupVersionPath(apiVersion));
     for (const r of list.resources) {
@@ -281,4 +254,9 @@ export function resourcePath(info: ResourceInfo, namespace: string | undefined, 
   path += `/${info.plural}`;
   if (name !== undefined) path += `/${encodeURIComponent(name)}`;
   return path;
+}
+
+/** The collection path of a resource across all namespaces, e.g. `/apis/apps/v1/deployments`. */
+export function collectionPath(info: ResourceInfo): string {
+  return `${groupVersionPath(info.apiVersion)}/${info.plural}`;
 }

@@ -1,5 +1,5 @@
 import { createLogger } from '#common/logger.js';
-import { OperatorMetrics } from './metrics.js';
+import { OperatorMetrics } from '../controller/metrics.js';
 import { createOpsServer, operatorReadiness, type OpsServer } from './server.js';
 
 describe('ops server', () => {

@@ -7,6 +7,7 @@ import { createTestNamespace, deleteTestNamespace, loadKubeConfig } from '../../
 import { resolveSpec } from '../api/defaults.js';
 import type { HelloWorld, HelloWorldSpec } from '../api/types.js';
 import { buildPodTemplate, desiredState } from '../builders/index.js';
+import { CLIENT_OPTIONS } from '../controller/client-options.js';
 import { firstDifference, withDesiredHash } from './apply-diff.js';
 import { KubeClient } from './kube.js';
 import { HttpKubeRest } from './rest.js';
@@ -20,7 +21,7 @@ describe('steady state of the built children (real API server)', () => {
 
   beforeAll(async () => {
     kc = loadKubeConfig();
-    client = new KubeClient(new HttpKubeRest(kc));
+    client = new KubeClient(new HttpKubeRest(kc), CLIENT_OPTIONS);
     namespace = await createTestNamespace('steady', kc);
   });
 
@@ -76,9 +77,12 @@ describe('steady state of the built children (real API server)', () => {
     expect(desired.apply.length).toBeGreaterThanOrEqual(6);
 
     for (const child of desired.apply) {
-      const applied = await client.apply(withDesiredHash(child));
+      const applied = await client.apply(withDesiredHash(child, CLIENT_OPTIONS.desiredHashAnnotation));
       const what = `${child.kind ?? ''} ${child.metadata?.name ?? ''}`;
-      expect({ what, difference: firstDifference(withDesiredHash(child), applied) }).toEqual({
+      expect({
+        what,
+        difference: firstDifference(withDesiredHash(child, CLIENT_OPTIONS.desiredHashAnnotation), applied),
+      }).toEqual({
         what,
         difference: undefined,
       });

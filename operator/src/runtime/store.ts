@@ -1,6 +1,6 @@
 /**
  * An informer's cache: objects by `namespace/name`, plus secondary indexes maintained on every change,
- * so looking up the children of one HelloWorld costs O(children), never a scan of the cache.
+ * so looking up the children of one owner costs O(children), never a scan of the cache.
  */
 import type { KubernetesObject, V1OwnerReference } from '@kubernetes/client-node';
 
@@ -22,19 +22,19 @@ export function controllerOf(obj: KubernetesObject): V1OwnerReference | undefine
 
 /** Index name of the built-in "controlled by" index; values are `namespace/Kind/name`. */
 export const CONTROLLER_INDEX = 'controller';
-/** Index name of the built-in `app.kubernetes.io/instance` label index; values are `namespace/instance`. */
-export const INSTANCE_INDEX = 'instance';
-export const INSTANCE_LABEL = 'app.kubernetes.io/instance';
 
 export const controllerIndex: IndexFunc<KubernetesObject> = (obj) => {
   const ref = controllerOf(obj);
   return ref === undefined ? [] : [`${obj.metadata?.namespace ?? ''}/${ref.kind}/${ref.name}`];
 };
 
-export const instanceIndex: IndexFunc<KubernetesObject> = (obj) => {
-  const instance = obj.metadata?.labels?.[INSTANCE_LABEL];
-  return instance === undefined ? [] : [`${obj.metadata?.namespace ?? ''}/${instance}`];
-};
+/** An index by the value of `label`; values are `namespace/<value>`. */
+export function labelIndex(label: string): IndexFunc<KubernetesObject> {
+  return (obj) => {
+    const value = obj.metadata?.labels?.[label];
+    return value === undefined ? [] : [`${obj.metadata?.namespace ?? ''}/${value}`];
+  };
+}
 
 export class Store<T extends KubernetesObject> {
   private readonly objects = new Map<string, T>();
