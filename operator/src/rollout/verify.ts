@@ -4,10 +4,10 @@
  * last step stopped. The verifier is the only I/O; when it throws, the check fails with its error.
  */
 import type { ResolvedSpec } from '../api/defaults.js';
-import type { VerificationStatus } from '../api/types.js';
+import type { HelloSample, VerificationStatus } from '../api/types.js';
 import { VerificationPending } from '../verification/background.js';
 import { truncate } from '../verification/pod-http.js';
-import type { HelloSample, PodRef, Verifier } from '../verification/types.js';
+import type { PodRef, Verifier } from '../verification/types.js';
 import { FailureReason } from './conditions.js';
 import type { MeasureFn } from './types.js';
 
