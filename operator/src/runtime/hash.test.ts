@@ -9,8 +9,9 @@ import type { V1PodTemplateSpec } from '@kubernetes/client-node';
 import { resolveSpec } from '../api/defaults.js';
 import type { HelloWorld } from '../api/types.js';
 import { buildPodTemplate, configChecksum, desiredState } from '../builders/index.js';
-import { canonicalJson, REVISION_ANNOTATION, revisionOf } from '../rollout/revision.js';
-import { ANNOTATION_DESIRED_HASH, hashObject, stableStringify, withDesiredHash } from './apply-diff.js';
+import { REVISION_ANNOTATION, revisionOf } from '../rollout/revision.js';
+import { ANNOTATION_DESIRED_HASH, withDesiredHash } from './apply-diff.js';
+import { canonicalJson, hashObject, sha256Hex, sortedJson } from './hash.js';
 
 /** Every corner the serializers treat differently: key order, integer-like keys, empties, null, Date. */
 const awkward = {
@@ -58,10 +59,40 @@ describe('the serializers behind the hashes', () => {
     );
   });
 
-  it('stableStringify (desired-hash) sorts keys by code unit and keeps empties and nulls', () => {
-    expect(stableStringify(awkward)).toBe(
+  it('sortedJson (desired-hash) sorts keys by code unit and keeps empties and nulls', () => {
+    expect(sortedJson(awkward)).toBe(
       '{"01":"leading zero","10":"ten","1a":"one-a","4294967294":"largest array index","4294967295":"not an array index","9":"nine","Z":[null,null,0,"",false,[],{},{}],"a":{"c":null,"d":[],"f":{"x":1,"y":2},"g":{}},"b":1,"n":-1.5e-7,"s":"é\\"\\\\\\n","when":{}}',
     );
+  });
+});
+
+describe('canonicalJson and sortedJson', () => {
+  it('ignore key order', () => {
+    const [a, b] = [
+      { b: 1, a: { y: [2, 1], x: 1 } },
+      { a: { x: 1, y: [2, 1] }, b: 1 },
+    ];
+    expect(canonicalJson(a)).toBe(canonicalJson(b));
+    expect(sortedJson(a)).toBe('{"a":{"x":1,"y":[2,1]},"b":1}');
+  });
+
+  it('treat null, undefined and empties alike only in canonicalJson: the API server omits them', () => {
+    expect(canonicalJson({ annotations: {}, env: [], name: null, x: undefined })).toBe('null');
+    expect(canonicalJson([undefined, null])).toBe('[null,null]');
+    expect(sortedJson({ annotations: {}, env: [], name: null, x: undefined })).toBe(
+      '{"annotations":{},"env":[],"name":null}',
+    );
+    expect(sortedJson(undefined)).toBe('null');
+  });
+});
+
+describe('sha256Hex and hashObject', () => {
+  it('cut sha256 to the digits asked for', () => {
+    // printf abc | sha256sum
+    expect(sha256Hex('abc', 64)).toBe('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
+    expect(sha256Hex('abc', 10)).toBe('ba7816bf8f');
+    expect(hashObject({ a: 1, b: 2 })).toBe(hashObject({ b: 2, a: 1 }));
+    expect(hashObject({ a: 1 })).toBe(sha256Hex('{"a":1}', 16));
   });
 });
 
