@@ -11,6 +11,7 @@ import type { HelloWorld } from '../api/types.js';
 import { configChecksum } from '../builders/index.js';
 import { redisName, redisSecretName } from '../builders/meta.js';
 import { generateRedisPassword, redisPasswordProblem } from '../builders/redis-password.js';
+import { BlockedReason } from '../rollout/conditions.js';
 import type { ChildReads } from './child-reads.js';
 import { judgeOwnership } from './ownership.js';
 import type { ClusterReader } from './ports.js';
@@ -21,7 +22,11 @@ export type RedisConfig =
   /** Managed, and the Secret of its name is someone else's: the password is unknown. */
   | { state: 'foreign'; conflict: string }
   /** Nothing may be built: the user's Secret is missing or wrong, or the stored password is unusable. */
-  | { state: 'unusable'; reason: 'RedisSecretInvalid' | 'RedisPasswordInvalid'; problem: string };
+  | {
+      state: 'unusable';
+      reason: typeof BlockedReason.RedisSecretInvalid | typeof BlockedReason.RedisPasswordInvalid;
+      problem: string;
+    };
 
 export async function redisConfig(
   reader: ClusterReader,
@@ -36,7 +41,7 @@ export async function redisConfig(
   const encoded = secret?.data?.[key];
   const unusable = (problem: string): RedisConfig => ({
     state: 'unusable',
-    reason: 'RedisSecretInvalid',
+    reason: BlockedReason.RedisSecretInvalid,
     problem,
   });
   if (!secret) return unusable(`Secret ${name} does not exist`);
@@ -64,7 +69,7 @@ async function managedRedis(reads: ChildReads, hw: HelloWorld): Promise<RedisCon
   if (stored === undefined || stored === '') {
     return {
       state: 'unusable',
-      reason: 'RedisPasswordInvalid',
+      reason: BlockedReason.RedisPasswordInvalid,
       problem: `Secret ${name} has no key password`,
     };
   }
@@ -73,7 +78,7 @@ async function managedRedis(reads: ChildReads, hw: HelloWorld): Promise<RedisCon
   if (problem !== undefined) {
     return {
       state: 'unusable',
-      reason: 'RedisPasswordInvalid',
+      reason: BlockedReason.RedisPasswordInvalid,
       problem: `the password in Secret ${name} ${problem}`,
     };
   }
