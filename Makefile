@@ -44,7 +44,7 @@ fmt: node_modules ## Format the code (prettier, eslint --fix).
 	npm run fmt
 
 .PHONY: lint
-lint: node_modules ## Lint: eslint, prettier --check, actionlint on the workflows.
+lint: node_modules ## Lint: eslint, prettier --check, no import cycles (hack/import-cycles.ts), actionlint on the workflows.
 	npm run lint
 	hack/actionlint.sh
 

@@ -11,15 +11,15 @@
  *   node bench/api.ts --rate 4000              # the fixed rate of the open-loop latency phase (2000)
  *
  * Three servers (more with --baseline): the bare handler; the same bare handler plus the API's
- * per-request observability (the same request log line through the project's logger, the same metrics,
- * a request id), so the gap to the API is Express alone; and the API. Each runs as a child process
+ * per-request observability (its own request observer: the same request id, metrics and log line), so
+ * the gap to the API is Express alone; and the API. Each runs as a child process
  * against one throwaway redis-server, writing its logs into a pipe that a `grep -c` reads (as a
  * container runtime reads a container's stdout); autocannon drives them from this process, to
  * saturation. Then each server gets a fixed rate, open loop, for its latency (latencyAtRate). Plain
- * TypeScript run by Node's type stripping: project code comes in only as the built dist/ files.
+ * TypeScript run by Node's type stripping: project code comes in only as the built dist/ files (types
+ * aside).
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import {
@@ -35,6 +35,7 @@ import autocannon from 'autocannon';
 import { Redis } from 'ioredis';
 import { waitFor } from '../test/support/wait.ts';
 import { freePort } from '../test/support/ports.ts';
+import type { ApiMetrics } from '../api/src/metrics.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const USER = 'benchmark';
@@ -67,63 +68,40 @@ function daysUntil([, m, d]: [number, number, number], now: Date): number {
   return next - today;
 }
 
-// The parts of the built project the observed baseline uses (dist/common/logger.js, dist/api/metrics.js).
-interface RequestLogger {
-  info(fields: Record<string, unknown>, msg: string): void;
-  child(bindings: object, options: { redact: string[] }): RequestLogger;
-}
-interface Metrics {
-  readonly registry: { metrics(): Promise<string> };
-  requestStarted(): void;
-  observeRequest(method: string, route: string, statusCode: number, seconds: number): void;
-}
+// The observed baseline uses the API's own request observer, metrics and logger, as built in dist/.
 const dist = (path: string): string => pathToFileURL(resolve(ROOT, 'dist', path)).href;
 
-const REQUEST_ID = /^[\w.:-]{1,128}$/;
 /** A response of the observed baseline: the request id its head must carry. */
 type Observed = ServerResponse & { requestId?: string };
 
 /**
- * What the API's request middleware (api/src/app.ts) does per request, without Express: a request id
- * echoed in a header (given to writeHead with the other headers, as the API's writeHead adds it), the
- * in-flight gauge, and on `close` the duration histogram, the request counter and one log line with
- * the same fields, through a logger made as api/src/main.ts makes it.
+ * The API's request observer (api/src/request-observer.ts) on the bare server: the same request id,
+ * in-flight gauge, duration histogram, request counter and log line, through a logger made as
+ * api/src/main.ts makes it. The id goes into the head with the other headers, as the API's writeHead
+ * adds it.
  */
 async function observability(): Promise<{
-  metrics: Metrics;
+  metrics: ApiMetrics;
   observe(req: IncomingMessage, res: ServerResponse, route: string): void;
 }> {
-  const { createLogger } = (await import(dist('common/logger.js'))) as {
-    createLogger: (name: string, level: string, options: { buffered: boolean }) => RequestLogger;
-  };
-  const { createApiMetrics } = (await import(dist('api/metrics.js'))) as { createApiMetrics: () => Metrics };
-  const accessLog = createLogger('helloworld-api', 'info', { buffered: true }).child({}, { redact: [] });
+  const { createLogger } = (await import(
+    dist('common/logger.js')
+  )) as typeof import('../common/src/logger.js');
+  const { createApiMetrics } = (await import(
+    dist('api/metrics.js')
+  )) as typeof import('../api/src/metrics.js');
+  const { requestObserver } = (await import(
+    dist('api/request-observer.js')
+  )) as typeof import('../api/src/request-observer.js');
   const metrics = createApiMetrics();
+  const observeRequest = requestObserver(metrics, createLogger('helloworld-api', 'info', { buffered: true }));
+  const pathOf = (url: string): string => {
+    const query = url.indexOf('?');
+    return query === -1 ? url : url.slice(0, query);
+  };
   const observe = (req: IncomingMessage, res: ServerResponse, route: string): void => {
-    const started = process.hrtime.bigint();
-    metrics.requestStarted();
-    const header = req.headers['x-request-id'];
-    const id = typeof header === 'string' && REQUEST_ID.test(header) ? header : randomUUID();
-    (res as Observed).requestId = id; // sent by send(), with the other headers, as the API does
-    res.once('close', () => {
-      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      const status = res.headersSent ? res.statusCode : 499;
-      const url = req.url ?? '/';
-      const query = url.indexOf('?');
-      metrics.observeRequest(req.method ?? '', route, status, seconds);
-      accessLog.info(
-        {
-          reqId: id,
-          method: req.method,
-          route,
-          path: (query === -1 ? url : url.slice(0, query)).slice(0, 256),
-          status,
-          durationMs: Math.round(seconds * 1e6) / 1e3,
-          ...(res.writableFinished ? {} : { aborted: true }),
-        },
-        'request',
-      );
-    });
+    const summary = () => ({ route, path: pathOf(req.url ?? '/') });
+    (res as Observed).requestId = observeRequest(req, res, summary);
   };
   return { metrics, observe };
 }

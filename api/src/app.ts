@@ -1,45 +1,16 @@
 /**
- * The HTTP application: routes, validation and error mapping. Everything it touches is injected, so
- * tests drive it with supertest against a real store and a fixed clock.
+ * The HTTP application: the request observer, then the routes (routes.ts), then the error mapping.
+ * Everything it touches is injected, so tests drive it with supertest against a real store and a fixed
+ * clock.
  */
-import { randomUUID } from 'node:crypto';
 import { ServerResponse } from 'node:http';
-import { setTimeout as sleep } from 'node:timers/promises';
-import express, { type Express, type Request, type RequestHandler, type Response } from 'express';
+import express, { type Express, type Request, type Response } from 'express';
 import type { Logger } from '#common/logger.js';
-import {
-  birthdayMessage,
-  daysUntilBirthday,
-  formatDate,
-  parseDateOfBirth,
-  parseIsoDate,
-  utcDate,
-} from './birthday.js';
-import { readJsonBody } from './body.js';
-import { BODY_LIMIT_BYTES, HttpError, errorHandler, notFound, sendJson } from './errors.js';
+import { errorHandler, notFound } from './errors.js';
 import type { ApiMetrics } from './metrics.js';
+import { requestObserver } from './request-observer.js';
+import { HELLO_ROUTE, helloHandler, mountRoutes, type ChaosSettings, type Lifecycle } from './routes.js';
 import type { BirthdayStore } from './store.js';
-
-export const USERNAME_PATTERN = /^[A-Za-z]{1,64}$/;
-
-/**
- * What readiness depends on, and nothing else: the process itself. Redis being up is deliberately not
- * part of it: every pod shares one Redis, so an outage would make every pod unready at once and turn
- * the API's clear 503 answers into refused connections. `/healthz/redis` reports Redis instead.
- */
-export interface Lifecycle {
-  /** Flips to true on SIGTERM. */
-  readonly shuttingDown: boolean;
-  /** True until Redis first answered, or a few seconds passed without it (main.ts); absent: started. */
-  readonly starting?: boolean;
-}
-
-export interface ChaosSettings {
-  /** Share (0 to 1) of /hello requests answered with 500. */
-  readonly errorRate: number;
-  /** Latency added to every /hello request. */
-  readonly latencyMs: number;
-}
 
 export interface AppDependencies {
   readonly store: BirthdayStore;
@@ -51,8 +22,6 @@ export interface AppDependencies {
   readonly random?: () => number;
 }
 
-const HELLO_ROUTE = '/hello/:username';
-const REQUEST_ID = /^[\w.:-]{1,128}$/;
 /**
  * The plain form of nearly every API request: "/hello/" in lower case, then a valid username, nothing
  * else. Express's router would match it to HELLO_ROUTE with the same username (its matching ignores
@@ -82,95 +51,16 @@ function withRequestId(args: unknown[], id: string, res: Response): void {
   }
 }
 
-function methodNotAllowed(method: string, allow: string): HttpError {
-  return new HttpError(405, `The ${method} method is not allowed here; allowed methods: ${allow}.`, {
-    allow,
-  });
-}
-
-function allowOnly(route: string, allowed: readonly string[]): RequestHandler {
-  const allow = allowed.join(', ');
-  return (req, res, next) => {
-    res.locals.route = route;
-    if (allowed.includes(req.method)) {
-      next();
-      return;
-    }
-    next(methodNotAllowed(req.method, allow));
-  };
-}
-
-function checkUsername(value: unknown): string {
-  if (typeof value !== 'string' || !USERNAME_PATTERN.test(value)) {
-    throw new HttpError(400, 'The username must be 1 to 64 letters A-Z or a-z.');
-  }
-  return value;
-}
-
-function readDateOfBirth(body: unknown): unknown {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-    throw new HttpError(400, 'The request body must be a JSON object like {"dateOfBirth": "YYYY-MM-DD"}.');
-  }
-  // Own property only: a "__proto__" key in the JSON must not count.
-  if (!Object.hasOwn(body, 'dateOfBirth')) {
-    throw new HttpError(400, 'The request body must contain "dateOfBirth" (YYYY-MM-DD).');
-  }
-  return (body as Record<string, unknown>).dateOfBirth;
-}
-
 export function createApp(deps: AppDependencies): Express {
-  const { store, metrics, logger, readiness } = deps;
-  const clock = deps.clock ?? (() => new Date());
-  const random = deps.random ?? Math.random;
-  const chaos = deps.chaos ?? { errorRate: 0, latencyMs: 0 };
-
-  // Request lines have a fixed shape (no bodies, no headers, no query strings), so they skip the
-  // redaction pass that every other log line gets; it would otherwise be the costliest step per request.
-  const accessLog = logger.child({}, { redact: [] });
-
-  // ---- /hello/:username, every method: reached through the router, or directly for plain paths ----
-  const injectChaos = async (): Promise<void> => {
-    const fail = chaos.errorRate > 0 && random() < chaos.errorRate;
-    if (chaos.latencyMs > 0) {
-      metrics.chaosInjected('latency');
-      await sleep(chaos.latencyMs);
-    }
-    if (fail) {
-      metrics.chaosInjected('error');
-      throw new HttpError(500, 'Injected failure (CHAOS_ERROR_RATE is set).');
-    }
+  const { metrics, logger, readiness } = deps;
+  const routeDeps = {
+    ...deps,
+    clock: deps.clock ?? (() => new Date()),
+    random: deps.random ?? Math.random,
+    chaos: deps.chaos ?? { errorRate: 0, latencyMs: 0 },
   };
-  const chaosEnabled = chaos.errorRate > 0 || chaos.latencyMs > 0;
-
-  const getHello = async (username: string, res: Response): Promise<void> => {
-    const stored = await store.get(username);
-    if (stored === null) throw new HttpError(404, `No date of birth is saved for ${username}.`);
-    const dob = parseIsoDate(stored);
-    if (!dob.ok) {
-      logger.error({ username }, 'stored date of birth is not a valid date');
-      throw new HttpError(500, 'The saved date of birth for this user cannot be read.');
-    }
-    const days = daysUntilBirthday(dob.date, utcDate(clock()));
-    sendJson(res, 200, { message: birthdayMessage(username, days) }, { 'cache-control': 'no-store' });
-  };
-
-  const putHello = async (username: string, req: Request, res: Response): Promise<void> => {
-    const body = await readJsonBody(req, BODY_LIMIT_BYTES);
-    const dob = parseDateOfBirth(readDateOfBirth(body), utcDate(clock()));
-    if (!dob.ok) throw new HttpError(400, dob.reason);
-    await store.set(username, formatDate(dob.date));
-    res.status(204).end();
-  };
-
-  // Method check first (405 without chaos), then chaos, then the username.
-  const hello = async (method: string, username: unknown, req: Request, res: Response): Promise<void> => {
-    if (method !== 'GET' && method !== 'HEAD' && method !== 'PUT') {
-      throw methodNotAllowed(method, 'GET, HEAD, PUT');
-    }
-    if (chaosEnabled) await injectChaos();
-    const valid = checkUsername(username);
-    await (method === 'PUT' ? putHello(valid, req, res) : getHello(valid, res));
-  };
+  const hello = helloHandler(routeDeps);
+  const observe = requestObserver(metrics, logger);
 
   const app = express();
   app.disable('x-powered-by');
@@ -195,34 +85,16 @@ export function createApp(deps: AppDependencies): Express {
     return Reflect.apply(writeHead, this, args) as Response;
   } as Response['writeHead'];
 
-  // Metrics and one log line per request, recorded when the response is done (or abandoned).
+  // Metrics and one log line per request (request-observer.ts), recorded when the response is done.
   app.use((req: Request, res: Response, next) => {
-    const started = process.hrtime.bigint();
-    metrics.requestStarted();
-    const header = req.headers['x-request-id'];
-    const id = typeof header === 'string' && REQUEST_ID.test(header) ? header : randomUUID();
-    (res as Response & Record<typeof REQUEST_ID_KEY, string>)[REQUEST_ID_KEY] = id; // sent by writeHead
-    res.once('close', () => {
-      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      const route = typeof res.locals.route === 'string' ? res.locals.route : 'unmatched';
-      // 499 (as nginx logs it): the client left before any answer was sent.
-      const status = res.headersSent ? res.statusCode : 499;
-      metrics.observeRequest(req.method, route, status, seconds);
-      accessLog.info(
-        {
-          reqId: id,
-          method: req.method,
-          route,
-          path: req.path.slice(0, 256),
-          status,
-          durationMs: Math.round(seconds * 1e6) / 1e3,
-          ...(res.writableFinished ? {} : { aborted: true }),
-        },
-        'request',
-      );
+    const summary = () => ({
+      route: typeof res.locals.route === 'string' ? res.locals.route : 'unmatched',
+      path: req.path,
     });
+    const id = observe(req, res, summary);
+    (res as Response & Record<typeof REQUEST_ID_KEY, string>)[REQUEST_ID_KEY] = id; // sent by writeHead
     // Plain /hello/<username> requests skip the router's walk through the routes and the route's own
-    // dispatch; everything else takes the route below, to the same handler (which judges the method).
+    // dispatch; everything else takes the route, to the same handler (which judges the method).
     const plain = PLAIN_HELLO_PATH.exec(req.url);
     if (plain) {
       res.locals.route = HELLO_ROUTE;
@@ -232,66 +104,7 @@ export function createApp(deps: AppDependencies): Express {
     next();
   });
 
-  // ---- Operations endpoints ----
-  app
-    .route('/healthz')
-    .all(allowOnly('/healthz', ['GET', 'HEAD']))
-    .get((_req, res) => {
-      sendJson(res, 200, { status: 'ok' });
-    });
-
-  app
-    .route('/readyz')
-    .all(allowOnly('/readyz', ['GET', 'HEAD']))
-    .get((_req, res) => {
-      if (readiness.shuttingDown) {
-        sendJson(res, 503, { error: 'The server is shutting down.' });
-        return;
-      }
-      if (readiness.starting === true) {
-        sendJson(res, 503, {
-          error: 'The server is starting: it is connecting to storage.',
-        });
-        return;
-      }
-      sendJson(res, 200, { status: 'ready' });
-    });
-
-  // Diagnostics, not a probe: whether Redis answers PING within the command timeout.
-  app
-    .route('/healthz/redis')
-    .all(allowOnly('/healthz/redis', ['GET', 'HEAD']))
-    .get(async (_req, res) => {
-      try {
-        await store.ping();
-      } catch {
-        metrics.storageError('ping');
-        sendJson(res, 503, { error: 'The storage service (Redis) did not answer PING in time.' });
-        return;
-      }
-      sendJson(res, 200, { status: 'ok', redis: 'up' });
-    });
-
-  app
-    .route('/metrics')
-    .all(allowOnly('/metrics', ['GET', 'HEAD']))
-    .get(async (_req, res) => {
-      const body = await metrics.registry.metrics();
-      res.type(metrics.registry.contentType).send(body);
-    });
-
-  // ---- The API ----
-  app.route(HELLO_ROUTE).all((req, res, next) => {
-    res.locals.route = HELLO_ROUTE;
-    hello(req.method, req.params.username, req, res).catch(next);
-  });
-
-  // "/hello" and "/hello/" name no user: a validation failure rather than an unknown path.
-  app.all('/hello{/}', (_req, res, next) => {
-    res.locals.route = '/hello';
-    next(new HttpError(400, 'The path must name a user: /hello/<username>.'));
-  });
-
+  mountRoutes(app, routeDeps, hello);
   app.use(notFound);
   app.use(errorHandler(logger, metrics));
   return app;

@@ -52,7 +52,7 @@ async function main(): Promise<void> {
   // Ready once Redis has answered for the first time (or after STARTUP_STORAGE_WAIT_MS without it, when
   // set): a new pod, or a new HelloWorld whose Redis is still starting, takes no traffic and is not
   // verified before it can serve. After that first answer readiness never depends on Redis, so an outage
-  // does not make every pod unready at once (see Lifecycle in app.ts).
+  // does not make every pod unready at once (see Lifecycle in routes.ts).
   const lifecycle: MutableLifecycle = { shuttingDown: false, starting: true };
   const startupWait =
     config.startupStorageWaitMs > 0 ? [sleep(config.startupStorageWaitMs, undefined, { ref: false })] : [];

@@ -3,7 +3,6 @@
  * server enforces; these types mirror it, and defaults.ts turns a user's spec into a fully resolved one.
  */
 import type { V1EnvVar, V1ObjectMeta, V1ResourceRequirements } from '@kubernetes/client-node';
-import type { HelloSample } from '../verification/types.js';
 
 export const GROUP = 'hello.dev';
 export const VERSION = 'v1alpha1';
@@ -138,6 +137,31 @@ export interface RollbackRecord {
   reason: string;
   message: string;
   time: string;
+}
+
+/**
+ * Cumulative /hello counters of the API's Prometheus metrics, summed over the pods sampled.
+ * `buckets` are the histogram's cumulative counts by upper bound in seconds (`le`), +Inf last.
+ * Declared here, not in verification/, because status.verification.lastSample stores it.
+ */
+export interface HelloSample {
+  requests: number;
+  errors: number;
+  buckets: { le: number; count: number }[];
+  /** Per-pod request counts, so a restarted pod (counter reset) is noticed. */
+  pods: Record<string, number>;
+  /**
+   * Per-pod counters, so a restarted or new pod's delta counts from zero without disturbing the others.
+   * Optional: without it, any reset makes the whole measurement count from zero.
+   */
+  perPod?: Record<string, HelloCounts>;
+}
+
+/** One pod's cumulative /hello counters, shaped like the sum. */
+export interface HelloCounts {
+  requests: number;
+  errors: number;
+  buckets: { le: number; count: number }[];
 }
 
 /** Where the current revision's verification stands; lives in status so a restarted operator resumes. */

@@ -2,11 +2,11 @@
  * Everything a HelloWorld should own, as one pure function of its resolved spec and the few facts the
  * reconciler reads from the cluster (an existing Redis password, the config checksum, the template).
  */
-import { createHash } from 'node:crypto';
 import type { KubernetesObject, V1PodTemplateSpec } from '@kubernetes/client-node';
 import type { ResolvedSpec } from '../api/defaults.js';
 import { KINDS, typeMeta } from '../api/kinds.js';
 import type { HelloWorld } from '../api/types.js';
+import { sha256Hex } from '../runtime/hash.js';
 import { buildHpa, buildPdb } from './autoscaling.js';
 import { buildDeployment } from './deployment.js';
 import {
@@ -61,7 +61,7 @@ export function desiredState(hw: HelloWorld, spec: ResolvedSpec, inputs: Desired
 
 /** The checksum a pod template carries of the configuration its pods read (16 hex digits of sha256). */
 export function configChecksum(text: string): string {
-  return createHash('sha256').update(text).digest('hex').slice(0, 16);
+  return sha256Hex(text, 16);
 }
 
 export { buildPodTemplate, CONFIG_CHECKSUM_ANNOTATION } from './deployment.js';

@@ -8,6 +8,7 @@ import type { ResolvedMonitoring, ResolvedSpec } from '../api/defaults.js';
 import { crdName, KINDS, typeMeta } from '../api/kinds.js';
 import { selectorLabels } from '../api/labels.js';
 import type { HelloWorld } from '../api/types.js';
+import { MonitoringReason } from '../rollout/conditions.js';
 import type { AbsentChild } from './index.js';
 import { childMeta, redisName } from './meta.js';
 
@@ -53,27 +54,30 @@ export interface PrometheusRule extends KubernetesObject {
 
 export interface MonitoringDecision {
   enabled: boolean;
-  /** A CamelCase reason for a condition or event. */
-  reason: 'MonitoringEnabled' | 'MonitoringDisabled' | 'PrometheusOperatorNotInstalled';
+  reason: MonitoringReason;
   message: string;
 }
 
 /** Whether to generate the monitoring objects; a missing Prometheus Operator is never an error. */
 export function monitoringWanted(monitoring: ResolvedMonitoring, crdsPresent: boolean): MonitoringDecision {
   if (monitoring.enabled === false) {
-    return { enabled: false, reason: 'MonitoringDisabled', message: 'spec.monitoring.enabled is false' };
+    return {
+      enabled: false,
+      reason: MonitoringReason.MonitoringDisabled,
+      message: 'spec.monitoring.enabled is false',
+    };
   }
   if (!crdsPresent) {
     const wanted = monitoring.enabled === true ? 'spec.monitoring.enabled is true, but ' : '';
     return {
       enabled: false,
-      reason: 'PrometheusOperatorNotInstalled',
+      reason: MonitoringReason.PrometheusOperatorNotInstalled,
       message: `${wanted}the Prometheus Operator's CRDs (${PROMETHEUS_OPERATOR_CRDS.join(', ')}) are not installed; no ServiceMonitor or PrometheusRule was created`,
     };
   }
   return {
     enabled: true,
-    reason: 'MonitoringEnabled',
+    reason: MonitoringReason.MonitoringEnabled,
     message:
       monitoring.enabled === true
         ? 'ServiceMonitor and PrometheusRule generated (spec.monitoring.enabled is true)'

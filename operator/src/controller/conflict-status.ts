@@ -3,16 +3,12 @@
  * or runs around a conflict. Pure: reconcile.ts writes what these return.
  */
 import type { HelloWorld, HelloWorldStatus } from '../api/types.js';
-import { Reason, setCondition } from '../rollout/conditions.js';
+import { BlockedReason, Reason, setCondition } from '../rollout/conditions.js';
 import type { ChildPlan } from './ownership.js';
 import { conflictMessage } from './ownership.js';
 
 /** The reasons a reconcile sets on Degraded itself, which a later reconcile clears once they are gone. */
-const BLOCKING_REASONS: ReadonlySet<string> = new Set([
-  Reason.ChildConflict,
-  Reason.RedisSecretInvalid,
-  Reason.RedisPasswordInvalid,
-]);
+const BLOCKING_REASONS: ReadonlySet<string> = new Set(Object.values(BlockedReason));
 
 /**
  * The stored status without a Degraded condition that a blocked reconcile set: the rollout machine

@@ -12,8 +12,8 @@ import type { HelloWorld } from '../api/types.js';
 import { configChecksum } from '../builders/index.js';
 import { redisName, redisSecretName } from '../builders/meta.js';
 import { generateRedisPassword, redisPasswordProblem } from '../builders/redis-password.js';
+import { BlockedReason } from '../rollout/conditions.js';
 import type { ChildReads } from './child-reads.js';
-import { Reason } from '../rollout/conditions.js';
 import { judgeOwnership } from './ownership.js';
 import type { ClusterReader } from './ports.js';
 
@@ -25,7 +25,7 @@ export type RedisConfig =
   /** Nothing may be built: the user's Secret is missing or wrong, or the stored password is unusable. */
   | {
       state: 'unusable';
-      reason: typeof Reason.RedisSecretInvalid | typeof Reason.RedisPasswordInvalid;
+      reason: typeof BlockedReason.RedisSecretInvalid | typeof BlockedReason.RedisPasswordInvalid;
       problem: string;
     };
 
@@ -42,7 +42,7 @@ export async function redisConfig(
   const encoded = secret?.data?.[key];
   const unusable = (problem: string): RedisConfig => ({
     state: 'unusable',
-    reason: Reason.RedisSecretInvalid,
+    reason: BlockedReason.RedisSecretInvalid,
     problem,
   });
   if (!secret) return unusable(`Secret ${name} does not exist`);
@@ -70,7 +70,7 @@ async function managedRedis(reads: ChildReads, hw: HelloWorld): Promise<RedisCon
   if (stored === undefined || stored === '') {
     return {
       state: 'unusable',
-      reason: Reason.RedisPasswordInvalid,
+      reason: BlockedReason.RedisPasswordInvalid,
       problem: `Secret ${name} has no key password`,
     };
   }
@@ -79,7 +79,7 @@ async function managedRedis(reads: ChildReads, hw: HelloWorld): Promise<RedisCon
   if (problem !== undefined) {
     return {
       state: 'unusable',
-      reason: Reason.RedisPasswordInvalid,
+      reason: BlockedReason.RedisPasswordInvalid,
       problem: `the password in Secret ${name} ${problem}`,
     };
   }

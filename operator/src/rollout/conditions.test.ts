@@ -1,5 +1,8 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from '@jest/globals';
-import { availability, getCondition, isConditionTrue, setCondition } from './conditions.js';
+import { Reason, availability, getCondition, isConditionTrue, setCondition } from './conditions.js';
 import { REV1, T0, deployment } from './testing.js';
 
 const later = new Date(T0.getTime() + 60_000);
@@ -67,5 +70,19 @@ describe('availability', () => {
     expect(availability(deployment(REV1, { available: 0 })).status).toBe('False');
     expect(availability(deployment(REV1, { conditions: [] })).status).toBe('False');
     expect(availability(undefined)).toMatchObject({ status: 'False', reason: 'MinimumReplicasUnavailable' });
+  });
+});
+
+describe('Reason', () => {
+  // Reasons are what users filter events and conditions by (docs/rollouts.md, docs/runbooks.md): a
+  // declared reason nothing writes misleads the reader of this module.
+  const src = dirname(dirname(fileURLToPath(import.meta.url)));
+  const sources = (readdirSync(src, { recursive: true }) as string[])
+    .filter((file) => file.endsWith('.ts') && !file.endsWith('.test.ts') && file !== 'rollout/testing.ts')
+    .map((file) => readFileSync(join(src, file), 'utf8'))
+    .join('\n');
+
+  it.each(Object.keys(Reason))('%s is written through its constant somewhere in the operator', (key) => {
+    expect(sources).toMatch(new RegExp(`\\b(Failure|Blocked|Monitoring)?Reason\\.${key}\\b`));
   });
 });

@@ -16,37 +16,51 @@ export const FailureReason = {
 } as const;
 export type FailureReason = (typeof FailureReason)[keyof typeof FailureReason];
 
-/** Every condition and event reason, in one place. */
+/**
+ * Why a reconcile stopped before it touched the pods: Degraded=True with this reason (and a Warning
+ * event), which a later reconcile clears once the cause is gone.
+ */
+export const BlockedReason = {
+  /** An object under a child's name is not controlled by this HelloWorld: it is left untouched. */
+  ChildConflict: 'ChildConflict',
+  /** The external Redis Secret is missing, lacks the key, or holds no redis:// or rediss:// URL. */
+  RedisSecretInvalid: 'RedisSecretInvalid',
+  /** The managed Redis Secret's password is missing or could change the Redis configuration. */
+  RedisPasswordInvalid: 'RedisPasswordInvalid',
+} as const;
+export type BlockedReason = (typeof BlockedReason)[keyof typeof BlockedReason];
+
+/** The reason of the Monitoring condition: whether a ServiceMonitor and PrometheusRule were generated. */
+export const MonitoringReason = {
+  MonitoringEnabled: 'MonitoringEnabled',
+  MonitoringDisabled: 'MonitoringDisabled',
+  PrometheusOperatorNotInstalled: 'PrometheusOperatorNotInstalled',
+} as const;
+export type MonitoringReason = (typeof MonitoringReason)[keyof typeof MonitoringReason];
+
+/** Every condition and event reason the operator writes, in one place; each is written somewhere. */
 export const Reason = {
   ...FailureReason,
+  ...BlockedReason,
+  ...MonitoringReason,
   Reconciled: 'Reconciled',
   ReconcileFailed: 'ReconcileFailed',
-  Pending: 'Pending',
   RolloutStarted: 'RolloutStarted',
   RolloutInProgress: 'RolloutInProgress',
   RolloutComplete: 'RolloutComplete',
   Verifying: 'Verifying',
   SmokeTestPassed: 'SmokeTestPassed',
-  AnalysisPassed: 'AnalysisPassed',
   RolloutSucceeded: 'RolloutSucceeded',
   StableRevisionRestored: 'StableRevisionRestored',
   RollbackInProgress: 'RollbackInProgress',
   RolledBack: 'RolledBack',
   RollbackComplete: 'RollbackComplete',
   RollbackStalled: 'RollbackStalled',
-  RolloutFailed: 'RolloutFailed',
   RetryRequested: 'RetryRequested',
   AbortIgnored: 'AbortIgnored',
   AsExpected: 'AsExpected',
   MinimumReplicasAvailable: 'MinimumReplicasAvailable',
   MinimumReplicasUnavailable: 'MinimumReplicasUnavailable',
-  InvalidSpec: 'InvalidSpec',
-  RedisNotReady: 'RedisNotReady',
-  RedisSecretInvalid: 'RedisSecretInvalid',
-  /** An object under a child's name is not controlled by this HelloWorld: it is left untouched. */
-  ChildConflict: 'ChildConflict',
-  /** The managed Redis Secret's password is missing or could change the Redis configuration. */
-  RedisPasswordInvalid: 'RedisPasswordInvalid',
   /** The managed Redis Secret was gone: a new password was generated and Redis and the API rolled. */
   RedisPasswordRegenerated: 'RedisPasswordRegenerated',
 } as const;

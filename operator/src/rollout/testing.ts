@@ -6,8 +6,8 @@
  */
 import type { V1Deployment, V1DeploymentCondition, V1Pod } from '@kubernetes/client-node';
 import { resolveSpec, type ResolvedSpec } from '../api/defaults.js';
-import type { HelloWorldSpec, HelloWorldStatus } from '../api/types.js';
-import type { HelloSample, Measurement, PodRef, SmokeResult, Verifier } from '../verification/types.js';
+import type { HelloSample, HelloWorldSpec, HelloWorldStatus } from '../api/types.js';
+import type { Measurement, PodRef, SmokeResult, Verifier } from '../verification/types.js';
 import { chooseTemplate, progressRollout } from './machine.js';
 import { REVISION_ANNOTATION } from './revision.js';
 import type { MeasureFn, RolloutDecision, RolloutEvent, RolloutInput } from './types.js';

@@ -12,14 +12,9 @@ import type { RolloutDecision, RolloutEvent, RolloutInput, RolloutStatus } from 
 /** How often a moving rollout is looked at when no watch event arrives first. */
 export const POLL_MS = 5_000;
 
-export interface Draft {
+/** The decision under construction, with the input it is decided on. */
+export interface Draft extends RolloutDecision {
   readonly input: RolloutInput;
-  status: RolloutStatus;
-  events: RolloutEvent[];
-  requeueAfterMs?: number;
-  rollback?: { reason: string };
-  templateChanged?: boolean;
-  needsLiveDeployment?: boolean;
 }
 
 export function newDraft(input: RolloutInput): Draft {

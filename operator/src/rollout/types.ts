@@ -1,8 +1,8 @@
 /** The contract between the reconciler and the rollout state machine. */
 import type { V1Deployment, V1Pod } from '@kubernetes/client-node';
 import type { ResolvedSpec } from '../api/defaults.js';
-import type { HelloWorldStatus } from '../api/types.js';
-import type { HelloSample, Measurement, Verifier } from '../verification/types.js';
+import type { HelloSample, HelloWorldStatus } from '../api/types.js';
+import type { Measurement, Verifier } from '../verification/types.js';
 
 export type AnalysisPolicy = ResolvedSpec['rollout']['verification']['analysis'];
 export type MeasureFn = (prev: HelloSample, cur: HelloSample, policy: AnalysisPolicy) => Measurement;

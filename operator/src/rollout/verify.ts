@@ -4,10 +4,11 @@
  * last step stopped. The verifier is the only I/O; when it throws, the check fails with its error.
  */
 import type { ResolvedSpec } from '../api/defaults.js';
-import type { VerificationStatus } from '../api/types.js';
+import type { HelloSample, VerificationStatus } from '../api/types.js';
+import { measurementVerdict } from '../verification/analysis.js';
 import { VerificationPending } from '../verification/background.js';
 import { truncate } from '../verification/pod-http.js';
-import type { HelloSample, PodRef, Verifier } from '../verification/types.js';
+import type { PodRef, Verifier } from '../verification/types.js';
 import { FailureReason } from './conditions.js';
 import type { MeasureFn } from './types.js';
 
@@ -118,7 +119,7 @@ async function analysisStep(start: VerificationStatus, input: VerifyInput): Prom
       const m = input.measure(v.lastSample, sample.sample, policy);
       v.lastSample = sample.sample;
       v.measurements += 1;
-      const failed = m.result === 'Fail' || (m.result === 'NoData' && policy.noData === 'Fail');
+      const failed = measurementVerdict(m, policy) === 'Fail';
       v.consecutiveFailures = failed ? v.consecutiveFailures + 1 : 0;
       if (m.result === 'NoData') v.noDataMeasurements = (v.noDataMeasurements ?? 0) + 1;
       const counted =

@@ -9,27 +9,9 @@
  * `withDesiredHash` stamps desired objects with a hash of themselves, so a change in anything desired
  * also shows up as a single changed annotation.
  */
-import { createHash } from 'node:crypto';
+import { hashObject } from './hash.js';
 
 type Stamped<T> = T & { metadata: { annotations: Record<string, string> } };
-
-/** JSON with object keys sorted at every level; `undefined` members are dropped, like JSON.stringify. */
-export function stableStringify(value: unknown): string {
-  if (value === undefined) return 'null';
-  if (value === null || typeof value !== 'object') return JSON.stringify(value);
-  if (Array.isArray(value))
-    return `[${value.map((v) => (v === undefined ? 'null' : stableStringify(v))).join(',')}]`;
-  const entries = Object.entries(value as Record<string, unknown>)
-    .filter(([, v]) => v !== undefined)
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    .map(([k, v]) => `${JSON.stringify(k)}:${stableStringify(v)}`);
-  return `{${entries.join(',')}}`;
-}
-
-/** A short, stable content hash: sha256 of the sorted-key JSON, first 16 hex digits. */
-export function hashObject(value: unknown): string {
-  return createHash('sha256').update(stableStringify(value)).digest('hex').slice(0, 16);
-}
 
 /** A copy of `desired` carrying `annotation` = the hash of `desired` without that annotation. */
 export function withDesiredHash<T extends object>(desired: T, annotation: string): Stamped<T> {

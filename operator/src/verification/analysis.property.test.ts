@@ -3,8 +3,8 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import { resolveSpec } from '../api/defaults.js';
+import type { HelloCounts, HelloSample } from '../api/types.js';
 import { deltaCounts, histogramQuantile, measure, sumSamples } from './analysis.js';
-import type { HelloCounts, HelloSample } from './types.js';
 
 const BOUNDS = [
   0.0005,

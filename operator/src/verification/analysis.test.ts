@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { resolveSpec } from '../api/defaults.js';
+import type { HelloSample } from '../api/types.js';
 import {
   MetricsFormatError,
   deltaCounts,
@@ -10,7 +11,6 @@ import {
   sumSamples,
   type AnalysisPolicy,
 } from './analysis.js';
-import type { HelloSample } from './types.js';
 
 const policy: AnalysisPolicy = resolveSpec({ image: 'hello:1' }).rollout.verification.analysis;
 const BOUNDS = [0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5];

@@ -4,9 +4,10 @@
  * decides what a NoData measurement counts as.
  */
 import type { ResolvedSpec } from '../api/defaults.js';
+import type { HelloCounts, HelloSample } from '../api/types.js';
 import { parseExposition, parseSampleValue } from './exposition.js';
 import { truncate } from './pod-http.js';
-import type { HelloCounts, HelloSample, Measurement } from './types.js';
+import type { Measurement } from './types.js';
 
 export type AnalysisPolicy = ResolvedSpec['rollout']['verification']['analysis'];
 type Bucket = HelloCounts['buckets'][number];

@@ -1,7 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
 import type { ResolvedSmokeCheck } from '../api/defaults.js';
 import { VerificationPending, backgroundVerifier } from './background.js';
-import type { HelloSample, PodRef, SmokeResult, Verifier } from './types.js';
+import type { HelloSample } from '../api/types.js';
+import type { PodRef, SmokeResult, Verifier } from './types.js';
 
 const pod = (name: string): PodRef => ({ namespace: 'shop', name, port: 8080 });
 const checks: ResolvedSmokeCheck[] = [

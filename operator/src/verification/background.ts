@@ -7,7 +7,8 @@
  * expire. Only memory: after a restart, the next reconcile starts the job again.
  */
 import type { ResolvedSmokeCheck } from '../api/defaults.js';
-import type { HelloSample, PodRef, SmokeResult, Verifier } from './types.js';
+import type { HelloSample } from '../api/types.js';
+import type { PodRef, SmokeResult, Verifier } from './types.js';
 
 /** The job runs on; the reconcile should look again in a little while. Not a failure. */
 export class VerificationPending extends Error {
