@@ -16,7 +16,7 @@ import {
   monitoringWanted,
 } from '../builders/monitoring.js';
 import { REVISION_ANNOTATION } from '../rollout/revision.js';
-import { chooseTemplate, progressRollout, type RolloutInput } from '../rollout/machine.js';
+import { chooseTemplate, judgeRollout } from '../rollout/machine.js';
 import { Reason, setCondition } from '../rollout/conditions.js';
 import type { Verifier } from '../verification/types.js';
 import type { EventSink } from '../runtime/events.js';
@@ -146,25 +146,23 @@ async function converge(deps: ReconcileDeps, hw: HelloWorld, log: Logger): Promi
   }
 
   const pods = deps.reader.listPods(namespace, name);
-  const input: RolloutInput = {
-    now,
-    generation: hw.metadata.generation ?? 0,
-    annotations,
-    status: previous,
-    spec,
-    specRevision,
-    appliedRevision: revisionOfTemplate(template),
-    specImage: spec.image,
-    deployment,
-    pods,
-    verifier: deps.verifier,
-  };
-  let decision = await progressRollout(input);
-  if (decision.needsLiveDeployment) {
-    // Past the deadline by the cache: the rollout fails only if the API server agrees it is not complete.
-    deployment = await deps.reader.readDeployment(namespace, name);
-    decision = await progressRollout({ ...input, deployment, deploymentIsLive: true });
-  }
+  const judged = await judgeRollout(
+    {
+      now,
+      generation: hw.metadata.generation ?? 0,
+      annotations,
+      status: previous,
+      spec,
+      specRevision,
+      appliedRevision: revisionOfTemplate(template),
+      deployment,
+      pods,
+      verifier: deps.verifier,
+    },
+    () => deps.reader.readDeployment(namespace, name),
+  );
+  const decision = judged.decision;
+  const live = judged.deployment;
 
   for (const event of decision.events) void deps.events.record(hw, event.type, event.reason, event.message);
   if (decision.rollback) {
@@ -189,9 +187,9 @@ async function converge(deps: ReconcileDeps, hw: HelloWorld, log: Logger): Promi
     ...decision.status,
     conditions,
     observedGeneration: generation,
-    replicas: deployment?.status?.replicas ?? 0,
-    readyReplicas: deployment?.status?.readyReplicas ?? 0,
-    updatedReplicas: deployment?.status?.updatedReplicas ?? 0,
+    replicas: live?.status?.replicas ?? 0,
+    readyReplicas: live?.status?.readyReplicas ?? 0,
+    updatedReplicas: live?.status?.updatedReplicas ?? 0,
     selector: selectorString(selectorLabels(hw, 'api')),
   };
   const heldBackMs = await persistStatus(deps, log, hw, status);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { availability, getCondition, isConditionTrue, setCondition } from './conditions.js';
-import { REV1, T0, deployment } from './testing.js';
+import { REV1, T0, deployment } from '../../../test/support/rollout-fixtures.js';
 
 const later = new Date(T0.getTime() + 60_000);
 

@@ -15,7 +15,7 @@ import {
   pod,
   readyPods,
   rolling,
-} from './testing.js';
+} from '../../../test/support/rollout-fixtures.js';
 
 /** A HelloWorld whose REV1 is stable and whose spec now asks for REV2, mid-rollout. */
 async function rollingOutRev2(sim = new Sim()): Promise<Sim> {
@@ -243,6 +243,7 @@ describe('restarts and stalls', () => {
       status: structuredClone(before.status),
       now: before.now,
       specRevision: REV2,
+      spec: before.spec,
       generation: before.generation,
       deployment: before.deployment,
       pods: before.pods,

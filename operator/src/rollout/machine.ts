@@ -7,6 +7,7 @@
  *        │                        │
  *        └──fail / abort──────────┴──▶ RolledBack (back to stable) | Failed (nothing undone)
  */
+import type { V1Deployment } from '@kubernetes/client-node';
 import { API_PORT } from '../api/defaults.js';
 import { ANNOTATION_ABORT, ANNOTATION_RETRY, type HelloWorldStatus } from '../api/types.js';
 import { measure as realMeasure } from '../verification/analysis.js';
@@ -62,6 +63,23 @@ export function chooseTemplate(input: {
     return { use: 'stable', revision: stable };
   }
   return { use: 'spec' };
+}
+
+/**
+ * Judges the rollout after the Deployment was applied, as progressRollout does; when the verdict hangs on
+ * a cached Deployment past its progress deadline, reads the Deployment live and decides again. Returns the
+ * Deployment the decision stands on.
+ */
+export async function judgeRollout(
+  input: RolloutInput,
+  readLiveDeployment: () => Promise<V1Deployment | undefined>,
+): Promise<{ decision: RolloutDecision; deployment: V1Deployment | undefined }> {
+  const cached = await progressRollout(input);
+  if (!cached.needsLiveDeployment) return { decision: cached, deployment: input.deployment };
+  // Past the deadline by the cache: the rollout fails only if the API server agrees it is not complete.
+  const deployment = await readLiveDeployment();
+  const decision = await progressRollout({ ...input, deployment, deploymentIsLive: true });
+  return { decision, deployment };
 }
 
 /** Judges the rollout after the Deployment was applied and says what the status, events and next look are. */

@@ -108,9 +108,10 @@ export function requeueIn(d: Draft, ms: number): void {
 
 /** The image of the revision the Deployment is moving to. */
 export function appliedImage(input: RolloutInput): string {
-  if (input.appliedRevision === input.specRevision || !input.deployment) return input.specImage;
-  if (deploymentRevision(input.deployment) !== input.appliedRevision) return input.specImage;
-  return input.deployment.spec?.template.spec?.containers[0]?.image ?? input.specImage;
+  const specImage = input.spec.image;
+  if (input.appliedRevision === input.specRevision || !input.deployment) return specImage;
+  if (deploymentRevision(input.deployment) !== input.appliedRevision) return specImage;
+  return input.deployment.spec?.template.spec?.containers[0]?.image ?? specImage;
 }
 
 /** A new revision starts rolling out; whatever was in flight is superseded. */
