@@ -7,8 +7,9 @@
 import type { V1Deployment, V1DeploymentCondition, V1Pod } from '@kubernetes/client-node';
 import { resolveSpec, type ResolvedSpec } from '../../operator/src/api/defaults.js';
 import type { HelloWorldSpec, HelloWorldStatus } from '../../operator/src/api/types.js';
-import { chooseTemplate, judgeRollout, progressRollout } from '../../operator/src/rollout/machine.js';
+import { judgeRollout, progressRollout } from '../../operator/src/rollout/machine.js';
 import { REVISION_ANNOTATION } from '../../operator/src/rollout/revision.js';
+import { chooseTemplate } from '../../operator/src/rollout/template.js';
 import type {
   MeasureFn,
   RolloutDecision,

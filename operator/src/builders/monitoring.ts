@@ -6,8 +6,7 @@
 import type { KubernetesObject, V1ObjectMeta } from '@kubernetes/client-node';
 import type { ResolvedMonitoring, ResolvedSpec } from '../api/defaults.js';
 import type { HelloWorld } from '../api/types.js';
-import type { AbsentChild } from './index.js';
-import { childMeta, redisName, selectorLabels } from './meta.js';
+import { childMeta, redisName, selectorLabels, type AbsentChild } from './meta.js';
 
 export const MONITORING_API_VERSION = 'monitoring.coreos.com/v1';
 /** The CRDs whose presence turns monitoring on when `spec.monitoring.enabled` is unset. */

@@ -9,7 +9,7 @@
  */
 import type { V1Deployment } from '@kubernetes/client-node';
 import { API_PORT } from '../api/defaults.js';
-import { ANNOTATION_ABORT, ANNOTATION_RETRY, type HelloWorldStatus } from '../api/types.js';
+import { ANNOTATION_ABORT, ANNOTATION_RETRY } from '../api/types.js';
 import { measure as realMeasure } from '../verification/analysis.js';
 import type { PodRef } from '../verification/types.js';
 import { Reason, availability } from './conditions.js';
@@ -28,7 +28,8 @@ import {
   toDecision,
   type Draft,
 } from './transitions.js';
-import type { RolloutDecision, RolloutInput, TemplateChoice } from './types.js';
+import { retryRequested } from './template.js';
+import type { RolloutDecision, RolloutInput } from './types.js';
 import { followRollback, followStable, holdFailed } from './judged.js';
 import { newVerification, verifyStep } from './verify.js';
 
@@ -40,30 +41,6 @@ export type {
   RolloutStatus,
   TemplateChoice,
 } from './types.js';
-
-/**
- * Which pod template the Deployment should run, decided before it is applied: the stable revision's while
- * the spec asks for the revision that failed (until the spec or hello.dev/retry changes), else the spec's.
- */
-export function chooseTemplate(input: {
-  status: HelloWorldStatus;
-  specRevision: string;
-  annotations: Record<string, string>;
-  autoRollback: boolean;
-}): TemplateChoice {
-  const { status, specRevision, annotations, autoRollback } = input;
-  const stable = status.stableRevision;
-  if (
-    autoRollback &&
-    stable !== undefined &&
-    stable !== specRevision &&
-    status.failedRevision === specRevision &&
-    !retryRequested(status, annotations)
-  ) {
-    return { use: 'stable', revision: stable };
-  }
-  return { use: 'spec' };
-}
 
 /**
  * Judges the rollout after the Deployment was applied, as progressRollout does; when the verdict hangs on
@@ -96,11 +73,6 @@ export async function progressRollout(input: RolloutInput): Promise<RolloutDecis
   }
   finish(d);
   return toDecision(d);
-}
-
-function retryRequested(status: HelloWorldStatus, annotations: Record<string, string>): boolean {
-  const retry = annotations[ANNOTATION_RETRY];
-  return retry !== undefined && retry !== status.observedRetry;
 }
 
 /** A new hello.dev/retry value lets the failed revision roll out again. */
