@@ -165,8 +165,10 @@ async function applyFloorChildren(name: string): Promise<void> {
   };
   const resolved = runtime.defaults.resolveSpec(hw.spec);
   const password = randomBytes(24).toString('base64url');
-  const template = runtime.builders.buildPodTemplate(hw, resolved, password.slice(0, 16));
-  const desired = runtime.builders.desiredState(hw, resolved, { template, redisPassword: password });
+  const desired = runtime.builders.desiredState(hw, resolved, {
+    redis: { password, checksum: password.slice(0, 16) },
+    prometheusOperatorInstalled: false,
+  });
   for (const obj of desired.apply) {
     if (obj.metadata) delete obj.metadata.ownerReferences;
     await client.applyIfNeeded(obj, undefined);

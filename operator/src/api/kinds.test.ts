@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
-import { buildPodTemplate, desiredState } from '../builders/index.js';
+import { desiredState } from '../builders/index.js';
 import { ownerReference } from '../builders/meta.js';
 import { buildPrometheusRule, buildServiceMonitor, monitoringChildren } from '../builders/monitoring.js';
 import { resolveSpec } from './defaults.js';
@@ -33,8 +33,10 @@ function everythingBuilt(): { objects: KubernetesObject[]; refs: { apiVersion: s
   for (const spec of specs) {
     const h = hw(spec);
     const resolved = resolveSpec(h.spec);
-    const template = buildPodTemplate(h, resolved, 'sum-1');
-    const state = desiredState(h, resolved, { template, redisPassword: 'pA55-word_0123456789abcdefABCDEF' });
+    const state = desiredState(h, resolved, {
+      redis: { password: 'pA55-word_0123456789abcdefABCDEF', checksum: 'sum-1' },
+      prometheusOperatorInstalled: false,
+    });
     objects.push(...state.apply, buildServiceMonitor(h, resolved), buildPrometheusRule(h, resolved));
     refs.push(...state.absent, ...monitoringChildren(h), ownerReference(h));
   }

@@ -17,10 +17,12 @@ function hw(spec: Partial<HelloWorldSpec> = {}): HelloWorld {
 function build(spec: Partial<HelloWorldSpec> = {}) {
   const h = hw(spec);
   const resolved = resolveSpec(h.spec);
-  const template = buildPodTemplate(h, resolved, 'sum-1');
-  const state = desiredState(h, resolved, { template, redisPassword: PASSWORD });
+  const state = desiredState(h, resolved, {
+    redis: { password: PASSWORD, checksum: 'sum-1' },
+    prometheusOperatorInstalled: false,
+  });
   const byKind = (kind: string) => state.apply.filter((o) => o.kind === kind);
-  return { state, byKind, template };
+  return { state, byKind, template: state.applied.template };
 }
 
 const PASSWORD = 'pA55-word_0123456789abcdefABCDEF';
@@ -183,24 +185,74 @@ describe('desired state', () => {
     ['too long', 'a'.repeat(129)],
   ])('never writes a password with %s into redis.conf', (_what, password) => {
     const h = hw();
-    const template = buildPodTemplate(h, resolveSpec(h.spec), 'c');
-    expect(() => desiredState(h, resolveSpec(h.spec), { template, redisPassword: password })).toThrow(
-      /the Redis password/,
-    );
+    const inputs = { redis: { password, checksum: 'c' }, prometheusOperatorInstalled: false };
+    expect(() => desiredState(h, resolveSpec(h.spec), inputs)).toThrow(/the Redis password/);
   });
 });
 
 describe('pod template revision', () => {
   it('is stable for the same spec and changes with the image or the config checksum', () => {
     const h = hw();
-    const rev = (spec: HelloWorldSpec, sum: string) =>
-      buildPodTemplate(h, resolveSpec(spec), sum).metadata!.annotations![REVISION_ANNOTATION];
+    const rev = (spec: HelloWorldSpec, sum: string) => buildPodTemplate(h, resolveSpec(spec), sum).revision;
     const base = rev(h.spec, 'a');
     expect(rev(h.spec, 'a')).toBe(base);
     expect(rev({ ...h.spec, image: 'hello/api:2.0.0' }, 'a')).not.toBe(base);
     expect(rev(h.spec, 'b')).not.toBe(base);
     expect(rev({ ...h.spec, replicas: 7 }, 'a')).toBe(base);
   });
+
+  it('is stamped on the template it names, which the Deployment runs', () => {
+    const { state, byKind } = build();
+    const [dep] = byKind('Deployment') as V1Deployment[];
+    expect(state.specRevision).toMatch(/^[0-9a-f]{10}$/);
+    expect(state.applied.revision).toBe(state.specRevision);
+    expect(dep!.spec!.template).toEqual(state.applied.template);
+    expect(dep!.spec!.template.metadata?.annotations?.[REVISION_ANNOTATION]).toBe(state.specRevision);
+  });
+});
+
+describe('desired state during a rollback', () => {
+  it("runs the stable revision's template while the spec asks for the revision that failed", () => {
+    const stable = build().state;
+    const h = hw({ image: 'hello/api:2.0.0' });
+    const inputs = { redis: { password: PASSWORD, checksum: 'sum-1' }, prometheusOperatorInstalled: false };
+    const failedRevision = desiredState(h, resolveSpec(h.spec), inputs).specRevision;
+    const rollout = {
+      status: { stableRevision: stable.specRevision, failedRevision },
+      annotations: {},
+      replicaSets: [{ spec: { selector: {}, template: stable.applied.template } }],
+    };
+    const state = desiredState(h, resolveSpec(h.spec), { ...inputs, rollout });
+    expect(state.specRevision).toBe(failedRevision);
+    expect(state.applied).toEqual({ revision: stable.specRevision, template: stable.applied.template });
+    const dep = state.apply.find((o) => o.kind === 'Deployment') as V1Deployment;
+    expect(dep.spec?.template.spec?.containers[0]?.image).toBe('hello/api:1.0.0');
+  });
+});
+
+describe('desired monitoring', () => {
+  const monitoringOf = (enabled: boolean | undefined, installed: boolean) => {
+    const h = hw({ monitoring: { enabled } });
+    const state = desiredState(h, resolveSpec(h.spec), {
+      redis: { password: PASSWORD, checksum: 'c' },
+      prometheusOperatorInstalled: installed,
+    });
+    const names = (children: { kind?: string }[]) =>
+      children.map((c) => c.kind).filter((kind) => kind === 'ServiceMonitor' || kind === 'PrometheusRule');
+    return { reason: state.monitoring.reason, apply: names(state.apply), absent: names(state.absent) };
+  };
+
+  it.each([
+    [undefined, true, 'MonitoringEnabled', ['ServiceMonitor', 'PrometheusRule'], []],
+    [false, true, 'MonitoringDisabled', [], ['ServiceMonitor', 'PrometheusRule']],
+    [true, false, 'PrometheusOperatorNotInstalled', [], []],
+    [undefined, false, 'PrometheusOperatorNotInstalled', [], []],
+  ])(
+    'enabled %s, Prometheus Operator installed %s: %s',
+    (enabled, installed, reason, apply: string[], absent: string[]) => {
+      expect(monitoringOf(enabled, installed)).toEqual({ reason, apply, absent });
+    },
+  );
 });
 
 describe('disruption budget', () => {

@@ -4,6 +4,7 @@ import { KINDS, typeMeta } from '../api/kinds.js';
 import { labels, selectorLabels } from '../api/labels.js';
 import type { HelloWorld } from '../api/types.js';
 import { REVISION_ANNOTATION, revisionOf } from '../rollout/revision.js';
+import type { TemplateRevision } from '../rollout/template.js';
 import { childMeta, redisName, redisSecretName } from './meta.js';
 
 /** Pod annotation whose change rolls the pods when a Secret they read changes. */
@@ -81,12 +82,12 @@ function apiContainer(hw: HelloWorld, spec: ResolvedSpec): V1Container {
   };
 }
 
-/** The pod template of the spec; its revision hash is stamped on it as an annotation. */
+/** The pod template of the spec and its revision, which is stamped on it as an annotation. */
 export function buildPodTemplate(
   hw: HelloWorld,
   spec: ResolvedSpec,
   configChecksum: string,
-): V1PodTemplateSpec {
+): TemplateRevision {
   const selector = selectorLabels(hw, 'api');
   const template: V1PodTemplateSpec = {
     metadata: {
@@ -121,8 +122,9 @@ export function buildPodTemplate(
       })),
     },
   };
-  const annotations = { ...template.metadata?.annotations, [REVISION_ANNOTATION]: revisionOf(template) };
-  return { ...template, metadata: { ...template.metadata, annotations } };
+  const revision = revisionOf(template);
+  const annotations = { ...template.metadata?.annotations, [REVISION_ANNOTATION]: revision };
+  return { revision, template: { ...template, metadata: { ...template.metadata, annotations } } };
 }
 
 /**

@@ -1,14 +1,25 @@
 /**
  * Everything a HelloWorld should own, as one pure function of its resolved spec and the few facts the
- * reconciler reads from the cluster (an existing Redis password, the config checksum, the template).
+ * reconciler reads from the cluster: the Redis password and config checksum, whether the Prometheus
+ * Operator is installed, and the rollout's record with the ReplicaSet history (a rollback runs the stable
+ * revision's pod template).
  */
-import type { KubernetesObject, V1PodTemplateSpec } from '@kubernetes/client-node';
+import type { KubernetesObject } from '@kubernetes/client-node';
 import type { ResolvedSpec } from '../api/defaults.js';
 import { KINDS, typeMeta } from '../api/kinds.js';
 import type { HelloWorld } from '../api/types.js';
+import { templateToRun, type RolloutHistory, type TemplateRevision } from '../rollout/template.js';
 import { sha256Hex } from '../runtime/hash.js';
 import { buildHpa, buildPdb } from './autoscaling.js';
-import { buildDeployment } from './deployment.js';
+import { buildDeployment, buildPodTemplate } from './deployment.js';
+import type { AbsentChild } from './meta.js';
+import {
+  buildPrometheusRule,
+  buildServiceMonitor,
+  monitoringChildren,
+  monitoringWanted,
+  type MonitoringDecision,
+} from './monitoring.js';
 import {
   buildRedisNetworkPolicy,
   buildRedisSecret,
@@ -19,44 +30,58 @@ import {
 import { buildService } from './service.js';
 
 export interface DesiredInputs {
-  /** The pod template to run: the spec's, or the stable revision's during a rollback. */
-  template: V1PodTemplateSpec;
-  /**
-   * The managed Redis password (kept from the existing Secret, or newly generated); undefined when it is
-   * unknown (the Secret of that name is not the HelloWorld's): the Secret and the StatefulSet are then
-   * left out.
-   */
-  redisPassword: string | undefined;
-}
-
-/** A child the HelloWorld should not have (e.g. the HPA after autoscaling was switched off). */
-export interface AbsentChild {
-  apiVersion: string;
-  kind: string;
-  name: string;
+  redis: {
+    /**
+     * The managed Redis password (kept from the existing Secret, or newly generated); undefined when it
+     * is unknown (the Secret of that name is not the HelloWorld's): the Secret and the StatefulSet are
+     * then left out.
+     */
+    password: string | undefined;
+    /** The checksum of the Redis configuration the API pods read (password or URL); '' when unknown. */
+    checksum: string;
+  };
+  /** Whether the Prometheus Operator's CRDs (ServiceMonitor, PrometheusRule) are installed. */
+  prometheusOperatorInstalled: boolean;
+  /** What says whether the stable revision runs instead of the spec's; without it, the spec's runs. */
+  rollout?: RolloutHistory;
 }
 
 export interface DesiredState {
+  /** The revision of the pod template the spec asks for. */
+  specRevision: string;
+  /** The pod template the Deployment runs: the spec's, or the stable revision's during a rollback. */
+  applied: TemplateRevision;
+  /** Whether the ServiceMonitor and PrometheusRule are wanted, and why: the Monitoring condition. */
+  monitoring: MonitoringDecision;
+  /** The children to apply, prerequisites first. */
   apply: KubernetesObject[];
+  /** The children to delete when they exist. */
   absent: AbsentChild[];
 }
 
 export function desiredState(hw: HelloWorld, spec: ResolvedSpec, inputs: DesiredInputs): DesiredState {
+  const { redis, prometheusOperatorInstalled, rollout } = inputs;
+  const specTemplate = buildPodTemplate(hw, spec, redis.checksum);
+  const applied = rollout ? templateToRun(specTemplate, rollout, spec.rollout.autoRollback) : specTemplate;
   const apply: KubernetesObject[] = [];
   const absent: AbsentChild[] = [];
   if (spec.redis.mode === 'Managed') {
-    const password = inputs.redisPassword;
+    const password = redis.password;
     if (password !== undefined) apply.push(buildRedisSecret(hw, password));
     apply.push(buildRedisService(hw));
     if (password !== undefined)
       apply.push(buildRedisStatefulSet(hw, spec.redis, configChecksum(redisConfigFile(password))));
     apply.push(buildRedisNetworkPolicy(hw));
   }
-  apply.push(buildDeployment(hw, spec, inputs.template), buildService(hw, spec), buildPdb(hw, spec));
+  apply.push(buildDeployment(hw, spec, applied.template), buildService(hw, spec), buildPdb(hw, spec));
   const hpa = buildHpa(hw, spec);
   if (hpa) apply.push(hpa);
   else absent.push({ ...typeMeta(KINDS.HorizontalPodAutoscaler), name: hw.metadata.name });
-  return { apply, absent };
+  const monitoring = monitoringWanted(spec.monitoring, prometheusOperatorInstalled);
+  if (monitoring.enabled) apply.push(buildServiceMonitor(hw, spec), buildPrometheusRule(hw, spec));
+  // Without the CRDs there is nothing of these kinds to delete (nor a path to ask).
+  else if (prometheusOperatorInstalled) absent.push(...monitoringChildren(hw));
+  return { specRevision: specTemplate.revision, applied, monitoring, apply, absent };
 }
 
 /** The checksum a pod template carries of the configuration its pods read (16 hex digits of sha256). */

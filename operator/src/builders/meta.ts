@@ -26,3 +26,10 @@ export function childMeta(hw: HelloWorld, name: string, component: Component): V
 
 export const redisName = (hw: HelloWorld): string => `${hw.metadata.name}-redis`;
 export const redisSecretName = (hw: HelloWorld): string => `${hw.metadata.name}-redis-auth`;
+
+/** A child the HelloWorld should not have (e.g. the HPA after autoscaling was switched off). */
+export interface AbsentChild {
+  apiVersion: string;
+  kind: string;
+  name: string;
+}

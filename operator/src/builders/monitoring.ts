@@ -9,8 +9,7 @@ import { crdName, KINDS, typeMeta } from '../api/kinds.js';
 import { selectorLabels } from '../api/labels.js';
 import type { HelloWorld } from '../api/types.js';
 import { MonitoringReason } from '../rollout/conditions.js';
-import type { AbsentChild } from './index.js';
-import { childMeta, redisName } from './meta.js';
+import { childMeta, redisName, type AbsentChild } from './meta.js';
 
 export const MONITORING_API_VERSION = KINDS.ServiceMonitor.apiVersion;
 /** The Prometheus Operator's kinds the operator creates. */

@@ -1,7 +1,7 @@
 import type { V1Pod } from '@kubernetes/client-node';
 import { resolveSpec } from '../api/defaults.js';
 import { assessRolloutHealth, findPodFailure } from '../rollout/health.js';
-import { REV2, T0, pod, rolling } from '../rollout/testing.js';
+import { REV2, T0, pod, rolling } from '../../../test/support/rollout-fixtures.js';
 import { cachedPod } from './cache-reader.js';
 
 /** A pod as the API server sends it: the test's pod plus a spec and the fields the cache drops. */

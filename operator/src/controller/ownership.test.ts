@@ -1,7 +1,7 @@
 import type { KubernetesObject, V1PersistentVolumeClaim } from '@kubernetes/client-node';
 import { resolveSpec } from '../api/defaults.js';
 import type { HelloWorld } from '../api/types.js';
-import { buildPodTemplate, desiredState } from '../builders/index.js';
+import { desiredState } from '../builders/index.js';
 import { buildRedisStatefulSet } from '../builders/redis.js';
 import {
   claimConflict,
@@ -22,8 +22,8 @@ const hw: HelloWorld = {
 };
 const spec = resolveSpec(hw.spec);
 const desired = desiredState(hw, spec, {
-  template: buildPodTemplate(hw, spec, 'c'),
-  redisPassword: 'a'.repeat(32),
+  redis: { password: 'a'.repeat(32), checksum: 'c' },
+  prometheusOperatorInstalled: false,
 }).apply;
 
 const owned = (uid: string, kind = 'HelloWorld', name = 'demo') => ({

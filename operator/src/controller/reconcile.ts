@@ -1,32 +1,33 @@
 /**
- * Reconcile one HelloWorld: read everything, build the desired children, apply only what differs, let
- * the rollout state machine judge the rollout, then persist status once. Level-triggered: the same
- * function runs for every event and for every requeue, and it never branches on what happened.
+ * Reconcile one HelloWorld: read the facts once, build everything it should own, apply only what
+ * differs, let the rollout state machine judge the rollout, then persist status once. Level-triggered:
+ * the same function runs for every event and for every requeue, and it never branches on what happened.
  */
-import type { KubernetesObject, V1Deployment, V1PodTemplateSpec } from '@kubernetes/client-node';
+import type { KubernetesObject, V1Deployment } from '@kubernetes/client-node';
 import type { Logger } from '#common/logger.js';
-import { resolveSpec } from '../api/defaults.js';
+import { resolveSpec, type ResolvedSpec } from '../api/defaults.js';
 import type { HelloWorld, HelloWorldStatus } from '../api/types.js';
-import { buildPodTemplate, desiredState } from '../builders/index.js';
 import { selectorLabels, selectorString } from '../api/labels.js';
-import { redisSecretName } from '../builders/meta.js';
-import {
-  buildPrometheusRule,
-  buildServiceMonitor,
-  monitoringChildren,
-  monitoringWanted,
-} from '../builders/monitoring.js';
-import { REVISION_ANNOTATION } from '../rollout/revision.js';
-import { chooseTemplate, progressRollout, type RolloutInput } from '../rollout/machine.js';
+import { desiredState, type DesiredState } from '../builders/index.js';
+import { redisSecretName, type AbsentChild } from '../builders/meta.js';
+import type { MonitoringDecision } from '../builders/monitoring.js';
+import { judgeRollout, type RolloutDecision } from '../rollout/machine.js';
 import { Reason, setCondition } from '../rollout/conditions.js';
 import type { Verifier } from '../verification/types.js';
 import type { EventSink } from '../runtime/events.js';
 import type { KubeWriter } from '../runtime/kube.js';
 import type { ClusterReader } from './ports.js';
 import { ChildReads } from './child-reads.js';
-import { childKey, conflictMessage, isControlledBy, planChildren, prerequisites } from './ownership.js';
+import {
+  childKey,
+  conflictMessage,
+  isControlledBy,
+  planChildren,
+  prerequisites,
+  type ChildPlan,
+} from './ownership.js';
 import { blockedStatus, isConflictNew, withConflicts, withoutBlockedDegraded } from './conflict-status.js';
-import { redisConfig } from './redis-config.js';
+import { redisConfig, type RedisConfig } from './redis-config.js';
 import {
   progressWriteInterval,
   statusChanges,
@@ -72,67 +73,156 @@ export async function reconcile(
     deps.onRolledBack?.(namespace, name, undefined);
     return {};
   }
+  const facts = observe(deps, hw);
   try {
-    return await converge(deps, hw, log);
+    return await converge(deps, hw, facts, log);
   } catch (error) {
-    await reportFailure(deps, log, hw, error);
+    await reportFailure(deps, log, hw, facts, error);
     throw error; // the work queue retries with backoff
   }
 }
 
-/** Everything a reconcile does once the HelloWorld is known to exist. */
-async function converge(deps: ReconcileDeps, hw: HelloWorld, log: Logger): Promise<ReconcileResult> {
-  const { namespace, name } = hw.metadata;
-  const spec = resolveSpec(hw.spec);
-  const now = deps.now();
+/** What one reconcile takes as given, read once before anything is decided. */
+interface Facts {
+  spec: ResolvedSpec;
+  /** The one instant this reconcile's conditions and rollout verdicts are stamped with. */
+  now: Date;
+  generation: number;
+  annotations: Record<string, string>;
+  /** The stored status as the rollout judges it: a Degraded that a blocked reconcile set is over. */
+  status: HelloWorldStatus;
+  prometheusOperatorInstalled: boolean;
+}
 
+function observe(deps: ReconcileDeps, hw: HelloWorld): Facts {
+  return {
+    spec: resolveSpec(hw.spec),
+    now: deps.now(),
+    generation: hw.metadata.generation ?? 0,
+    annotations: hw.metadata.annotations ?? {},
+    status: withoutBlockedDegraded(hw.status ?? {}),
+    prometheusOperatorInstalled: deps.prometheusOperatorInstalled(),
+  };
+}
+
+/** Everything a reconcile does once the HelloWorld is known to exist. */
+async function converge(
+  deps: ReconcileDeps,
+  hw: HelloWorld,
+  facts: Facts,
+  log: Logger,
+): Promise<ReconcileResult> {
+  const { namespace, name } = hw.metadata;
   const reads = new ChildReads(deps.reader, hw);
-  const redis = await redisConfig(deps.reader, reads, hw, spec);
+  const redis = await redisConfig(deps.reader, reads, hw, facts.spec);
   if (redis.state === 'unusable') {
-    const what =
-      redis.reason === Reason.RedisSecretInvalid ? 'the Redis URL is available' : 'the password is repaired';
-    const message = `${redis.problem}; the API pods and Redis are not changed until ${what} (see the runbook)`;
-    await reportBlocked(deps, log, hw, { reason: redis.reason, message }, now);
+    await reportBlocked(deps, log, hw, facts, redisBlock(redis));
     return { requeueAfterMs: WAITING_REQUEUE_MS };
   }
 
-  const specTemplate = buildPodTemplate(hw, spec, redis.state === 'ready' ? redis.checksum : '');
-  const specRevision = revisionOfTemplate(specTemplate);
-  const annotations = hw.metadata.annotations ?? {};
-  const previous = withoutBlockedDegraded(hw.status ?? {});
-  const choice = chooseTemplate({
-    status: previous,
-    specRevision,
-    annotations,
-    autoRollback: spec.rollout.autoRollback,
+  const desired = desiredState(hw, facts.spec, {
+    redis: redis.state === 'ready' ? redis : { password: undefined, checksum: '' },
+    prometheusOperatorInstalled: facts.prometheusOperatorInstalled,
+    rollout: {
+      status: facts.status,
+      annotations: facts.annotations,
+      replicaSets: deps.reader.listReplicaSets(namespace, name),
+    },
   });
-  const template =
-    choice.use === 'stable'
-      ? (stableTemplate(deps.reader, hw, choice.revision) ?? specTemplate)
-      : specTemplate;
-
-  const password = redis.state === 'ready' ? redis.password : undefined;
-  const desired = desiredState(hw, spec, { template, redisPassword: password });
-  const monitoring = monitoringWanted(spec.monitoring, deps.prometheusOperatorInstalled());
-  if (monitoring.enabled) desired.apply.push(buildServiceMonitor(hw, spec), buildPrometheusRule(hw, spec));
-  else if (deps.prometheusOperatorInstalled()) desired.absent.push(...monitoringChildren(hw));
-
-  const ownership = await reads.ownership(desired.apply);
-  if (redis.state === 'foreign') {
-    ownership.set(childKey('Secret', redisSecretName(hw)), { state: 'foreign', conflict: redis.conflict });
-  }
-  const plan = planChildren(desired.apply, ownership, prerequisites(hw, spec.redis.mode === 'Managed'));
+  const plan = await planOwnership(reads, hw, facts.spec, desired, redis);
   if (redis.state === 'ready' && redis.regenerated && plan.apply.some((c) => c.object.kind === 'Secret')) {
     const message = `Secret ${redisSecretName(hw)} was gone: a new Redis password was generated; Redis and the API pods restart with it together`;
     log.warn({ secret: redisSecretName(hw) }, 'generated a new Redis password: the Secret was gone');
     void deps.events.record(hw, 'Warning', Reason.RedisPasswordRegenerated, message);
   }
+  const applied = await applyChildren(deps, log, hw, plan, desired.absent);
+  if (applied === undefined) {
+    // Held back or someone else's: no rollout is judged on API pods the HelloWorld did not roll.
+    await reportBlocked(deps, log, hw, facts, {
+      reason: Reason.ChildConflict,
+      message: conflictMessage(plan),
+    });
+    return { requeueAfterMs: CONFLICT_REQUEUE_MS };
+  }
+
+  const { decision, deployment } = await judgeRollout(
+    {
+      ...facts,
+      specRevision: desired.specRevision,
+      appliedRevision: desired.applied.revision,
+      deployment: applied,
+      pods: deps.reader.listPods(namespace, name),
+      verifier: deps.verifier,
+    },
+    () => deps.reader.readDeployment(namespace, name),
+  );
+  for (const event of decision.events) void deps.events.record(hw, event.type, event.reason, event.message);
+  if (decision.rollback) {
+    log.warn({ reason: decision.rollback.reason }, 'rolling back to the stable revision');
+    deps.onRollback?.(decision.rollback.reason);
+  }
+
+  const status = reconciledStatus(hw, facts, { decision, monitoring: desired.monitoring, plan, deployment });
+  const heldBackMs = await persistStatus(deps, log, hw, status, facts.now);
+  const rolledBack = status.phase === 'RolledBack' ? status.lastRollback?.reason : undefined;
+  deps.onRolledBack?.(namespace, name, rolledBack);
+  if (plan.conflicts.length > 0 && isConflictNew(hw.status ?? {}, status)) {
+    void deps.events.record(hw, 'Warning', Reason.ChildConflict, conflictMessage(plan));
+  }
+
+  if (decision.templateChanged) return { requeueAfterMs: 0 };
+  const conflictRequeue = plan.conflicts.length > 0 ? CONFLICT_REQUEUE_MS : undefined;
+  const requeues = [decision.requeueAfterMs, heldBackMs, conflictRequeue].filter((ms) => ms !== undefined);
+  return requeues.length === 0 ? {} : { requeueAfterMs: Math.min(...requeues) };
+}
+
+/** Why nothing may be built while Redis is unusable, and until when. */
+function redisBlock(redis: Extract<RedisConfig, { state: 'unusable' }>): { reason: string; message: string } {
+  const what =
+    redis.reason === Reason.RedisSecretInvalid ? 'the Redis URL is available' : 'the password is repaired';
+  const message = `${redis.problem}; the API pods and Redis are not changed until ${what} (see the runbook)`;
+  return { reason: redis.reason, message };
+}
+
+/** Whose object stands under each desired child's name, and so what may be applied now. */
+async function planOwnership(
+  reads: ChildReads,
+  hw: HelloWorld,
+  spec: ResolvedSpec,
+  desired: DesiredState,
+  redis: RedisConfig,
+): Promise<ChildPlan> {
+  const ownership = await reads.ownership(desired.apply);
+  // Judged already: the password is read from that Secret before anything is built.
+  if (redis.state === 'foreign') {
+    ownership.set(childKey('Secret', redisSecretName(hw)), { state: 'foreign', conflict: redis.conflict });
+  }
+  return planChildren(desired.apply, ownership, prerequisites(hw, spec.redis.mode === 'Managed'));
+}
+
+/**
+ * Applies each child whose live object (the HelloWorld's own, cached, or read when the cache missed it;
+ * undefined when there is none) differs in a field the operator sets, and deletes the HelloWorld's own
+ * children no longer wanted. Returns the API Deployment as stored, or undefined when it was held back.
+ */
+async function applyChildren(
+  deps: ReconcileDeps,
+  log: Logger,
+  hw: HelloWorld,
+  plan: ChildPlan,
+  absent: readonly AbsentChild[],
+): Promise<V1Deployment | undefined> {
   let deployment: V1Deployment | undefined;
   for (const { object, live } of plan.apply) {
-    const stored = await applyIfChanged(deps, log, object, live);
-    if (isDeployment(stored)) deployment = stored;
+    const outcome = await deps.writer.applyIfNeeded(object, live);
+    if (outcome.applied) {
+      const fields = { kind: object.kind, name: object.metadata?.name, field: outcome.reason };
+      log.info(fields, live ? 'updated child that differed' : 'created child');
+    }
+    if (isDeployment(outcome.object)) deployment = outcome.object;
   }
-  for (const gone of desired.absent) {
+  const { namespace } = hw.metadata;
+  for (const gone of absent) {
     const child = deps.reader.getChild({ ...gone, namespace });
     // Only the HelloWorld's own: a cached object of that name may be another's that carries the label.
     if (child && isControlledBy(child, hw)) {
@@ -140,40 +230,31 @@ async function converge(deps: ReconcileDeps, hw: HelloWorld, log: Logger): Promi
       await deps.writer.delete(gone.apiVersion, gone.kind, namespace, gone.name, child.metadata?.uid);
     }
   }
-  if (deployment === undefined) {
-    // Held back or someone else's: no rollout is judged on API pods the HelloWorld did not roll.
-    await reportBlocked(deps, log, hw, { reason: Reason.ChildConflict, message: conflictMessage(plan) }, now);
-    return { requeueAfterMs: CONFLICT_REQUEUE_MS };
-  }
+  return deployment;
+}
 
-  const pods = deps.reader.listPods(namespace, name);
-  const input: RolloutInput = {
-    now,
-    generation: hw.metadata.generation ?? 0,
-    annotations,
-    status: previous,
-    spec,
-    specRevision,
-    appliedRevision: revisionOfTemplate(template),
-    specImage: spec.image,
-    deployment,
-    pods,
-    verifier: deps.verifier,
-  };
-  let decision = await progressRollout(input);
-  if (decision.needsLiveDeployment) {
-    // Past the deadline by the cache: the rollout fails only if the API server agrees it is not complete.
-    deployment = await deps.reader.readDeployment(namespace, name);
-    decision = await progressRollout({ ...input, deployment, deploymentIsLive: true });
-  }
+const RECONCILED = {
+  type: 'Reconciled',
+  status: 'True',
+  reason: Reason.Reconciled,
+  message: 'every child is as the spec asks',
+} as const;
 
-  for (const event of decision.events) void deps.events.record(hw, event.type, event.reason, event.message);
-  if (decision.rollback) {
-    log.warn({ reason: decision.rollback.reason }, 'rolling back to the stable revision');
-    deps.onRollback?.(decision.rollback.reason);
-  }
-
-  const generation = hw.metadata.generation ?? 0;
+/**
+ * The status of a reconcile that judged the rollout: the machine's part, then Monitoring, Reconciled and
+ * any conflict, and the API Deployment's replica counts (of the Deployment the rollout was judged on).
+ */
+function reconciledStatus(
+  hw: HelloWorld,
+  { generation, now }: Facts,
+  outcome: {
+    decision: RolloutDecision;
+    monitoring: MonitoringDecision;
+    plan: ChildPlan;
+    deployment: V1Deployment | undefined;
+  },
+): HelloWorldStatus {
+  const { decision, monitoring, plan, deployment } = outcome;
   const withMonitoring = setCondition(
     decision.status.conditions,
     {
@@ -186,7 +267,7 @@ async function converge(deps: ReconcileDeps, hw: HelloWorld, log: Logger): Promi
     now,
   );
   const conditions = withConflicts(plan, hw, setCondition(withMonitoring, RECONCILED, generation, now), now);
-  const status: HelloWorldStatus = {
+  return {
     ...decision.status,
     conditions,
     observedGeneration: generation,
@@ -195,29 +276,26 @@ async function converge(deps: ReconcileDeps, hw: HelloWorld, log: Logger): Promi
     updatedReplicas: deployment?.status?.updatedReplicas ?? 0,
     selector: selectorString(selectorLabels(hw, 'api')),
   };
-  const heldBackMs = await persistStatus(deps, log, hw, status);
-  deps.onRolledBack?.(
-    namespace,
-    name,
-    status.phase === 'RolledBack' ? status.lastRollback?.reason : undefined,
-  );
-
-  if (plan.conflicts.length > 0 && isConflictNew(hw.status ?? {}, status)) {
-    void deps.events.record(hw, 'Warning', Reason.ChildConflict, conflictMessage(plan));
-  }
-
-  if (decision.templateChanged) return { requeueAfterMs: 0 };
-  const conflictRequeue = plan.conflicts.length > 0 ? CONFLICT_REQUEUE_MS : undefined;
-  const requeues = [decision.requeueAfterMs, heldBackMs, conflictRequeue].filter((ms) => ms !== undefined);
-  return requeues.length === 0 ? {} : { requeueAfterMs: Math.min(...requeues) };
 }
 
-const RECONCILED = {
-  type: 'Reconciled',
-  status: 'True',
-  reason: Reason.Reconciled,
-  message: 'every child is as the spec asks',
-} as const;
+/**
+ * A reconcile that cannot go on (someone else's child, an unusable Redis Secret): Degraded=True and
+ * Reconciled=False with the reason, the rest of the status as it was, and a Warning event when the
+ * condition changes (not on every requeue).
+ */
+async function reportBlocked(
+  deps: ReconcileDeps,
+  log: Logger,
+  hw: HelloWorld,
+  facts: Facts,
+  block: { reason: string; message: string },
+): Promise<void> {
+  const status = blockedStatus(hw, block, facts.now);
+  if (statusChanges(hw.status ?? {}, status).length > 0) {
+    void deps.events.record(hw, 'Warning', block.reason, block.message);
+  }
+  await persistStatus(deps, log, hw, status, facts.now);
+}
 
 /** Longest error text kept in the condition: API server messages can quote whole objects. */
 const FAILURE_MESSAGE_CHARS = 512;
@@ -232,45 +310,26 @@ async function reportFailure(
   deps: ReconcileDeps,
   log: Logger,
   hw: HelloWorld,
+  facts: Facts,
   error: unknown,
 ): Promise<void> {
   const text = error instanceof Error ? error.message : String(error);
   const message = text.length > FAILURE_MESSAGE_CHARS ? `${text.slice(0, FAILURE_MESSAGE_CHARS)}…` : text;
-  const generation = hw.metadata.generation ?? 0;
   const previous = hw.status ?? {};
   const conditions = setCondition(
     previous.conditions ?? [],
     { type: 'Reconciled', status: 'False', reason: Reason.ReconcileFailed, message },
-    generation,
-    deps.now(),
+    facts.generation,
+    facts.now,
   );
   const status: HelloWorldStatus = { ...previous, phase: previous.phase ?? 'Pending', conditions };
   if (statusChanges(previous, status).length === 0) return;
   void deps.events.record(hw, 'Warning', Reason.ReconcileFailed, message);
   try {
-    const written = await deps.writer.patchStatus(hw, status);
-    deps.statusWrites.recorded(hw, written, deps.now().getTime());
+    await writeStatus(deps, hw, status);
   } catch (writeError) {
     log.warn({ err: writeError }, 'could not record the failed reconcile in the status');
   }
-}
-
-/**
- * Compares with the HelloWorld's own live object (cached, or read when the cache missed it; undefined
- * when there is none) and writes only when a field the operator sets differs.
- */
-async function applyIfChanged(
-  deps: ReconcileDeps,
-  log: Logger,
-  obj: KubernetesObject,
-  live: KubernetesObject | undefined,
-): Promise<KubernetesObject> {
-  const outcome = await deps.writer.applyIfNeeded(obj, live);
-  if (outcome.applied) {
-    const fields = { kind: obj.kind, name: obj.metadata?.name, field: outcome.reason };
-    log.info(fields, live ? 'updated child that differed' : 'created child');
-  }
-  return outcome.object;
 }
 
 /**
@@ -282,6 +341,7 @@ async function persistStatus(
   log: Logger,
   hw: HelloWorld,
   status: HelloWorldStatus,
+  now: Date,
 ): Promise<number | undefined> {
   const { namespace, name } = hw.metadata;
   deps.statusWrites.rollingOut(namespace, name, status);
@@ -291,59 +351,22 @@ async function persistStatus(
     changes,
     next: status,
     lastWriteAt: deps.statusWrites.lastWriteAt(namespace, name),
-    now: deps.now().getTime(),
+    now: now.getTime(),
     intervalMs: progressWriteInterval(deps.statusWrites.rolloutsMoving()),
   });
   if (delayMs > 0) {
     log.debug({ fields: changes, delayMs }, 'status write held back: progress only');
     return delayMs;
   }
-  const written = await deps.writer.patchStatus(hw, status);
-  deps.statusWrites.recorded(hw, written, deps.now().getTime());
+  await writeStatus(deps, hw, status);
   log.debug({ fields: changes }, 'status written');
   return undefined;
 }
 
-function revisionOfTemplate(template: V1PodTemplateSpec): string {
-  return template.metadata?.annotations?.[REVISION_ANNOTATION] ?? '';
-}
-
-/** The stable revision's pod template, from the Deployment's ReplicaSet history (like `rollout undo`). */
-function stableTemplate(
-  reader: ClusterReader,
-  hw: HelloWorld,
-  revision: string,
-): V1PodTemplateSpec | undefined {
-  const sets = reader.listReplicaSets(hw.metadata.namespace, hw.metadata.name);
-  const match = sets.find(
-    (rs) => rs.spec?.template?.metadata?.annotations?.[REVISION_ANNOTATION] === revision,
-  );
-  const template = match?.spec?.template;
-  if (!template) return undefined;
-  // The Deployment controller adds pod-template-hash itself; carrying it over would change the hash.
-  const labels = Object.fromEntries(
-    Object.entries(template.metadata?.labels ?? {}).filter(([key]) => key !== 'pod-template-hash'),
-  );
-  return { ...template, metadata: { ...template.metadata, labels } };
-}
-
-/**
- * A reconcile that cannot go on (someone else's child, an unusable Redis Secret): Degraded=True and
- * Reconciled=False with the reason, the rest of the status as it was, and a Warning event when the
- * condition changes (not on every requeue).
- */
-async function reportBlocked(
-  deps: ReconcileDeps,
-  log: Logger,
-  hw: HelloWorld,
-  block: { reason: string; message: string },
-  now: Date,
-): Promise<void> {
-  const status = blockedStatus(hw, block, now);
-  if (statusChanges(hw.status ?? {}, status).length > 0) {
-    void deps.events.record(hw, 'Warning', block.reason, block.message);
-  }
-  await persistStatus(deps, log, hw, status);
+/** Writes the status, and keeps what the API server returned (and when) until the informer shows it. */
+async function writeStatus(deps: ReconcileDeps, hw: HelloWorld, status: HelloWorldStatus): Promise<void> {
+  const written = await deps.writer.patchStatus(hw, status);
+  deps.statusWrites.recorded(hw, written, deps.now().getTime());
 }
 
 function isDeployment(obj: KubernetesObject): obj is V1Deployment {

@@ -2,8 +2,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from '@jest/globals';
+import { REV1, T0, deployment } from '../../../test/support/rollout-fixtures.js';
 import { Reason, availability, getCondition, isConditionTrue, setCondition } from './conditions.js';
-import { REV1, T0, deployment } from './testing.js';
 
 const later = new Date(T0.getTime() + 60_000);
 

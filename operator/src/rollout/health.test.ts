@@ -1,7 +1,16 @@
 import { describe, expect, it } from '@jest/globals';
 import { resolveSpec } from '../api/defaults.js';
 import { DEADLINE_GRACE_SECONDS, assessRolloutHealth, findPodFailure, msUntilDeadline } from './health.js';
-import { REV1, REV2, T0, complete, deadlineExceeded, deployment, pod, rolling } from './testing.js';
+import {
+  REV1,
+  REV2,
+  T0,
+  complete,
+  deadlineExceeded,
+  deployment,
+  pod,
+  rolling,
+} from '../../../test/support/rollout-fixtures.js';
 
 const spec = resolveSpec({ image: 'hello:2' });
 const at = (seconds: number) => new Date(T0.getTime() + seconds * 1000);

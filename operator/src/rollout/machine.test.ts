@@ -1,7 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { API_PORT } from '../api/defaults.js';
 import { ANNOTATION_ABORT, ANNOTATION_RETRY } from '../api/types.js';
-import { chooseTemplate } from './machine.js';
 import {
   IMAGES,
   REV1,
@@ -15,7 +14,7 @@ import {
   pod,
   readyPods,
   rolling,
-} from './testing.js';
+} from '../../../test/support/rollout-fixtures.js';
 
 /** A HelloWorld whose REV1 is stable and whose spec now asks for REV2, mid-rollout. */
 async function rollingOutRev2(sim = new Sim()): Promise<Sim> {
@@ -243,6 +242,7 @@ describe('restarts and stalls', () => {
       status: structuredClone(before.status),
       now: before.now,
       specRevision: REV2,
+      spec: before.spec,
       generation: before.generation,
       deployment: before.deployment,
       pods: before.pods,
@@ -376,36 +376,6 @@ describe('the deadline, judged on a live read of the Deployment', () => {
     await sim.step();
     expect(sim.status.phase).toBe('Available');
     expect(sim.condition('Degraded').status).toBe('False');
-  });
-});
-
-describe('chooseTemplate', () => {
-  const status = { stableRevision: REV1, failedRevision: REV2, observedRetry: 'a' };
-  it('keeps the stable template while the spec asks for the failed revision', () => {
-    expect(chooseTemplate({ status, specRevision: REV2, annotations: {}, autoRollback: true })).toEqual({
-      use: 'stable',
-      revision: REV1,
-    });
-    const sameRetry = { [ANNOTATION_RETRY]: 'a' };
-    expect(
-      chooseTemplate({ status, specRevision: REV2, annotations: sameRetry, autoRollback: true }).use,
-    ).toBe('stable');
-  });
-  it('uses the spec on a spec change, a new retry value, without autoRollback or without a stable revision', () => {
-    expect(chooseTemplate({ status, specRevision: REV3, annotations: {}, autoRollback: true }).use).toBe(
-      'spec',
-    );
-    const retry = { [ANNOTATION_RETRY]: 'b' };
-    expect(chooseTemplate({ status, specRevision: REV2, annotations: retry, autoRollback: true }).use).toBe(
-      'spec',
-    );
-    expect(chooseTemplate({ status, specRevision: REV2, annotations: {}, autoRollback: false }).use).toBe(
-      'spec',
-    );
-    const noStable = { failedRevision: REV2 };
-    expect(
-      chooseTemplate({ status: noStable, specRevision: REV2, annotations: {}, autoRollback: true }).use,
-    ).toBe('spec');
   });
 });
 

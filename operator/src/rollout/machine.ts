@@ -7,8 +7,9 @@
  *        │                        │
  *        └──fail / abort──────────┴──▶ RolledBack (back to stable) | Failed (nothing undone)
  */
+import type { V1Deployment } from '@kubernetes/client-node';
 import { API_PORT } from '../api/defaults.js';
-import { ANNOTATION_ABORT, ANNOTATION_RETRY, type HelloWorldStatus } from '../api/types.js';
+import { ANNOTATION_ABORT, ANNOTATION_RETRY } from '../api/types.js';
 import { measure as realMeasure } from '../verification/analysis.js';
 import type { PodRef } from '../verification/types.js';
 import { Reason, availability } from './conditions.js';
@@ -27,7 +28,8 @@ import {
   toDecision,
   type Draft,
 } from './transitions.js';
-import type { RolloutDecision, RolloutInput, TemplateChoice } from './types.js';
+import { retryRequested } from './template.js';
+import type { RolloutDecision, RolloutInput } from './types.js';
 import { followRollback, followStable, holdFailed } from './judged.js';
 import { newVerification, verifyStep } from './verify.js';
 
@@ -41,81 +43,69 @@ export type {
 } from './types.js';
 
 /**
- * Which pod template the Deployment should run, decided before it is applied: the stable revision's while
- * the spec asks for the revision that failed (until the spec or hello.dev/retry changes), else the spec's.
+ * Judges the rollout after the Deployment was applied, as progressRollout does; when the verdict hangs on
+ * a cached Deployment past its progress deadline, reads the Deployment live and decides again. Returns the
+ * Deployment the decision stands on.
  */
-export function chooseTemplate(input: {
-  status: HelloWorldStatus;
-  specRevision: string;
-  annotations: Record<string, string>;
-  autoRollback: boolean;
-}): TemplateChoice {
-  const { status, specRevision, annotations, autoRollback } = input;
-  const stable = status.stableRevision;
-  if (
-    autoRollback &&
-    stable !== undefined &&
-    stable !== specRevision &&
-    status.failedRevision === specRevision &&
-    !retryRequested(status, annotations)
-  ) {
-    return { use: 'stable', revision: stable };
-  }
-  return { use: 'spec' };
+export async function judgeRollout(
+  input: RolloutInput,
+  readLiveDeployment: () => Promise<V1Deployment | undefined>,
+): Promise<{ decision: RolloutDecision; deployment: V1Deployment | undefined }> {
+  const cached = await progressRollout(input);
+  if (!cached.needsLiveDeployment) return { decision: cached, deployment: input.deployment };
+  // Past the deadline by the cache: the rollout fails only if the API server agrees it is not complete.
+  const deployment = await readLiveDeployment();
+  const decision = await progressRollout({ ...input, deployment, deploymentIsLive: true });
+  return { decision, deployment };
 }
 
 /** Judges the rollout after the Deployment was applied and says what the status, events and next look are. */
 export async function progressRollout(input: RolloutInput): Promise<RolloutDecision> {
-  const d = newDraft(input);
-  handleRetry(d);
-  if (!handleAbort(d)) {
+  const draft = newDraft(input);
+  handleRetry(draft);
+  if (!handleAbort(draft)) {
     const { appliedRevision: applied, specRevision } = input;
-    const { stableRevision: stable, failedRevision: failed } = d.status;
-    if (failed === applied && applied !== stable) holdFailed(d);
-    else if (applied === stable && specRevision !== stable && failed === specRevision) followRollback(d);
-    else if (applied === stable) followStable(d);
-    else await followNewRevision(d);
+    const { stableRevision: stable, failedRevision: failed } = draft.status;
+    if (failed === applied && applied !== stable) holdFailed(draft);
+    else if (applied === stable && specRevision !== stable && failed === specRevision) followRollback(draft);
+    else if (applied === stable) followStable(draft);
+    else await followNewRevision(draft);
   }
-  finish(d);
-  return toDecision(d);
-}
-
-function retryRequested(status: HelloWorldStatus, annotations: Record<string, string>): boolean {
-  const retry = annotations[ANNOTATION_RETRY];
-  return retry !== undefined && retry !== status.observedRetry;
+  finish(draft);
+  return toDecision(draft);
 }
 
 /** A new hello.dev/retry value lets the failed revision roll out again. */
-function handleRetry(d: Draft): void {
-  const s = d.status;
-  if (!retryRequested(s, d.input.annotations)) return;
-  s.observedRetry = d.input.annotations[ANNOTATION_RETRY];
-  if (s.failedRevision === undefined) return;
-  const message = `${ANNOTATION_RETRY}=${s.observedRetry}: revision ${s.failedRevision} may roll out again`;
-  s.failedRevision = undefined;
+function handleRetry(draft: Draft): void {
+  const status = draft.status;
+  if (!retryRequested(status, draft.input.annotations)) return;
+  status.observedRetry = draft.input.annotations[ANNOTATION_RETRY];
+  if (status.failedRevision === undefined) return;
+  const message = `${ANNOTATION_RETRY}=${status.observedRetry}: revision ${status.failedRevision} may roll out again`;
+  status.failedRevision = undefined;
   // Forget the failed attempt so the next flow starts a fresh rollout of it.
-  if (s.currentRevision === d.input.appliedRevision) s.rolloutStartedAt = undefined;
-  emit(d, 'Normal', Reason.RetryRequested, message);
+  if (status.currentRevision === draft.input.appliedRevision) status.rolloutStartedAt = undefined;
+  emit(draft, 'Normal', Reason.RetryRequested, message);
 }
 
 /** A new hello.dev/abort value fails the rollout in flight at once; otherwise it is only recorded. */
-function handleAbort(d: Draft): boolean {
-  const s = d.status;
-  const abort = d.input.annotations[ANNOTATION_ABORT];
-  if (abort === undefined || abort === s.observedAbort) return false;
-  s.observedAbort = abort;
-  const moving = s.phase === 'Progressing' || s.phase === 'Verifying';
-  const applied = d.input.appliedRevision;
-  if (moving && applied !== s.stableRevision) {
+function handleAbort(draft: Draft): boolean {
+  const status = draft.status;
+  const abort = draft.input.annotations[ANNOTATION_ABORT];
+  if (abort === undefined || abort === status.observedAbort) return false;
+  status.observedAbort = abort;
+  const moving = status.phase === 'Progressing' || status.phase === 'Verifying';
+  const applied = draft.input.appliedRevision;
+  if (moving && applied !== status.stableRevision) {
     failRollout(
-      d,
+      draft,
       Reason.Aborted,
-      `aborted by annotation ${ANNOTATION_ABORT}=${abort} while ${s.phase ?? ''}`,
+      `aborted by annotation ${ANNOTATION_ABORT}=${abort} while ${status.phase ?? ''}`,
     );
     return true;
   }
   emit(
-    d,
+    draft,
     'Normal',
     Reason.AbortIgnored,
     `${ANNOTATION_ABORT}=${abort}: no rollout in progress, nothing to abort`,
@@ -124,22 +114,23 @@ function handleAbort(d: Draft): boolean {
 }
 
 /** A revision that is not stable yet: roll it out, verify it, then promote or fail it. */
-async function followNewRevision(d: Draft): Promise<void> {
-  const { now, spec, pods, appliedRevision: revision } = d.input;
-  const s = d.status;
-  const moving = s.phase === 'Progressing' || s.phase === 'Verifying';
-  if (!moving || s.currentRevision !== revision || s.rolloutStartedAt === undefined) startRollout(d);
+async function followNewRevision(draft: Draft): Promise<void> {
+  const { now, spec, pods, appliedRevision: revision } = draft.input;
+  const status = draft.status;
+  const moving = status.phase === 'Progressing' || status.phase === 'Verifying';
+  if (!moving || status.currentRevision !== revision || status.rolloutStartedAt === undefined)
+    startRollout(draft);
 
-  if (s.phase === 'Progressing') {
-    const startedAt = new Date(s.rolloutStartedAt ?? now.toISOString());
-    const health = judgeHealth(d, revision, pods, startedAt);
+  if (status.phase === 'Progressing') {
+    const startedAt = new Date(status.rolloutStartedAt ?? now.toISOString());
+    const health = judgeHealth(draft, revision, pods, startedAt);
     if (health.state === 'Failed') {
-      failRollout(d, health.reason, health.message);
+      failRollout(draft, health.reason, health.message);
       return;
     }
     if (health.state === 'Progressing') {
-      condition(d, 'Progressing', 'True', Reason.RolloutInProgress, health.message);
-      requeueIn(d, Math.min(POLL_MS, msUntilDeadline(spec, startedAt, now)));
+      condition(draft, 'Progressing', 'True', Reason.RolloutInProgress, health.message);
+      requeueIn(draft, Math.min(POLL_MS, msUntilDeadline(spec, startedAt, now)));
       return;
     }
     const { smoke, analysis } = spec.rollout.verification;
@@ -147,43 +138,44 @@ async function followNewRevision(d: Draft): Promise<void> {
       const why = spec.rollout.verification.enabled
         ? 'no smoke checks and no analysis'
         : 'verification is disabled';
-      promote(d, `${health.message}; ${why}`);
+      promote(draft, `${health.message}; ${why}`);
       return;
     }
-    s.phase = 'Verifying';
-    s.verification = newVerification(revision, now);
-    emit(d, 'Normal', Reason.RolloutComplete, `${health.message}; verifying`);
+    status.phase = 'Verifying';
+    status.verification = newVerification(revision, now);
+    emit(draft, 'Normal', Reason.RolloutComplete, `${health.message}; verifying`);
   }
 
   // Verifying: pods that start crash-looping or lose their image still fail the rollout.
   const podFailure = findPodFailure(pods, revision, spec.rollout.crashLoopRestartThreshold);
   if (podFailure) {
-    failRollout(d, podFailure.reason, podFailure.message);
+    failRollout(draft, podFailure.reason, podFailure.message);
     return;
   }
   const outcome = await verifyStep({
-    verification: s.verification?.revision === revision ? s.verification : newVerification(revision, now),
+    verification:
+      status.verification?.revision === revision ? status.verification : newVerification(revision, now),
     spec,
-    pods: readyPods(d.input),
-    verifier: d.input.verifier,
-    measure: d.input.measure ?? realMeasure,
+    pods: readyPods(draft.input),
+    verifier: draft.input.verifier,
+    measure: draft.input.measure ?? realMeasure,
     now,
   });
-  s.verification = outcome.verification;
+  status.verification = outcome.verification;
   if (outcome.smokePassedNow) {
     emit(
-      d,
+      draft,
       'Normal',
       Reason.SmokeTestPassed,
       `revision ${revision}: ${outcome.verification.lastMessage ?? ''}`,
     );
   }
-  if (outcome.kind === 'failed') failRollout(d, outcome.reason, outcome.message);
-  else if (outcome.kind === 'passed') promote(d, outcome.message);
+  if (outcome.kind === 'failed') failRollout(draft, outcome.reason, outcome.message);
+  else if (outcome.kind === 'passed') promote(draft, outcome.message);
   else {
     const message = `verifying revision ${revision}: ${outcome.verification.lastMessage ?? ''}`;
-    condition(d, 'Progressing', 'True', Reason.Verifying, message);
-    requeueIn(d, outcome.requeueAfterMs);
+    condition(draft, 'Progressing', 'True', Reason.Verifying, message);
+    requeueIn(draft, outcome.requeueAfterMs);
   }
 }
 
@@ -200,14 +192,14 @@ function readyPods(input: RolloutInput): PodRef[] {
 }
 
 /** Conditions every decision carries: Available from the Deployment, and Degraded once known. */
-function finish(d: Draft): void {
-  const { deployment, generation } = d.input;
-  const s = d.status;
+function finish(draft: Draft): void {
+  const { deployment, generation } = draft.input;
+  const status = draft.status;
   const available = availability(deployment);
-  const serving = s.stableRevision ? `; stable revision ${s.stableRevision}` : '';
-  condition(d, available.type, available.status, available.reason, `${available.message}${serving}`);
-  if (!s.conditions?.some((c) => c.type === 'Degraded')) {
-    condition(d, 'Degraded', 'False', Reason.AsExpected, 'no failed rollout on record');
+  const serving = status.stableRevision ? `; stable revision ${status.stableRevision}` : '';
+  condition(draft, available.type, available.status, available.reason, `${available.message}${serving}`);
+  if (!status.conditions?.some((c) => c.type === 'Degraded')) {
+    condition(draft, 'Degraded', 'False', Reason.AsExpected, 'no failed rollout on record');
   }
-  s.conditions = s.conditions?.map((c) => ({ ...c, observedGeneration: generation }));
+  status.conditions = status.conditions?.map((c) => ({ ...c, observedGeneration: generation }));
 }

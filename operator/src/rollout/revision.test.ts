@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import type { V1PodTemplateSpec } from '@kubernetes/client-node';
+import { REV1, pod } from '../../../test/support/rollout-fixtures.js';
 import { REVISION_ANNOTATION, podRevision, revisionOf } from './revision.js';
-import { REV1, pod } from './testing.js';
 
 const template = (image: string, annotations?: Record<string, string>): V1PodTemplateSpec => ({
   metadata: { labels: { app: 'hello', tier: 'api' }, ...(annotations && { annotations }) },

@@ -18,35 +18,37 @@ export interface Draft extends RolloutDecision {
 }
 
 export function newDraft(input: RolloutInput): Draft {
-  const s = input.status;
+  const stored = input.status;
   const status: RolloutStatus = {
-    phase: s.phase,
-    currentRevision: s.currentRevision,
-    stableRevision: s.stableRevision,
-    stableImage: s.stableImage,
-    failedRevision: s.failedRevision,
-    observedRetry: s.observedRetry,
-    observedAbort: s.observedAbort,
-    rolloutStartedAt: s.rolloutStartedAt,
-    verification: s.verification,
-    lastRollback: s.lastRollback,
-    conditions: s.conditions ?? [],
+    phase: stored.phase,
+    currentRevision: stored.currentRevision,
+    stableRevision: stored.stableRevision,
+    stableImage: stored.stableImage,
+    failedRevision: stored.failedRevision,
+    observedRetry: stored.observedRetry,
+    observedAbort: stored.observedAbort,
+    rolloutStartedAt: stored.rolloutStartedAt,
+    verification: stored.verification,
+    lastRollback: stored.lastRollback,
+    conditions: stored.conditions ?? [],
   };
   return { input, status, events: [] };
 }
 
-export function toDecision(d: Draft): RolloutDecision {
+export function toDecision(draft: Draft): RolloutDecision {
   const seen = new Set<string>();
-  const events = d.events.filter((e) => !seen.has(e.reason) && seen.add(e.reason));
+  const events = draft.events.filter((e) => !seen.has(e.reason) && seen.add(e.reason));
   // Undefined members are dropped so the status compares equal to what the API server returns.
-  const status = JSON.parse(JSON.stringify(d.status)) as RolloutStatus;
+  const status = JSON.parse(JSON.stringify(draft.status)) as RolloutStatus;
   return {
     status,
     events,
-    ...(d.requeueAfterMs !== undefined && { requeueAfterMs: Math.max(0, Math.ceil(d.requeueAfterMs)) }),
-    ...(d.rollback && { rollback: d.rollback }),
-    ...(d.templateChanged && { templateChanged: true }),
-    ...(d.needsLiveDeployment && { needsLiveDeployment: true }),
+    ...(draft.requeueAfterMs !== undefined && {
+      requeueAfterMs: Math.max(0, Math.ceil(draft.requeueAfterMs)),
+    }),
+    ...(draft.rollback && { rollback: draft.rollback }),
+    ...(draft.templateChanged && { templateChanged: true }),
+    ...(draft.needsLiveDeployment && { needsLiveDeployment: true }),
   };
 }
 
@@ -57,16 +59,16 @@ export function toDecision(d: Draft): RolloutDecision {
  * Progressing and a live read is asked for. Pod failures are facts of their own and count at once.
  */
 export function judgeHealth(
-  d: Draft,
+  draft: Draft,
   revision: string,
   pods: readonly V1Pod[],
   startedAt: Date,
 ): RolloutHealth {
-  const { deployment, spec, now, deploymentIsLive } = d.input;
+  const { deployment, spec, now, deploymentIsLive } = draft.input;
   const health = assessRolloutHealth({ deployment, pods, revision, spec, startedAt, now });
   if (health.state !== 'Failed' || health.reason !== FailureReason.ProgressDeadlineExceeded) return health;
   if (deploymentIsLive) return health;
-  d.needsLiveDeployment = true;
+  draft.needsLiveDeployment = true;
   return {
     state: 'Progressing',
     message: `${health.message}; confirming with a live read of the Deployment`,
@@ -74,59 +76,61 @@ export function judgeHealth(
 }
 
 export function condition(
-  d: Draft,
+  draft: Draft,
   type: ConditionType,
   status: ConditionStatus,
   reason: string,
   message: string,
 ): void {
-  d.status.conditions = setCondition(
-    d.status.conditions,
+  draft.status.conditions = setCondition(
+    draft.status.conditions,
     { type, status, reason, message },
-    d.input.generation,
-    d.input.now,
+    draft.input.generation,
+    draft.input.now,
   );
 }
 
 /** The reason a condition had when this call began; transitions compare against it. */
-export function previousReason(d: Draft, type: ConditionType): string | undefined {
-  return getCondition(d.input.status.conditions, type)?.reason;
+export function previousReason(draft: Draft, type: ConditionType): string | undefined {
+  return getCondition(draft.input.status.conditions, type)?.reason;
 }
 
-export function emit(d: Draft, type: RolloutEvent['type'], reason: string, message: string): void {
-  d.events.push({ type, reason, message });
+export function emit(draft: Draft, type: RolloutEvent['type'], reason: string, message: string): void {
+  draft.events.push({ type, reason, message });
 }
 
-export function requeueIn(d: Draft, ms: number): void {
-  d.requeueAfterMs = d.requeueAfterMs === undefined ? ms : Math.min(d.requeueAfterMs, ms);
+export function requeueIn(draft: Draft, ms: number): void {
+  draft.requeueAfterMs = draft.requeueAfterMs === undefined ? ms : Math.min(draft.requeueAfterMs, ms);
 }
 
 /** The image of the revision the Deployment is moving to. */
 export function appliedImage(input: RolloutInput): string {
-  if (input.appliedRevision === input.specRevision || !input.deployment) return input.specImage;
-  if (deploymentRevision(input.deployment) !== input.appliedRevision) return input.specImage;
-  return input.deployment.spec?.template.spec?.containers[0]?.image ?? input.specImage;
+  const specImage = input.spec.image;
+  if (input.appliedRevision === input.specRevision || !input.deployment) return specImage;
+  if (deploymentRevision(input.deployment) !== input.appliedRevision) return specImage;
+  return input.deployment.spec?.template.spec?.containers[0]?.image ?? specImage;
 }
 
 /** A new revision starts rolling out; whatever was in flight is superseded. */
-export function startRollout(d: Draft): void {
-  const { appliedRevision: revision, now } = d.input;
-  const s = d.status;
-  const superseded = (s.phase === 'Progressing' || s.phase === 'Verifying') && s.currentRevision !== revision;
-  const stable = s.stableRevision
-    ? `stable revision is ${s.stableRevision} (${s.stableImage ?? 'unknown image'})`
+export function startRollout(draft: Draft): void {
+  const { appliedRevision: revision, now } = draft.input;
+  const status = draft.status;
+  const superseded =
+    (status.phase === 'Progressing' || status.phase === 'Verifying') && status.currentRevision !== revision;
+  const stable = status.stableRevision
+    ? `stable revision is ${status.stableRevision} (${status.stableImage ?? 'unknown image'})`
     : 'first revision, no stable revision yet';
-  const message = `rolling out revision ${revision} (${appliedImage(d.input)}); ${stable}${
-    superseded ? `; supersedes revision ${s.currentRevision ?? ''}` : ''
+  const message = `rolling out revision ${revision} (${appliedImage(draft.input)}); ${stable}${
+    superseded ? `; supersedes revision ${status.currentRevision ?? ''}` : ''
   }`;
-  s.phase = 'Progressing';
-  s.currentRevision = revision;
-  s.rolloutStartedAt = now.toISOString();
-  s.verification = undefined;
+  status.phase = 'Progressing';
+  status.currentRevision = revision;
+  status.rolloutStartedAt = now.toISOString();
+  status.verification = undefined;
   // A different revision is rolling out: the spec changed again, so the failed one may be tried later.
-  s.failedRevision = undefined;
-  condition(d, 'Progressing', 'True', Reason.RolloutInProgress, message);
-  emit(d, 'Normal', Reason.RolloutStarted, message);
+  status.failedRevision = undefined;
+  condition(draft, 'Progressing', 'True', Reason.RolloutInProgress, message);
+  emit(draft, 'Normal', Reason.RolloutStarted, message);
 }
 
 /**
@@ -134,56 +138,56 @@ export function startRollout(d: Draft): void {
  * to it (the reconciler applies the stable template next); otherwise nothing is undone and the phase is
  * Failed. Either way the revision is recorded and not retried until the spec or hello.dev/retry changes.
  */
-export function failRollout(d: Draft, reason: FailureReason, message: string): void {
-  const { appliedRevision: revision, now, spec } = d.input;
-  const s = d.status;
-  const image = appliedImage(d.input);
-  s.failedRevision = revision;
-  if (spec.rollout.autoRollback && s.stableRevision && s.stableRevision !== revision) {
-    const toImage = s.stableImage ?? '';
-    s.lastRollback = {
+export function failRollout(draft: Draft, reason: FailureReason, message: string): void {
+  const { appliedRevision: revision, now, spec } = draft.input;
+  const status = draft.status;
+  const image = appliedImage(draft.input);
+  status.failedRevision = revision;
+  if (spec.rollout.autoRollback && status.stableRevision && status.stableRevision !== revision) {
+    const toImage = status.stableImage ?? '';
+    status.lastRollback = {
       fromRevision: revision,
-      toRevision: s.stableRevision,
+      toRevision: status.stableRevision,
       fromImage: image,
       toImage,
       reason,
       message,
       time: now.toISOString(),
     };
-    s.phase = 'RolledBack';
-    s.currentRevision = s.stableRevision;
-    s.rolloutStartedAt = now.toISOString();
-    const summary = `revision ${revision} (${image}) failed: ${message}; rolling back to stable revision ${s.stableRevision} (${toImage})`;
-    condition(d, 'Degraded', 'True', reason, summary);
-    condition(d, 'Progressing', 'True', Reason.RollbackInProgress, summary);
-    emit(d, 'Warning', reason, summary);
-    d.rollback = { reason };
-    d.templateChanged = true;
-    requeueIn(d, 0);
+    status.phase = 'RolledBack';
+    status.currentRevision = status.stableRevision;
+    status.rolloutStartedAt = now.toISOString();
+    const summary = `revision ${revision} (${image}) failed: ${message}; rolling back to stable revision ${status.stableRevision} (${toImage})`;
+    condition(draft, 'Degraded', 'True', reason, summary);
+    condition(draft, 'Progressing', 'True', Reason.RollbackInProgress, summary);
+    emit(draft, 'Warning', reason, summary);
+    draft.rollback = { reason };
+    draft.templateChanged = true;
+    requeueIn(draft, 0);
     return;
   }
-  const why = s.stableRevision
+  const why = status.stableRevision
     ? 'autoRollback is off: nothing was undone'
     : 'no stable revision to roll back to: nothing was undone';
   const summary = `revision ${revision} (${image}) failed: ${message}; ${why}`;
-  s.phase = 'Failed';
-  condition(d, 'Degraded', 'True', reason, summary);
-  condition(d, 'Progressing', 'False', reason, summary);
-  emit(d, 'Warning', reason, summary);
+  status.phase = 'Failed';
+  condition(draft, 'Degraded', 'True', reason, summary);
+  condition(draft, 'Progressing', 'False', reason, summary);
+  emit(draft, 'Warning', reason, summary);
 }
 
 /** The revision passed its checks: it becomes the stable revision. */
-export function promote(d: Draft, message: string): void {
-  const { appliedRevision: revision } = d.input;
-  const s = d.status;
-  const image = appliedImage(d.input);
-  s.phase = 'Available';
-  s.currentRevision = revision;
-  s.stableRevision = revision;
-  s.stableImage = image;
-  s.failedRevision = undefined;
+export function promote(draft: Draft, message: string): void {
+  const { appliedRevision: revision } = draft.input;
+  const status = draft.status;
+  const image = appliedImage(draft.input);
+  status.phase = 'Available';
+  status.currentRevision = revision;
+  status.stableRevision = revision;
+  status.stableImage = image;
+  status.failedRevision = undefined;
   const summary = `revision ${revision} (${image}) is the stable revision: ${message}`;
-  condition(d, 'Progressing', 'False', Reason.RolloutSucceeded, summary);
-  condition(d, 'Degraded', 'False', Reason.RolloutSucceeded, `revision ${revision} succeeded`);
-  emit(d, 'Normal', Reason.RolloutSucceeded, summary);
+  condition(draft, 'Progressing', 'False', Reason.RolloutSucceeded, summary);
+  condition(draft, 'Degraded', 'False', Reason.RolloutSucceeded, `revision ${revision} succeeded`);
+  emit(draft, 'Normal', Reason.RolloutSucceeded, summary);
 }

@@ -30,12 +30,12 @@ export interface RolloutInput {
   annotations: Record<string, string>;
   /** The status as last persisted: everything the machine knows about the past. */
   status: HelloWorldStatus;
+  /** The spec as resolved; `spec.image` is the image of the spec's revision. */
   spec: ResolvedSpec;
   /** Revision of the pod template the spec asks for. */
   specRevision: string;
   /** Revision of the pod template now in the Deployment (the stable one while rolled back). */
   appliedRevision: string;
-  specImage: string;
   deployment?: V1Deployment;
   /**
    * `deployment` was just read from the API server, not from the informer cache. Only such a read may

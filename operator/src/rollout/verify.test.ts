@@ -1,7 +1,16 @@
 import { describe, expect, it } from '@jest/globals';
 import type { HelloWorldSpec } from '../api/types.js';
 import { VerificationPending } from '../verification/background.js';
-import { REV1, REV2, Sim, pod, readyPods, rolling, sample, scriptedMeasure } from './testing.js';
+import {
+  REV1,
+  REV2,
+  Sim,
+  pod,
+  readyPods,
+  rolling,
+  sample,
+  scriptedMeasure,
+} from '../../../test/support/rollout-fixtures.js';
 import { MAX_MESSAGE_CHARS, PENDING_POLL_MS } from './verify.js';
 
 /** REV1 stable, REV2 rolled out and entering verification (smoke done, analysis baseline taken). */
@@ -183,6 +192,7 @@ describe('restart safety', () => {
       status: structuredClone(before.status),
       now: before.now,
       specRevision: before.specRevision,
+      spec: before.spec,
       generation: before.generation,
       deployment: before.deployment,
       pods: before.pods,

@@ -121,11 +121,12 @@ describe('hashes written on live objects', () => {
     const spec = resolveSpec(hw.spec);
     const podTemplate = buildPodTemplate(hw, spec, configChecksum('redis://demo-redis:6379'));
     const state = desiredState(hw, spec, {
-      template: podTemplate,
-      redisPassword: 'pA55-word_0123456789abcdef',
+      redis: { password: 'pA55-word_0123456789abcdef', checksum: configChecksum('redis://demo-redis:6379') },
+      prometheusOperatorInstalled: false,
     });
+    expect(state.specRevision).toBe(podTemplate.revision);
     expect({
-      revision: podTemplate.metadata?.annotations?.[REVISION_ANNOTATION],
+      revision: podTemplate.template.metadata?.annotations?.[REVISION_ANNOTATION],
       desired: Object.fromEntries(
         state.apply.map((o) => [
           `${o.kind ?? ''}/${o.metadata?.name ?? ''}`,

@@ -6,7 +6,7 @@ import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
 import { createTestNamespace, deleteTestNamespace, loadKubeConfig } from '../../../test/support/cluster.js';
 import { resolveSpec } from '../api/defaults.js';
 import type { HelloWorld, HelloWorldSpec } from '../api/types.js';
-import { buildPodTemplate, desiredState } from '../builders/index.js';
+import { desiredState } from '../builders/index.js';
 import { CLIENT_OPTIONS } from '../controller/client-options.js';
 import { firstDifference, withDesiredHash } from './apply-diff.js';
 import { KubeClient } from './kube.js';
@@ -58,8 +58,10 @@ describe('steady state of the built children (real API server)', () => {
       spec: { image: 'registry.example/hello:1', ...extra },
     };
     const resolved = resolveSpec(hw.spec);
-    const template = buildPodTemplate(hw, resolved, 'checksum-1');
-    const desired = desiredState(hw, resolved, { template, redisPassword: 'not-a-real-password' });
+    const desired = desiredState(hw, resolved, {
+      redis: { password: 'not-a-real-password', checksum: 'checksum-1' },
+      prometheusOperatorInstalled: false,
+    });
     for (const child of desired.apply) {
       child.metadata = {
         ...child.metadata,

@@ -1,16 +1,22 @@
 /**
- * Test fixtures for the rollout state machine: Deployments and pods in the shapes the API server reports,
- * a scripted verifier, and a small driver that plays the reconciler's part (choose template, apply,
- * judge, read the Deployment live when asked, persist status through a JSON round trip as the API server
- * would).
+ * Test fixtures for the rollout state machine (operator/src/rollout): Deployments and pods in the shapes
+ * the API server reports, a scripted verifier, and a small driver that plays the reconciler's part
+ * (choose template, apply, judge, read the Deployment live when asked, persist status through a JSON
+ * round trip as the API server would).
  */
 import type { V1Deployment, V1DeploymentCondition, V1Pod } from '@kubernetes/client-node';
-import { resolveSpec, type ResolvedSpec } from '../api/defaults.js';
-import type { HelloSample, HelloWorldSpec, HelloWorldStatus } from '../api/types.js';
-import type { Measurement, PodRef, SmokeResult, Verifier } from '../verification/types.js';
-import { chooseTemplate, progressRollout } from './machine.js';
-import { REVISION_ANNOTATION } from './revision.js';
-import type { MeasureFn, RolloutDecision, RolloutEvent, RolloutInput } from './types.js';
+import { resolveSpec, type ResolvedSpec } from '../../operator/src/api/defaults.js';
+import type { HelloSample, HelloWorldSpec, HelloWorldStatus } from '../../operator/src/api/types.js';
+import { judgeRollout, progressRollout } from '../../operator/src/rollout/machine.js';
+import { REVISION_ANNOTATION } from '../../operator/src/rollout/revision.js';
+import { chooseTemplate } from '../../operator/src/rollout/template.js';
+import type {
+  MeasureFn,
+  RolloutDecision,
+  RolloutEvent,
+  RolloutInput,
+} from '../../operator/src/rollout/types.js';
+import type { Measurement, PodRef, SmokeResult, Verifier } from '../../operator/src/verification/types.js';
 
 export const REV1 = 'aaaaaaaaa1';
 export const REV2 = 'bbbbbbbbb2';
@@ -232,18 +238,18 @@ export class Sim {
       spec: this.spec,
       specRevision: this.specRevision,
       appliedRevision: this.forceApplied ?? this.applied(),
-      specImage: IMAGES[this.specRevision] ?? '',
       ...(this.deployment && { deployment: this.deployment }),
       pods: this.pods,
       verifier: this.verifier,
       ...(this.measure && { measure: this.measure }),
     };
-    let decision = await progressRollout(input);
-    if (decision.needsLiveDeployment && this.answerLiveReads) {
+    const readLive = (): Promise<V1Deployment | undefined> => {
       this.liveReads += 1;
-      const deployment = this.liveDeployment ?? this.deployment;
-      decision = await progressRollout({ ...input, deployment, deploymentIsLive: true });
-    }
+      return Promise.resolve(this.liveDeployment ?? this.deployment);
+    };
+    const decision = this.answerLiveReads
+      ? (await judgeRollout(input, readLive)).decision
+      : await progressRollout(input);
     this.status = JSON.parse(JSON.stringify(decision.status)) as HelloWorldStatus;
     this.events.push(...decision.events);
     this.last = decision;
@@ -254,8 +260,10 @@ export class Sim {
     this.now = new Date(this.now.getTime() + seconds * 1000);
   }
 
+  /** A spec change: its image is the revision's. */
   changeSpec(revision: string): void {
     this.specRevision = revision;
+    this.spec = { ...this.spec, image: IMAGES[revision] ?? '' };
     this.generation += 1;
   }
 
