@@ -19,7 +19,7 @@
 import { loadavg } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { KubernetesObject } from '@kubernetes/client-node';
-import type { HelloWorldSpec } from '../operator/src/api/types.js';
+import type { HelloWorldSpec } from '../operator/src/crd/types.js';
 
 const here = (path: string): string => new URL(path, import.meta.url).href;
 const kube = (await import(here('./operator/kube.ts'))) as typeof import('./operator/kube.js');

@@ -15,7 +15,7 @@ import {
   Watch,
 } from '@kubernetes/client-node';
 import type { KubernetesObject } from '@kubernetes/client-node';
-import type { HelloWorld, HelloWorldSpec } from '../../operator/src/api/types.js';
+import type { HelloWorld, HelloWorldSpec } from '../../operator/src/crd/types.js';
 import { freePort } from '../../test/support/ports.ts';
 
 export const ROOT = new URL('../../', import.meta.url).pathname;
@@ -39,8 +39,8 @@ export const runtime = {
     dist('operator/builders/index.js')
   )) as typeof import('../../operator/src/builders/index.js'),
   defaults: (await import(
-    dist('operator/api/defaults.js')
-  )) as typeof import('../../operator/src/api/defaults.js'),
+    dist('operator/crd/defaults.js')
+  )) as typeof import('../../operator/src/crd/defaults.js'),
   logger: (await import(dist('common/logger.js'))) as typeof import('../../common/src/logger.js'),
 };
 

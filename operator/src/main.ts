@@ -5,7 +5,7 @@
 import { ConfigError } from '#common/env.js';
 import { createLogger } from '#common/logger.js';
 import { loadConfig, type OperatorConfig } from './config.js';
-import { createController } from './controller/manager.js';
+import { createController } from './controller/helloworld-controller.js';
 import { OperatorMetrics } from './controller/metrics.js';
 import { loadConnection } from './runtime/connection.js';
 import { defaultIdentity, LeaderElector } from './runtime/leader.js';

@@ -6,7 +6,7 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { stringify } from 'yaml';
-import type { HelloWorldSpec } from '../../operator/src/api/types.js';
+import type { HelloWorldSpec } from '../../operator/src/crd/types.js';
 import {
   createTestNamespace,
   deleteTestNamespace,

@@ -4,7 +4,7 @@
 // its pod, and while Redis is away the API answers 503 through its Service, never refusing. Each test
 // puts the HelloWorld on its first revision before it starts, so none depends on another having run.
 // On simulated nodes every test here is reported as skipped, with the reason.
-import type { HelloWorldSpec } from '../../operator/src/api/types.js';
+import type { HelloWorldSpec } from '../../operator/src/crd/types.js';
 import {
   applyYaml,
   describeRealPods,

@@ -1,7 +1,7 @@
 // Scenario 5: a bad revision (never ready, crash-looping, unpullable) ends RolledBack with the reason,
 // and the previous revision runs again; the retry annotation rolls the failed revision out once more;
 // a first deployment that fails has nothing to go back to and ends Failed.
-import type { HelloWorldSpec } from '../../operator/src/api/types.js';
+import type { HelloWorldSpec } from '../../operator/src/crd/types.js';
 import { metricValue } from '../support/operator.js';
 import {
   applyYaml,

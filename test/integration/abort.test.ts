@@ -5,7 +5,7 @@
 // rollout. The bad revisions are unready.invalid/ images, whose simulated pods never become ready: the
 // rollout stays in flight until it is aborted.
 import { AppsV1Api, CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
-import type { HelloWorld } from '../../operator/src/api/types.js';
+import type { HelloWorld } from '../../operator/src/crd/types.js';
 import { loadKubeConfig, waitFor } from '../support/cluster.js';
 import {
   applyHelloWorld,

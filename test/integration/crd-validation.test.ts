@@ -12,9 +12,9 @@ import {
   type KubernetesObject,
 } from '@kubernetes/client-node';
 import { parse, parseAllDocuments, stringify } from 'yaml';
-import { resolveSpec } from '../../operator/src/api/defaults.js';
-import type { HelloWorldSpec } from '../../operator/src/api/types.js';
-import { HOSTILE_PATHS, SAFE_PATHS } from '../../operator/src/verification/testing.js';
+import { resolveSpec } from '../../operator/src/crd/defaults.js';
+import type { HelloWorldSpec } from '../../operator/src/crd/types.js';
+import { HOSTILE_PATHS, SAFE_PATHS } from '../support/hostile-paths.js';
 import {
   createTestNamespace,
   deleteTestNamespace,

@@ -13,7 +13,7 @@ import {
 } from '../support/cluster.js';
 import { helloWorld, installCrd, kubectl } from '../support/operator.js';
 import { applyObjects, render } from '../support/rbac.js';
-import type { HelloWorldSpec } from '../../operator/src/api/types.js';
+import type { HelloWorldSpec } from '../../operator/src/crd/types.js';
 
 interface Named {
   kind: string;

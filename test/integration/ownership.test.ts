@@ -15,7 +15,7 @@ import {
   simulatedSpec,
   waitForHelloWorld,
 } from '../support/operator.js';
-import type { HelloWorld, HelloWorldSpec } from '../../operator/src/api/types.js';
+import type { HelloWorld, HelloWorldSpec } from '../../operator/src/crd/types.js';
 
 let kc: KubeConfig;
 let namespace: string;

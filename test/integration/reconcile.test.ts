@@ -5,15 +5,15 @@
 // simulated pods; the rollout is judged on the Deployment and the pods that kwok reports.
 import { AppsV1Api, CoreV1Api, type KubeConfig, type V1Deployment } from '@kubernetes/client-node';
 import { createLogger } from '#common/logger.js';
-import { OPERATOR_NAME } from '../../operator/src/api/labels.js';
-import type { HelloWorld } from '../../operator/src/api/types.js';
+import { OPERATOR_NAME } from '../../operator/src/crd/labels.js';
+import type { HelloWorld } from '../../operator/src/crd/types.js';
 import { CLIENT_OPTIONS } from '../../operator/src/controller/client-options.js';
 import { CacheReader, createOperatorInformers } from '../../operator/src/controller/cache-reader.js';
 import { reconcile, type ReconcileResult } from '../../operator/src/controller/reconcile.js';
 import { StatusWrites } from '../../operator/src/controller/status-writes.js';
 import { REVISION_ANNOTATION } from '../../operator/src/rollout/revision.js';
 import { EventRecorder, type EventSink } from '../../operator/src/runtime/events.js';
-import { InformerFactory } from '../../operator/src/runtime/informers.js';
+import { InformerFactory } from '../../operator/src/runtime/informer-factory.js';
 import { KubeClient } from '../../operator/src/runtime/kube.js';
 import { HttpKubeRest } from '../../operator/src/runtime/rest.js';
 import type { Verifier } from '../../operator/src/verification/types.js';

@@ -5,7 +5,7 @@
 // the user's Secret on each reconcile and does not watch it: a change of the Secret alone is seen on
 // the next reconcile, so each case also changes the image, which must not roll out while blocked.
 import type { KubeConfig, V1Deployment, V1ReplicaSet } from '@kubernetes/client-node';
-import type { HelloWorld } from '../../operator/src/api/types.js';
+import type { HelloWorld } from '../../operator/src/crd/types.js';
 import { Reason } from '../../operator/src/rollout/conditions.js';
 import { loadKubeConfig, waitFor } from '../support/cluster.js';
 import {

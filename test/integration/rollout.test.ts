@@ -3,7 +3,7 @@
 // operator restarted mid-rollout still finishes the job, the retry annotation re-attempts, and a first
 // deployment that fails ends Failed. Verification is off: no HTTP reaches simulated pods.
 import { AppsV1Api, type KubeConfig } from '@kubernetes/client-node';
-import type { HelloWorld } from '../../operator/src/api/types.js';
+import type { HelloWorld } from '../../operator/src/crd/types.js';
 import { loadKubeConfig, waitFor } from '../support/cluster.js';
 import {
   applyHelloWorld,

@@ -6,8 +6,8 @@ import http from 'node:http';
 import { CoreV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
 import { readFileSync } from 'node:fs';
 import { parse, stringify } from 'yaml';
-import { API_PORT } from '../../operator/src/api/defaults.js';
-import type { HelloWorld, HelloWorldSpec, SmokeCheck } from '../../operator/src/api/types.js';
+import { API_PORT } from '../../operator/src/crd/defaults.js';
+import type { HelloWorld, HelloWorldSpec, SmokeCheck } from '../../operator/src/crd/types.js';
 import {
   createTestNamespace,
   deleteTestNamespace,

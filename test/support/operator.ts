@@ -2,7 +2,7 @@
 // process (dist/operator/main.js), apply and read HelloWorlds, and wait on their status.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { CustomObjectsApi, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
-import type { HelloWorld, HelloWorldSpec } from '../../operator/src/api/types.js';
+import type { HelloWorld, HelloWorldSpec } from '../../operator/src/crd/types.js';
 import { freePort } from './ports.js';
 import { createTestNamespace, deleteTestNamespace, kubeconfigPath, repoRoot, waitFor } from './cluster.js';
 

@@ -5,8 +5,8 @@
  * round trip as the API server would).
  */
 import type { V1Deployment, V1DeploymentCondition, V1Pod } from '@kubernetes/client-node';
-import { resolveSpec, type ResolvedSpec } from '../../operator/src/api/defaults.js';
-import type { HelloSample, HelloWorldSpec, HelloWorldStatus } from '../../operator/src/api/types.js';
+import { resolveSpec, type ResolvedSpec } from '../../operator/src/crd/defaults.js';
+import type { HelloSample, HelloWorldSpec, HelloWorldStatus } from '../../operator/src/crd/types.js';
 import { judgeRollout, progressRollout } from '../../operator/src/rollout/machine.js';
 import { REVISION_ANNOTATION } from '../../operator/src/rollout/revision.js';
 import { chooseTemplate } from '../../operator/src/rollout/template.js';

@@ -1,8 +1,8 @@
 import type { V1PodDisruptionBudget, V2HorizontalPodAutoscaler } from '@kubernetes/client-node';
-import type { ResolvedSpec } from '../api/defaults.js';
-import { KINDS, typeMeta } from '../api/kinds.js';
-import { selectorLabels } from '../api/labels.js';
-import type { HelloWorld, IntOrString } from '../api/types.js';
+import type { ResolvedSpec } from '../crd/defaults.js';
+import { KINDS, typeMeta } from '../crd/kinds.js';
+import { selectorLabels } from '../crd/labels.js';
+import type { HelloWorld, IntOrString } from '../crd/types.js';
 import { childMeta } from './meta.js';
 
 /** The HPA when `autoscaling` is set; undefined tells the reconciler to delete any existing one. */

@@ -1,6 +1,6 @@
 import type { V1Deployment, V1PodDisruptionBudget, V1Secret, V1StatefulSet } from '@kubernetes/client-node';
-import { resolveSpec } from '../api/defaults.js';
-import type { HelloWorld, HelloWorldSpec } from '../api/types.js';
+import { resolveSpec } from '../crd/defaults.js';
+import type { HelloWorld, HelloWorldSpec } from '../crd/types.js';
 import { REVISION_ANNOTATION } from '../rollout/revision.js';
 import { buildPdb } from './autoscaling.js';
 import { buildPodTemplate, CONFIG_CHECKSUM_ANNOTATION, configChecksum, desiredState } from './index.js';

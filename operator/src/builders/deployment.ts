@@ -1,8 +1,8 @@
 import type { V1Container, V1Deployment, V1EnvVar, V1PodTemplateSpec } from '@kubernetes/client-node';
-import { API_PORT, type ResolvedSpec } from '../api/defaults.js';
-import { KINDS, typeMeta } from '../api/kinds.js';
-import { labels, selectorLabels } from '../api/labels.js';
-import type { HelloWorld } from '../api/types.js';
+import { API_PORT, type ResolvedSpec } from '../crd/defaults.js';
+import { KINDS, typeMeta } from '../crd/kinds.js';
+import { labels, selectorLabels } from '../crd/labels.js';
+import type { HelloWorld } from '../crd/types.js';
 import { REVISION_ANNOTATION, revisionOf } from '../rollout/revision.js';
 import type { TemplateRevision } from '../rollout/template.js';
 import { childMeta, redisName, redisSecretName } from './meta.js';

@@ -5,9 +5,9 @@
  * revision's pod template).
  */
 import type { KubernetesObject } from '@kubernetes/client-node';
-import type { ResolvedSpec } from '../api/defaults.js';
-import { KINDS, typeMeta } from '../api/kinds.js';
-import type { HelloWorld } from '../api/types.js';
+import type { ResolvedSpec } from '../crd/defaults.js';
+import { KINDS, typeMeta } from '../crd/kinds.js';
+import type { HelloWorld } from '../crd/types.js';
 import { templateToRun, type RolloutHistory, type TemplateRevision } from '../rollout/template.js';
 import { sha256Hex } from '../runtime/hash.js';
 import { buildHpa, buildPdb } from './autoscaling.js';

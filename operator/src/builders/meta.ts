@@ -1,8 +1,8 @@
 /** Names, metadata and owner references shared by every child a HelloWorld owns (labels: api/labels.ts). */
 import type { V1ObjectMeta, V1OwnerReference } from '@kubernetes/client-node';
-import { KINDS } from '../api/kinds.js';
-import { labels, type Component } from '../api/labels.js';
-import type { HelloWorld } from '../api/types.js';
+import { KINDS } from '../crd/kinds.js';
+import { labels, type Component } from '../crd/labels.js';
+import type { HelloWorld } from '../crd/types.js';
 
 export function ownerReference(hw: HelloWorld): V1OwnerReference {
   return {

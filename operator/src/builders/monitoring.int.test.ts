@@ -17,8 +17,8 @@ import {
   repoRoot,
   waitFor,
 } from '../../../test/support/cluster.js';
-import { resolveSpec } from '../api/defaults.js';
-import { API_VERSION, GROUP, KIND, PLURAL, VERSION, type HelloWorld } from '../api/types.js';
+import { resolveSpec } from '../crd/defaults.js';
+import { API_VERSION, GROUP, KIND, PLURAL, VERSION, type HelloWorld } from '../crd/types.js';
 import { CLIENT_OPTIONS } from '../controller/client-options.js';
 import { KubeClient } from '../runtime/kube.js';
 import {

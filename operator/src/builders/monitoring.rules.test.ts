@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { V1ObjectMeta } from '@kubernetes/client-node';
 import { parse, stringify } from 'yaml';
-import { resolveSpec } from '../api/defaults.js';
-import type { HelloWorld } from '../api/types.js';
+import { resolveSpec } from '../crd/defaults.js';
+import type { HelloWorld } from '../crd/types.js';
 import { buildPrometheusRule, RUNBOOK_BASE_URL, type PrometheusRule, type Rule } from './monitoring.js';
 
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));

@@ -1,6 +1,6 @@
 import { V1ObjectMeta } from '@kubernetes/client-node';
-import { resolveSpec } from '../api/defaults.js';
-import type { HelloWorld, HelloWorldSpec } from '../api/types.js';
+import { resolveSpec } from '../crd/defaults.js';
+import type { HelloWorld, HelloWorldSpec } from '../crd/types.js';
 import {
   BURN_RATE_ALERTS,
   buildPrometheusRule,

@@ -4,10 +4,10 @@
  * config/monitoring/tests/ unit-tests the rendering of a sample with promtool. See docs/monitoring.md.
  */
 import type { KubernetesObject, V1ObjectMeta } from '@kubernetes/client-node';
-import type { ResolvedMonitoring, ResolvedSpec } from '../api/defaults.js';
-import { crdName, KINDS, typeMeta } from '../api/kinds.js';
-import { selectorLabels } from '../api/labels.js';
-import type { HelloWorld } from '../api/types.js';
+import type { ResolvedMonitoring, ResolvedSpec } from '../crd/defaults.js';
+import { crdName, KINDS, typeMeta } from '../crd/kinds.js';
+import { selectorLabels } from '../crd/labels.js';
+import type { HelloWorld } from '../crd/types.js';
 import { MonitoringReason } from '../rollout/conditions.js';
 import { childMeta, redisName, type AbsentChild } from './meta.js';
 

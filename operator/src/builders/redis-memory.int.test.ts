@@ -1,7 +1,7 @@
 // The memory arguments the operator gives the managed Redis, on a real redis-server: accepted, and in
 // effect as the values the builder computed.
 import { Redis } from 'ioredis';
-import { resolveSpec } from '../api/defaults.js';
+import { resolveSpec } from '../crd/defaults.js';
 import { startRedis } from '../../../test/support/redis.js';
 import { redisMaxMemoryBytes, redisServerArgs } from './redis.js';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { resolveSpec } from '../api/defaults.js';
-import type { HelloWorld } from '../api/types.js';
+import { resolveSpec } from '../crd/defaults.js';
+import type { HelloWorld } from '../crd/types.js';
 import {
   REDIS_MAXMEMORY_PERCENT,
   buildRedisStatefulSet,

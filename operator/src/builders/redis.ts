@@ -6,10 +6,10 @@ import type {
   V1Service,
   V1StatefulSet,
 } from '@kubernetes/client-node';
-import type { ResolvedSpec } from '../api/defaults.js';
-import { KINDS, typeMeta } from '../api/kinds.js';
-import { labels, selectorLabels } from '../api/labels.js';
-import type { HelloWorld } from '../api/types.js';
+import type { ResolvedSpec } from '../crd/defaults.js';
+import { KINDS, typeMeta } from '../crd/kinds.js';
+import { labels, selectorLabels } from '../crd/labels.js';
+import type { HelloWorld } from '../crd/types.js';
 import { parseQuantity } from '../runtime/apply-diff.js';
 import { CONFIG_CHECKSUM_ANNOTATION } from './deployment.js';
 import { childMeta, redisName, redisSecretName } from './meta.js';

@@ -1,8 +1,8 @@
 import type { V1Service } from '@kubernetes/client-node';
-import type { ResolvedSpec } from '../api/defaults.js';
-import { KINDS, typeMeta } from '../api/kinds.js';
-import { selectorLabels } from '../api/labels.js';
-import type { HelloWorld } from '../api/types.js';
+import type { ResolvedSpec } from '../crd/defaults.js';
+import { KINDS, typeMeta } from '../crd/kinds.js';
+import { selectorLabels } from '../crd/labels.js';
+import type { HelloWorld } from '../crd/types.js';
 import { childMeta } from './meta.js';
 
 /** The API's Service: `service.port` → the container's named `http` port. */

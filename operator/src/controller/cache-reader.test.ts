@@ -1,5 +1,5 @@
 import type { V1Pod } from '@kubernetes/client-node';
-import { resolveSpec } from '../api/defaults.js';
+import { resolveSpec } from '../crd/defaults.js';
 import { assessRolloutHealth, findPodFailure } from '../rollout/health.js';
 import { REV2, T0, pod, rolling } from '../../../test/support/rollout-fixtures.js';
 import { cachedPod } from './cache-reader.js';

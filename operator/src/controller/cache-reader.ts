@@ -5,16 +5,16 @@
  * a child the cache does not hold, which may be someone else's object of that name).
  */
 import type { KubernetesObject, V1Deployment, V1Pod, V1ReplicaSet, V1Secret } from '@kubernetes/client-node';
-import { KINDS, type Kind } from '../api/kinds.js';
-import { COMPONENT_LABEL, INSTANCE_LABEL, MANAGED_BY_SELECTOR } from '../api/labels.js';
-import type { HelloWorld } from '../api/types.js';
+import { KINDS, type Kind } from '../crd/kinds.js';
+import { COMPONENT_LABEL, INSTANCE_LABEL, MANAGED_BY_SELECTOR } from '../crd/labels.js';
+import type { HelloWorld } from '../crd/types.js';
 import { MONITORING_KINDS } from '../builders/monitoring.js';
 import type { Informer } from '../runtime/informer.js';
-import type { InformerFactory } from '../runtime/informers.js';
+import type { InformerFactory } from '../runtime/informer-factory.js';
 import type { KubeClient } from '../runtime/kube.js';
 import { collectionPath } from '../runtime/rest.js';
 import { labelIndex } from '../runtime/store.js';
-import type { ChildRef, ClusterReader } from './ports.js';
+import type { ChildRef, ClusterReader } from './cluster-reader.js';
 
 /** The children the operator applies, each watched (through the managed-by label) by its kind. */
 const CHILD_KINDS: readonly Kind[] = [

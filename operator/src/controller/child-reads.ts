@@ -5,10 +5,10 @@
  * reconcile; in a steady state every child is cached and nothing is read.
  */
 import type { KubernetesObject, V1StatefulSet } from '@kubernetes/client-node';
-import { KINDS, typeMeta } from '../api/kinds.js';
-import type { HelloWorld } from '../api/types.js';
+import { KINDS, typeMeta } from '../crd/kinds.js';
+import type { HelloWorld } from '../crd/types.js';
 import { claimConflict, claimNames, judgeOwnership, keyOf, type Ownership } from './ownership.js';
-import type { ChildRef, ClusterReader } from './ports.js';
+import type { ChildRef, ClusterReader } from './cluster-reader.js';
 
 export class ChildReads {
   private readonly found = new Map<string, Promise<KubernetesObject | undefined>>();

@@ -1,6 +1,6 @@
 /** How the operator uses the runtime's KubeClient: its field manager, hash annotation and kinds. */
-import { ALL_KINDS } from '../api/kinds.js';
-import { DESIRED_HASH_ANNOTATION, FIELD_MANAGER } from '../api/labels.js';
+import { ALL_KINDS } from '../crd/kinds.js';
+import { DESIRED_HASH_ANNOTATION, FIELD_MANAGER } from '../crd/labels.js';
 import type { KubeClientOptions } from '../runtime/kube.js';
 
 export const CLIENT_OPTIONS = {

@@ -2,7 +2,7 @@
  * The status of a HelloWorld whose reconcile is blocked (someone else's child, an unusable Redis Secret)
  * or runs around a conflict. Pure: reconcile.ts writes what these return.
  */
-import type { HelloWorld, HelloWorldStatus } from '../api/types.js';
+import type { HelloWorld, HelloWorldStatus } from '../crd/types.js';
 import { BlockedReason, Reason, setCondition } from '../rollout/conditions.js';
 import type { ChildPlan } from './ownership.js';
 import { conflictMessage } from './ownership.js';

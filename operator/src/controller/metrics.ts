@@ -1,7 +1,7 @@
 /** The operator's Prometheus metrics: the runtime's, named `helloworld_*`, and the rollout's own. */
 import type { Registry } from 'prom-client';
 import { Counter, Gauge } from 'prom-client';
-import { KINDS } from '../api/kinds.js';
+import { KINDS } from '../crd/kinds.js';
 import { RuntimeMetrics } from '../runtime/metrics.js';
 
 export class OperatorMetrics extends RuntimeMetrics {

@@ -1,6 +1,6 @@
 import type { KubernetesObject, V1PersistentVolumeClaim } from '@kubernetes/client-node';
-import { resolveSpec } from '../api/defaults.js';
-import type { HelloWorld } from '../api/types.js';
+import { resolveSpec } from '../crd/defaults.js';
+import type { HelloWorld } from '../crd/types.js';
 import { desiredState } from '../builders/index.js';
 import { buildRedisStatefulSet } from '../builders/redis.js';
 import {

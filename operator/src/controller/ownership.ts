@@ -5,8 +5,8 @@
  * Pure functions: the reads are in child-reads.ts, the writes in reconcile.ts.
  */
 import type { KubernetesObject, V1PersistentVolumeClaim, V1StatefulSet } from '@kubernetes/client-node';
-import type { HelloWorld } from '../api/types.js';
-import { selectorLabels } from '../api/labels.js';
+import type { HelloWorld } from '../crd/types.js';
+import { selectorLabels } from '../crd/labels.js';
 import { redisName, redisSecretName } from '../builders/meta.js';
 
 /** What stands under a child's name: nothing, the HelloWorld's own object, or someone else's. */

@@ -5,9 +5,9 @@
  */
 import type { KubernetesObject, V1Deployment } from '@kubernetes/client-node';
 import type { Logger } from '#common/logger.js';
-import { resolveSpec, type ResolvedSpec } from '../api/defaults.js';
-import type { HelloWorld, HelloWorldStatus } from '../api/types.js';
-import { selectorLabels, selectorString } from '../api/labels.js';
+import { resolveSpec, type ResolvedSpec } from '../crd/defaults.js';
+import type { HelloWorld, HelloWorldStatus } from '../crd/types.js';
+import { selectorLabels, selectorString } from '../crd/labels.js';
 import { desiredState, type DesiredState } from '../builders/index.js';
 import { redisSecretName, type AbsentChild } from '../builders/meta.js';
 import type { MonitoringDecision } from '../builders/monitoring.js';
@@ -16,7 +16,7 @@ import { Reason, setCondition } from '../rollout/conditions.js';
 import type { Verifier } from '../verification/types.js';
 import type { EventSink } from '../runtime/events.js';
 import type { KubeWriter } from '../runtime/kube.js';
-import type { ClusterReader } from './ports.js';
+import type { ClusterReader } from './cluster-reader.js';
 import { ChildReads } from './child-reads.js';
 import {
   childKey,

@@ -6,16 +6,16 @@
  * StatefulSet carries the checksum of its configuration, so a new password restarts Redis with them.
  */
 import type { V1Secret } from '@kubernetes/client-node';
-import type { ResolvedSpec } from '../api/defaults.js';
-import { KINDS, typeMeta } from '../api/kinds.js';
-import type { HelloWorld } from '../api/types.js';
+import type { ResolvedSpec } from '../crd/defaults.js';
+import { KINDS, typeMeta } from '../crd/kinds.js';
+import type { HelloWorld } from '../crd/types.js';
 import { configChecksum } from '../builders/index.js';
 import { redisName, redisSecretName } from '../builders/meta.js';
 import { generateRedisPassword, redisPasswordProblem } from '../builders/redis-password.js';
 import { BlockedReason } from '../rollout/conditions.js';
 import type { ChildReads } from './child-reads.js';
 import { judgeOwnership } from './ownership.js';
-import type { ClusterReader } from './ports.js';
+import type { ClusterReader } from './cluster-reader.js';
 
 export type RedisConfig =
   /** Managed with a usable password, or External with a usable URL (password ''). */

@@ -1,4 +1,4 @@
-import type { Condition, HelloWorld, HelloWorldStatus } from '../api/types.js';
+import type { Condition, HelloWorld, HelloWorldStatus } from '../crd/types.js';
 import {
   PROGRESS_WRITE_INTERVAL_MS,
   PROGRESS_WRITES_PER_SECOND,

@@ -16,7 +16,7 @@
  * status or reason, observedGeneration) are always written at once, with the latest counts.
  */
 import { isDeepStrictEqual } from 'node:util';
-import type { HelloWorld, HelloWorldStatus } from '../api/types.js';
+import type { HelloWorld, HelloWorldStatus } from '../crd/types.js';
 import { objectKey } from '../runtime/store.js';
 
 interface Written {

@@ -3,7 +3,7 @@
  * events, can carry. `kubectl wait --for=condition=Available` and `kubectl describe` read these.
  */
 import type { V1Deployment } from '@kubernetes/client-node';
-import type { Condition, ConditionStatus, ConditionType } from '../api/types.js';
+import type { Condition, ConditionStatus, ConditionType } from '../crd/types.js';
 
 /** Why a rollout failed; the reason of Degraded=True, of the Warning event and of the rollback metric. */
 export const FailureReason = {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { resolveSpec } from '../api/defaults.js';
+import { resolveSpec } from '../crd/defaults.js';
 import { DEADLINE_GRACE_SECONDS, assessRolloutHealth, findPodFailure, msUntilDeadline } from './health.js';
 import {
   REV1,

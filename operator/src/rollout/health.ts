@@ -3,7 +3,7 @@
  * Deployment and the pods as the API server reports them.
  */
 import type { V1ContainerStatus, V1Deployment, V1Pod } from '@kubernetes/client-node';
-import type { ResolvedSpec } from '../api/defaults.js';
+import type { ResolvedSpec } from '../crd/defaults.js';
 import { FailureReason } from './conditions.js';
 import { deploymentRevision, podRevision } from './revision.js';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { API_PORT } from '../api/defaults.js';
-import { ANNOTATION_ABORT, ANNOTATION_RETRY } from '../api/types.js';
+import { API_PORT } from '../crd/defaults.js';
+import { ANNOTATION_ABORT, ANNOTATION_RETRY } from '../crd/types.js';
 import {
   IMAGES,
   REV1,

@@ -8,8 +8,8 @@
  *        └──fail / abort──────────┴──▶ RolledBack (back to stable) | Failed (nothing undone)
  */
 import type { V1Deployment } from '@kubernetes/client-node';
-import { API_PORT } from '../api/defaults.js';
-import { ANNOTATION_ABORT, ANNOTATION_RETRY } from '../api/types.js';
+import { API_PORT } from '../crd/defaults.js';
+import { ANNOTATION_ABORT, ANNOTATION_RETRY } from '../crd/types.js';
 import { measure as realMeasure } from '../verification/analysis.js';
 import type { PodRef } from '../verification/types.js';
 import { Reason, availability } from './conditions.js';
@@ -30,7 +30,7 @@ import {
 } from './transitions.js';
 import { retryRequested } from './template.js';
 import type { RolloutDecision, RolloutInput } from './types.js';
-import { followRollback, followStable, holdFailed } from './judged.js';
+import { followRollback, followStable, holdFailed } from './after-verdict.js';
 import { newVerification, verifyStep } from './verify.js';
 
 export type {

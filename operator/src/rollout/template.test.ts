@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import type { V1ReplicaSet } from '@kubernetes/client-node';
-import { ANNOTATION_RETRY } from '../api/types.js';
+import { ANNOTATION_RETRY } from '../crd/types.js';
 import { REV1, REV2, REV3, deployment } from '../../../test/support/rollout-fixtures.js';
 import { REVISION_ANNOTATION } from './revision.js';
 import { chooseTemplate, templateToRun, type TemplateRevision } from './template.js';

@@ -4,7 +4,7 @@
  * history (like `kubectl rollout undo`). The state machine then judges the revision that was applied.
  */
 import type { V1PodTemplateSpec, V1ReplicaSet } from '@kubernetes/client-node';
-import { ANNOTATION_RETRY, type HelloWorldStatus } from '../api/types.js';
+import { ANNOTATION_RETRY, type HelloWorldStatus } from '../crd/types.js';
 import { replicaSetRevision } from './revision.js';
 import type { TemplateChoice } from './types.js';
 

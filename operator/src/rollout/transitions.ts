@@ -3,7 +3,7 @@
  * start a rollout, fail it (roll back or stop), and promote it to stable; and the health verdict they act on.
  */
 import type { V1Pod } from '@kubernetes/client-node';
-import type { ConditionStatus, ConditionType } from '../api/types.js';
+import type { ConditionStatus, ConditionType } from '../crd/types.js';
 import { FailureReason, Reason, setCondition, getCondition } from './conditions.js';
 import { assessRolloutHealth, type RolloutHealth } from './health.js';
 import { deploymentRevision } from './revision.js';

@@ -1,7 +1,7 @@
 /** The contract between the reconciler and the rollout state machine. */
 import type { V1Deployment, V1Pod } from '@kubernetes/client-node';
-import type { ResolvedSpec } from '../api/defaults.js';
-import type { HelloSample, HelloWorldStatus } from '../api/types.js';
+import type { ResolvedSpec } from '../crd/defaults.js';
+import type { HelloSample, HelloWorldStatus } from '../crd/types.js';
 import type { Measurement, Verifier } from '../verification/types.js';
 
 export type AnalysisPolicy = ResolvedSpec['rollout']['verification']['analysis'];

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import type { HelloWorldSpec } from '../api/types.js';
+import type { HelloWorldSpec } from '../crd/types.js';
 import { VerificationPending } from '../verification/background.js';
 import {
   REV1,

@@ -3,8 +3,8 @@
  * Everything needed to resume lives in VerificationStatus, so a restarted operator carries on where the
  * last step stopped. The verifier is the only I/O; when it throws, the check fails with its error.
  */
-import type { ResolvedSpec } from '../api/defaults.js';
-import type { HelloSample, VerificationStatus } from '../api/types.js';
+import type { ResolvedSpec } from '../crd/defaults.js';
+import type { HelloSample, VerificationStatus } from '../crd/types.js';
 import { measurementVerdict } from '../verification/analysis.js';
 import { VerificationPending } from '../verification/background.js';
 import { truncate } from '../verification/pod-http.js';

@@ -13,7 +13,7 @@ const IMPORT = /(?:^|\n)\s*(?:import|export)\b[^;]*?\bfrom\s+'([^']+)'|import\(\
 describe('runtime/ stays generic', () => {
   it('has source files to check', () => {
     expect(sources.map((s) => s.name)).toEqual(
-      expect.arrayContaining(['kube.ts', 'informers.ts', 'rest.ts']),
+      expect.arrayContaining(['kube.ts', 'informer-factory.ts', 'rest.ts']),
     );
   });
 

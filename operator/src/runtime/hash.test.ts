@@ -6,11 +6,11 @@
 // alters what users' clusters run: make it on purpose, or not at all.
 import { describe, expect, it } from '@jest/globals';
 import type { V1PodTemplateSpec } from '@kubernetes/client-node';
-import { resolveSpec } from '../api/defaults.js';
-import type { HelloWorld } from '../api/types.js';
+import { resolveSpec } from '../crd/defaults.js';
+import type { HelloWorld } from '../crd/types.js';
 import { buildPodTemplate, configChecksum, desiredState } from '../builders/index.js';
 import { REVISION_ANNOTATION, revisionOf } from '../rollout/revision.js';
-import { DESIRED_HASH_ANNOTATION as ANNOTATION_DESIRED_HASH } from '../api/labels.js';
+import { DESIRED_HASH_ANNOTATION as ANNOTATION_DESIRED_HASH } from '../crd/labels.js';
 import { withDesiredHash } from './apply-diff.js';
 import { canonicalJson, hashObject, sha256Hex, sortedJson } from './hash.js';
 

@@ -12,7 +12,7 @@ import {
   repoRoot,
   waitFor,
 } from '../../../test/support/cluster.js';
-import type { HelloWorld } from '../api/types.js';
+import type { HelloWorld } from '../crd/types.js';
 import { CLIENT_OPTIONS } from '../controller/client-options.js';
 import { needsApply, withDesiredHash } from './apply-diff.js';
 import { Informer } from './informer.js';

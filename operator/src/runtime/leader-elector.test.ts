@@ -1,7 +1,7 @@
 // The LeaderElector's deadline logic on a FakeClock, with the Lease kept in memory: when may a leader
 // write, and when must it stop, including after a freeze (SIGSTOP) during which no timer fired.
 import { createLogger } from '#common/logger.js';
-import { FakeClock } from './fake-clock.js';
+import { FakeClock } from '../../../test/support/fake-clock.js';
 import { LeaderElector, type Lease } from './leader.js';
 import { ApiError, type KubeRest, type RequestOptions, type Verb } from './rest.js';
 import { LeadershipLostError } from './write-gate.js';

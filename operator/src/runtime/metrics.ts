@@ -7,7 +7,7 @@ import type { Registry } from 'prom-client';
 import { Counter, Gauge, Histogram } from 'prom-client';
 import { createRegistry } from '#common/metrics.js';
 
-export type ReconcileResult = 'success' | 'error' | 'requeue';
+export type ReconcileOutcome = 'success' | 'error' | 'requeue';
 
 export interface RuntimeMetricsOptions {
   /** Prefix of every metric name, e.g. `myoperator` for `myoperator_reconcile_total`. */
@@ -77,7 +77,7 @@ export class RuntimeMetrics {
   }
 
   /** Records one finished reconcile. */
-  observeReconcile(result: ReconcileResult, seconds: number): void {
+  observeReconcile(result: ReconcileOutcome, seconds: number): void {
     this.reconcileTotal.inc({ result });
     this.reconcileDuration.observe(seconds);
   }

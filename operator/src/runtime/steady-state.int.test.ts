@@ -4,8 +4,8 @@
 import { jest } from '@jest/globals';
 import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
 import { createTestNamespace, deleteTestNamespace, loadKubeConfig } from '../../../test/support/cluster.js';
-import { resolveSpec } from '../api/defaults.js';
-import type { HelloWorld, HelloWorldSpec } from '../api/types.js';
+import { resolveSpec } from '../crd/defaults.js';
+import type { HelloWorld, HelloWorldSpec } from '../crd/types.js';
 import { desiredState } from '../builders/index.js';
 import { CLIENT_OPTIONS } from '../controller/client-options.js';
 import { firstDifference, withDesiredHash } from './apply-diff.js';

@@ -1,4 +1,4 @@
-import { FakeClock, flushMicrotasks } from './fake-clock.js';
+import { FakeClock, flushMicrotasks } from '../../../test/support/fake-clock.js';
 import { WorkQueue, type Result } from './workqueue.js';
 import { backoffDelay } from './clock.js';
 

@@ -2,8 +2,8 @@
 // a delta of cumulative samples is exactly the traffic in between, restarts or not.
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
-import { resolveSpec } from '../api/defaults.js';
-import type { HelloCounts, HelloSample } from '../api/types.js';
+import { resolveSpec } from '../crd/defaults.js';
+import type { HelloCounts, HelloSample } from '../crd/types.js';
 import { deltaCounts, histogramQuantile, measure, sumSamples } from './analysis.js';
 
 const BOUNDS = [

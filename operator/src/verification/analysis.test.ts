@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { resolveSpec } from '../api/defaults.js';
-import type { HelloSample } from '../api/types.js';
+import { resolveSpec } from '../crd/defaults.js';
+import type { HelloSample } from '../crd/types.js';
 import {
   MetricsFormatError,
   deltaCounts,

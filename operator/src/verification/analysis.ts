@@ -3,8 +3,8 @@
  * delta between two samples and judge its error rate and p99 latency. Pure: the caller does the I/O and
  * decides what a NoData measurement counts as.
  */
-import type { ResolvedSpec } from '../api/defaults.js';
-import type { HelloCounts, HelloSample } from '../api/types.js';
+import type { ResolvedSpec } from '../crd/defaults.js';
+import type { HelloCounts, HelloSample } from '../crd/types.js';
 import { parseExposition, parseSampleValue } from './exposition.js';
 import { truncate } from './pod-http.js';
 import type { Measurement } from './types.js';

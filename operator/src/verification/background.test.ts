@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
-import type { ResolvedSmokeCheck } from '../api/defaults.js';
+import type { ResolvedSmokeCheck } from '../crd/defaults.js';
 import { VerificationPending, backgroundVerifier } from './background.js';
-import type { HelloSample } from '../api/types.js';
+import type { HelloSample } from '../crd/types.js';
 import type { PodRef, SmokeResult, Verifier } from './types.js';
 
 const pod = (name: string): PodRef => ({ namespace: 'shop', name, port: 8080 });

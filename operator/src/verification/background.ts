@@ -6,8 +6,8 @@
  * the result up on a later reconcile. Jobs end by their own overall deadlines; results nobody picks up
  * expire. Only memory: after a restart, the next reconcile starts the job again.
  */
-import type { ResolvedSmokeCheck } from '../api/defaults.js';
-import type { HelloSample } from '../api/types.js';
+import type { ResolvedSmokeCheck } from '../crd/defaults.js';
+import type { HelloSample } from '../crd/types.js';
 import type { PodRef, SmokeResult, Verifier } from './types.js';
 
 /** The job runs on; the reconcile should look again in a little while. Not a failure. */

@@ -4,7 +4,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import type { ResolvedSmokeCheck } from '../api/defaults.js';
+import type { ResolvedSmokeCheck } from '../crd/defaults.js';
 import { staticConnection } from '../runtime/connection.js';
 import { API_DURATION_BUCKETS } from './analysis.js';
 import {
@@ -17,7 +17,7 @@ import {
   type PodHttp,
 } from './pod-http.js';
 import { runSmokeChecks } from './smoke.js';
-import { HOSTILE_PATHS } from './testing.js';
+import { HOSTILE_PATHS } from '../../../test/support/hostile-paths.js';
 import type { PodRef } from './types.js';
 import { MAX_SAMPLED_PODS, SAMPLE_CONCURRENCY, createVerifier } from './verifier.js';
 

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from '@jest/globals';
 import { parse } from 'yaml';
 import { MAX_PATH_LENGTH, PATH_PATTERN_SOURCE, unsafePathReason } from './path-rules.js';
-import { HOSTILE_PATHS, SAFE_PATHS } from './testing.js';
+import { HOSTILE_PATHS, SAFE_PATHS } from '../../../test/support/hostile-paths.js';
 
 describe('unsafePathReason', () => {
   it.each(HOSTILE_PATHS)('refuses %j, saying why', (path, why) => {

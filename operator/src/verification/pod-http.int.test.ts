@@ -17,7 +17,7 @@ import { proxyableLocalAddress } from '../../../test/support/pods.js';
 import { startApiProcess, stopApiProcess, type ApiProcess } from '../../../test/support/api-process.js';
 import { freePort } from '../../../test/support/ports.js';
 import { startRedis, type RedisHandle } from '../../../test/support/redis.js';
-import { defaultSmokeChecks } from '../api/defaults.js';
+import { defaultSmokeChecks } from '../crd/defaults.js';
 import { apiServerProxy, type PodHttp } from './pod-http.js';
 import { runSmokeChecks } from './smoke.js';
 import type { PodRef } from './types.js';

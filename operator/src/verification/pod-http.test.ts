@@ -5,7 +5,7 @@ import {
   apiServerStatusMessage,
   podProxyUrl,
 } from './pod-http.js';
-import { HOSTILE_PATHS, SAFE_PATHS } from './testing.js';
+import { HOSTILE_PATHS, SAFE_PATHS } from '../../../test/support/hostile-paths.js';
 
 describe('podProxyUrl', () => {
   const pod = { namespace: 'shop', name: 'hello-7d9-a', port: 8080 };

@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import type { BirthdayStore } from '../../../api/src/store.js';
 import { appOnRedis } from '../../../test/support/api-app.js';
 import { startRedis, type RedisHandle } from '../../../test/support/redis.js';
-import { defaultSmokeChecks } from '../api/defaults.js';
+import { defaultSmokeChecks } from '../crd/defaults.js';
 import type { PodHttp } from './pod-http.js';
 import { runSmokeChecks } from './smoke.js';
 import type { PodRef } from './types.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { defaultSmokeChecks, type ResolvedSmokeCheck } from '../api/defaults.js';
+import { defaultSmokeChecks, type ResolvedSmokeCheck } from '../crd/defaults.js';
 import { PodHttpError, type PodHttp, type PodRequest, type PodResponse } from './pod-http.js';
 import { evaluateResponse, retryBackoffMs, runSmokeChecks } from './smoke.js';
 import type { PodRef } from './types.js';

@@ -4,7 +4,7 @@
  * says which check, which pod, what was expected and what came back.
  */
 import { setTimeout as delay } from 'node:timers/promises';
-import type { ResolvedSmokeCheck } from '../api/defaults.js';
+import type { ResolvedSmokeCheck } from '../crd/defaults.js';
 import { unsafePathReason } from './path-rules.js';
 import { PodHttpError, podName, truncate, type PodHttp, type PodResponse } from './pod-http.js';
 import type { PodRef, SmokeResult } from './types.js';

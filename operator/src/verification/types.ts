@@ -2,8 +2,8 @@
  * Shared shapes of post-deploy verification: how the rollout logic asks for smoke checks and metric
  * samples of the new revision's pods, without knowing how they are reached.
  */
-import type { ResolvedSmokeCheck } from '../api/defaults.js';
-import type { HelloSample } from '../api/types.js';
+import type { ResolvedSmokeCheck } from '../crd/defaults.js';
+import type { HelloSample } from '../crd/types.js';
 
 /** A pod to verify; the port is the API container's port. */
 export interface PodRef {

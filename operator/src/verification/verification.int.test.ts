@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { startApiProcess, stopApiProcess, type ApiProcess } from '../../../test/support/api-process.js';
 import { freePort } from '../../../test/support/ports.js';
 import { startRedis, type RedisHandle } from '../../../test/support/redis.js';
-import { defaultSmokeChecks, resolveSpec } from '../api/defaults.js';
+import { defaultSmokeChecks, resolveSpec } from '../crd/defaults.js';
 import { measure, measurementVerdict } from './analysis.js';
 import { directHttp } from './pod-http.js';
 import type { PodRef, Verifier } from './types.js';

@@ -2,7 +2,7 @@
  * The Verifier the rollout logic uses: smoke checks and metric samples of the new revision's pods, over
  * whichever PodHttp reaches them (the API server's proxy in the operator).
  */
-import type { HelloSample } from '../api/types.js';
+import type { HelloSample } from '../crd/types.js';
 import { parseHelloSample, sumSamples } from './analysis.js';
 import { PodHttpError, podName, type PodHttp } from './pod-http.js';
 import { runSmokeChecks, type SmokeOptions } from './smoke.js';

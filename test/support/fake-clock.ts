@@ -2,7 +2,7 @@
  * A manual Clock for unit tests: time moves only when the test calls `advance`. Timers fire in due-time
  * order (ties in creation order), and microtasks are flushed between them so async chains settle.
  */
-import type { Clock, TimerHandle } from './clock.js';
+import type { Clock, TimerHandle } from '../../operator/src/runtime/clock.js';
 
 interface FakeTimer {
   id: number;

@@ -3,7 +3,7 @@
  * revision followed to its end, and the stable revision restored. None of them verifies anything again,
  * so a rolled-back HelloWorld never loops through verify-then-rollback.
  */
-import { ANNOTATION_RETRY } from '../api/types.js';
+import { ANNOTATION_RETRY } from '../crd/types.js';
 import { Reason } from './conditions.js';
 import {
   POLL_MS,

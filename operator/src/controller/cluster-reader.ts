@@ -3,7 +3,7 @@
  * backs it with the shared informers' caches; writes go through the runtime's KubeWriter and EventSink.
  */
 import type { KubernetesObject, V1Deployment, V1Pod, V1ReplicaSet, V1Secret } from '@kubernetes/client-node';
-import type { HelloWorld } from '../api/types.js';
+import type { HelloWorld } from '../crd/types.js';
 
 export interface ChildRef {
   apiVersion: string;
