@@ -39,13 +39,12 @@ for tool in docker kind; do
   command -v "$tool" >/dev/null 2>&1 || die "$tool is not on PATH (docs/e2e.md lists the versions; kind: go install sigs.k8s.io/kind@v0.33.0)"
 done
 
+# shellcheck source=hack/lib/deploy-operator.sh
+. hack/lib/deploy-operator.sh
 start=$(date +%s)
 cleanup() {
   local status=$?
-  if [ "$status" -ne 0 ] && kubectl get deployment/helloworld-operator -n helloworld-system >/dev/null 2>&1; then
-    log "failed (exit $status); the operator's last log lines:"
-    kubectl logs -n helloworld-system deployment/helloworld-operator --tail=50 --all-containers >&2 || true
-  fi
+  operator_logs_on_failure "$status"
   if [ "${KEEP:-0}" = 1 ]; then
     log "KEEP=1: cluster $cluster kept; export KUBECONFIG=$kubeconfig  (kind delete cluster --name $cluster)"
   else
@@ -86,8 +85,6 @@ fi
 
 # 5. The operator, as a user deploys it.
 log "deploying the operator (config/default, image $img_operator)"
-# shellcheck source=hack/lib/deploy-operator.sh
-. hack/lib/deploy-operator.sh
 deploy_operator "$img_operator"
 
 # 6. The suite, against this cluster only (the globalSetup checks it is ready).

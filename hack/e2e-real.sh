@@ -24,13 +24,12 @@ export KUBECONFIG=$root/.cluster/kubeconfig
 
 log() { echo "e2e-real: $*" >&2; }
 
+# shellcheck source=hack/lib/deploy-operator.sh
+. hack/lib/deploy-operator.sh
 start=$(date +%s)
 cleanup() {
   local status=$?
-  if [ "$status" -ne 0 ] && kubectl get deployment/helloworld-operator -n helloworld-system >/dev/null 2>&1; then
-    log "failed (exit $status); the operator's last log lines:"
-    kubectl logs -n helloworld-system deployment/helloworld-operator --tail=50 --all-containers >&2 || true
-  fi
+  operator_logs_on_failure "$status"
   if [ "${KEEP:-0}" = 1 ]; then
     log "KEEP=1: the cluster is kept; export KUBECONFIG=$KUBECONFIG  (hack/cluster.sh down)"
   else
@@ -49,8 +48,6 @@ kubectl get nodes -o wide >&2
 
 # 2. The operator, as a user deploys it.
 log "deploying the operator (config/default, image $img_operator)"
-# shellcheck source=hack/lib/deploy-operator.sh
-. hack/lib/deploy-operator.sh
 deploy_operator "$img_operator"
 
 # 3. The suite, against this cluster only.
