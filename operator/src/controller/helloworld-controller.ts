@@ -67,12 +67,17 @@ export function createController(options: ControllerOptions): Controller {
   informers.replicaSets.addHandler(toOwner);
 
   // Once the Prometheus Operator is installed: watch its kinds, then look at every HelloWorld again.
-  const discovery = new PrometheusOperatorDiscovery(rest, logger, () => {
-    for (const informer of addMonitoringInformers(informers, factory)) {
-      informer.addHandler(toOwner);
-      informer.start();
-    }
-    for (const hw of informers.helloWorlds.list()) queue.add(`${hw.metadata.namespace}/${hw.metadata.name}`);
+  const discovery = new PrometheusOperatorDiscovery(rest, logger, {
+    firstInstalled: () => {
+      for (const informer of addMonitoringInformers(informers, factory)) {
+        informer.addHandler(toOwner);
+        informer.start();
+      }
+    },
+    changed: () => {
+      for (const hw of informers.helloWorlds.list())
+        queue.add(`${hw.metadata.namespace}/${hw.metadata.name}`);
+    },
   });
 
   const rolledBack = new RolledBackGauge(metrics.rolledBack);

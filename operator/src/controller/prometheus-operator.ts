@@ -10,6 +10,13 @@ import { groupVersionPath, isNotFound, type KubeRest } from '../runtime/rest.js'
 const REQUIRED = MONITORING_KINDS.map((kind) => kind.plural);
 export const DISCOVERY_INTERVAL_MS = 60_000;
 
+export interface DiscoveryHandlers {
+  /** The CRDs are seen for the first time: start what follows their kinds (informers). */
+  firstInstalled(): void;
+  /** The CRDs came or went: every HelloWorld's Monitoring condition and children depend on it. */
+  changed(present: boolean): void;
+}
+
 export class PrometheusOperatorDiscovery {
   private presentNow = false;
   private installedOnce = false;
@@ -18,8 +25,7 @@ export class PrometheusOperatorDiscovery {
   constructor(
     private readonly rest: KubeRest,
     private readonly logger: Logger,
-    /** Called once when the CRDs are first seen (start informers, reconcile every HelloWorld). */
-    private readonly onInstalled: () => void,
+    private readonly handlers: DiscoveryHandlers,
   ) {}
 
   present(): boolean {
@@ -53,15 +59,16 @@ export class PrometheusOperatorDiscovery {
   private update(present: boolean): void {
     if (present === this.presentNow) return;
     this.presentNow = present;
-    if (!present) {
+    if (present) {
+      this.logger.info("the Prometheus Operator's CRDs are installed; generating monitoring objects");
+      // The informers, once started, follow the kinds coming and going on their own.
+      if (!this.installedOnce) {
+        this.installedOnce = true;
+        this.handlers.firstInstalled();
+      }
+    } else {
       this.logger.warn("the Prometheus Operator's CRDs are gone; no longer generating monitoring objects");
-      return;
     }
-    this.logger.info("the Prometheus Operator's CRDs are installed; generating monitoring objects");
-    // The informers, once started, follow the kinds coming and going on their own.
-    if (!this.installedOnce) {
-      this.installedOnce = true;
-      this.onInstalled();
-    }
+    this.handlers.changed(present);
   }
 }
