@@ -276,6 +276,27 @@ describe('reconcile, called directly against the API server', () => {
     expect(again.hw.metadata.resourceVersion).toBe(repaired.hw.metadata.resourceVersion);
   }, 120_000);
 
+  it('puts back a Service port someone renumbered, which apply alone cannot', async () => {
+    const name = 'renumbered';
+    await available(name);
+    kubectl([
+      'patch',
+      'service',
+      name,
+      '-n',
+      namespace,
+      '--type',
+      'json',
+      '-p',
+      '[{"op":"replace","path":"/spec/ports/0/port","value":8081}]',
+    ]);
+    const repaired = await reconcileOnce(name);
+    expect(repaired.writes.sort()).toEqual(['apply/Service', 'patch/Service']);
+    const service = await core.readNamespacedService({ name, namespace });
+    expect(service.spec?.ports?.map((p) => `${p.name ?? ''}:${String(p.port)}`)).toEqual(['http:80']);
+    expect((await reconcileOnce(name)).writes).toEqual([]);
+  }, 120_000);
+
   it('rolls back to the stable revision when the new one cannot pull its image', async () => {
     const name = 'rollback';
     const stable = await available(name);

@@ -11,6 +11,7 @@ import { selectorLabels, selectorString } from '../crd/labels.js';
 import { desiredState, type DesiredState } from '../builders/index.js';
 import { redisSecretName, type AbsentChild } from '../builders/meta.js';
 import type { MonitoringDecision } from '../builders/monitoring.js';
+import { servicePortsToReplace } from '../builders/service.js';
 import { judgeRollout, type RolloutDecision } from '../rollout/machine.js';
 import { Reason, setCondition } from '../rollout/conditions.js';
 import type { Verifier } from '../verification/types.js';
@@ -214,6 +215,14 @@ async function applyChildren(
 ): Promise<V1Deployment | undefined> {
   let deployment: V1Deployment | undefined;
   for (const { object, live } of plan.apply) {
+    const ports = servicePortsToReplace(object, live);
+    if (ports !== undefined && live !== undefined) {
+      log.info(
+        { kind: object.kind, name: object.metadata?.name },
+        'putting back the ports of a renumbered Service',
+      );
+      await deps.writer.mergePatch(live, { spec: { ports } });
+    }
     const outcome = await deps.writer.applyIfNeeded(object, live);
     if (outcome.applied) {
       const fields = { kind: object.kind, name: object.metadata?.name, field: outcome.reason };

@@ -11,13 +11,15 @@ import type { Connection } from './connection.js';
 import { HttpKubeRest, isNotFound, ResourcePaths, type KindInfo, type KubeRest } from './rest.js';
 
 const APPLY_PATCH = 'application/apply-patch+yaml';
+const MERGE_PATCH = 'application/merge-patch+json';
 
-export type WriteVerb = 'apply' | 'delete' | 'status';
+export type WriteVerb = 'apply' | 'patch' | 'delete' | 'status';
 
 /** The writes the reconciler needs; an interface so its unit tests can record calls instead. */
 export interface KubeWriter {
   apply<T extends KubernetesObject>(desired: T): Promise<T>;
   applyIfNeeded<T extends KubernetesObject>(desired: T, live: T | undefined): Promise<ApplyOutcome<T>>;
+  mergePatch<T extends KubernetesObject>(live: T, patch: object): Promise<T>;
   delete(
     apiVersion: string,
     kind: string,
@@ -91,6 +93,24 @@ export class KubeClient implements KubeWriter {
     const uid = live?.metadata?.uid;
     const body = uid === undefined ? stamped : { ...stamped, metadata: { ...stamped.metadata, uid } };
     return { object: await this.apply(body), applied: true, reason: reason ?? '' };
+  }
+
+  /**
+   * A JSON merge patch of `live`, made as the field manager: a list in `patch` replaces the live list
+   * whole, which server-side apply cannot do when another manager changed an entry's key (e.g. a
+   * Service port's number). Carries `live`'s uid, so it never lands on an object created again meanwhile.
+   */
+  async mergePatch<T extends KubernetesObject>(live: T, patch: object): Promise<T> {
+    const { apiVersion, kind, namespace, name } = identify(live);
+    const path = await this.paths.path(apiVersion, kind, namespace, name);
+    const uid = live.metadata?.uid;
+    const result = await this.rest.request<T>('PATCH', path, {
+      query: { fieldManager: this.options.fieldManager },
+      body: uid === undefined ? patch : { ...patch, metadata: { uid } },
+      contentType: MERGE_PATCH,
+    });
+    this.count('patch', kind);
+    return result;
   }
 
   /**
