@@ -133,6 +133,21 @@ async function available(name: string, image = GOOD): Promise<HelloWorld> {
 /** Deadlines far beyond the test's: only the rollout's own verdicts count. */
 const spec = (image: string) => simulatedSpec({ image, rollout: { progressDeadlineSeconds: 600 } });
 
+/** A hand edit of one field of the Service `name`, as `kubectl patch --type json` makes it. */
+const editService = (name: string, path: string, value: number): void => {
+  kubectl([
+    'patch',
+    'service',
+    name,
+    '-n',
+    namespace,
+    '--type',
+    'json',
+    '-p',
+    JSON.stringify([{ op: 'replace', path, value }]),
+  ]);
+};
+
 const reasonsOf = (name: string): string[] => events.filter((e) => e.name === name).map((e) => e.reason);
 
 beforeAll(async () => {
@@ -250,17 +265,7 @@ describe('reconcile, called directly against the API server', () => {
     const settled = await reconcileOnce(name);
     expect(settled.writes).toEqual([]);
 
-    kubectl([
-      'patch',
-      'service',
-      name,
-      '-n',
-      namespace,
-      '--type',
-      'json',
-      '-p',
-      '[{"op":"replace","path":"/spec/ports/0/targetPort","value":9999}]',
-    ]);
+    editService(name, '/spec/ports/0/targetPort', 9999);
     kubectl(['delete', 'poddisruptionbudget', name, '-n', namespace, '--wait=true']);
 
     const repaired = await reconcileOnce(name);
@@ -279,17 +284,7 @@ describe('reconcile, called directly against the API server', () => {
   it('puts back a Service port someone renumbered, which apply alone cannot', async () => {
     const name = 'renumbered';
     await available(name);
-    kubectl([
-      'patch',
-      'service',
-      name,
-      '-n',
-      namespace,
-      '--type',
-      'json',
-      '-p',
-      '[{"op":"replace","path":"/spec/ports/0/port","value":8081}]',
-    ]);
+    editService(name, '/spec/ports/0/port', 8081);
     const repaired = await reconcileOnce(name);
     expect(repaired.writes.sort()).toEqual(['apply/Service', 'patch/Service']);
     const service = await core.readNamespacedService({ name, namespace });
