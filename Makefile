@@ -6,6 +6,9 @@ SHELL := /usr/bin/env bash
 # Every target runs on Node.js 24; hack/ensure-node.sh provisions it from the npm registry when the
 # machine's node is older.
 NODE_BIN := $(shell hack/ensure-node.sh)
+ifeq ($(NODE_BIN),)
+$(warning Node.js 24 could not be provisioned (hack/ensure-node.sh says why above); targets that run node will fail)
+endif
 export PATH := $(NODE_BIN):$(PATH)
 
 # The targets that run kubectl use one that is supported against the local cluster's Kubernetes

@@ -9,7 +9,8 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
-export PATH="$("$root/hack/ensure-node.sh"):$PATH"
+# A plain assignment (PATH is exported already), so that set -e stops here when Node 24 cannot be had.
+PATH="$("$root/hack/ensure-node.sh"):$PATH"
 
 echo "e2e-local: building (tsc -b)" >&2
 npx tsc -b

@@ -13,7 +13,8 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
-export PATH="$("$root/hack/ensure-node.sh"):$PATH"
+# A plain assignment (PATH is exported already), so that set -e stops here when Node 24 cannot be had.
+PATH="$("$root/hack/ensure-node.sh"):$PATH"
 # A kubectl supported against the cluster's release (a plain assignment, so that set -e stops here
 # when there is none and it cannot be built).
 PATH="$("$root/hack/ensure-kubectl.sh"):$PATH"
