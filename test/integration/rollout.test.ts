@@ -16,13 +16,14 @@ import {
   simulatedSpec,
   startOperator,
   waitForHelloWorld,
+  type OperatorInNamespace,
 } from '../support/operator.js';
 
 let kc: KubeConfig;
 let apps: AppsV1Api;
 let namespace: string;
 let operator: OperatorProcess;
-let cleanup: () => Promise<void>;
+let cleanup: OperatorInNamespace['cleanup'];
 const timings: string[] = [];
 
 const GOOD = 'hello/api:1.0.0';
@@ -85,7 +86,7 @@ beforeAll(async () => {
 afterAll(async () => {
   if (timings.length > 0)
     console.log(`time from the bad spec being applied to the rollback:\n  ${timings.join('\n  ')}`);
-  await cleanup();
+  await cleanup(operator); // the one running now: a test restarts it
 }, 60_000);
 
 describe.each([

@@ -199,8 +199,11 @@ export function conditionOf(hw: HelloWorld, type: string): { status: string; rea
 export interface OperatorInNamespace {
   namespace: string;
   operator: OperatorProcess;
-  /** Stops the operator (which must exit 0: a clean shutdown) and deletes the namespace. */
-  readonly cleanup: () => Promise<void>;
+  /**
+   * Stops the operator (which must exit 0: a clean shutdown) and deletes the namespace. A file that
+   * replaced the operator (a restart) passes the one it holds now.
+   */
+  readonly cleanup: (current?: OperatorProcess) => Promise<void>;
 }
 
 /**
@@ -220,8 +223,8 @@ export async function operatorInNamespace(
   return {
     namespace,
     operator,
-    cleanup: async () => {
-      const code = await operator.stop();
+    cleanup: async (current = operator) => {
+      const code = await current.stop();
       await deleteTestNamespace(namespace);
       if (code !== 0) throw new Error(`the operator exited with ${String(code)} on SIGTERM, not 0`);
     },
