@@ -54,8 +54,9 @@ describe('HttpWatcher (real API server)', () => {
       contentType: 'application/merge-patch+json',
     });
     await rest.request('DELETE', `${path()}/one`);
-    await waitFor(() => events.length === 3, { describe: 'three events' });
-    expect(events).toEqual(['ADDED one', 'MODIFIED one', 'DELETED one']);
+    // Until three events, or the watch ended early: either way the assertion shows what arrived.
+    await waitFor(() => events.length >= 3 || ends.length > 0, { describe: 'three events' });
+    expect({ events, ends }).toEqual({ events: ['ADDED one', 'MODIFIED one', 'DELETED one'], ends: [] });
     controller.abort();
     await waitFor(() => ends.length === 1, { describe: 'the watch to end' });
     expect(ends).toHaveLength(1);
