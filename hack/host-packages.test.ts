@@ -77,10 +77,21 @@ describe('missing_packages', () => {
   });
 
   it('names nothing the host has', () => {
-    fake('redis-server', 'openssl', 'curl', 'runc', 'iptables', 'conntrack', 'dockerd', 'debootstrap', 'gcc');
+    fake(
+      'redis-server',
+      'openssl',
+      'curl',
+      'runc',
+      'ip',
+      'iptables',
+      'conntrack',
+      'dockerd',
+      'debootstrap',
+      'gcc',
+    );
     expect(run('missing_packages base').out).toBe('');
     expect(run('missing_packages real').out).not.toMatch(
-      /redis-server|openssl|curl|runc|iptables|conntrack|docker\.io|debootstrap|gcc/,
+      /redis-server|openssl|curl|runc|iproute2|iptables|conntrack|docker\.io|debootstrap|gcc/,
     );
   });
 });
@@ -117,7 +128,7 @@ describe('choose_node', () => {
     const result = run('choose_node auto');
     expect(result.out).toBe('simulated');
     expect(result.err).toMatch(
-      /^up: simulated nodes: real pods need these Debian packages: apt-get install -y redis-server openssl curl runc iptables conntrack docker\.io debootstrap gcc\b.*\(or: make up NODE=real installs them\)$/,
+      /^up: simulated nodes: real pods need these Debian packages: apt-get install -y redis-server openssl curl runc iproute2 iptables conntrack docker\.io debootstrap gcc\b.*\(or: make up NODE=real installs them\)$/,
     );
   });
 
@@ -134,7 +145,7 @@ describe('choose_node', () => {
       expect(update).toBe(`${bin}/apt-get update -qq`);
       expect(install).toMatch(
         new RegExp(
-          `^${bin}/apt-get install -y -qq --no-install-recommends redis-server openssl curl runc iptables conntrack docker\\.io debootstrap gcc`,
+          `^${bin}/apt-get install -y -qq --no-install-recommends redis-server openssl curl runc iproute2 iptables conntrack docker\\.io debootstrap gcc`,
         ),
       );
     },

@@ -4,7 +4,7 @@
 #
 #   missing_packages base   what the tests and a simulated cluster need (redis-server for the API's
 #                           tests; openssl and curl for the cluster's certificates and probes)
-#   missing_packages real   the same, plus what a real node needs: runc, the CNI plugins, iptables,
+#   missing_packages real   the same, plus what a real node needs: runc, the CNI plugins, iproute2, iptables,
 #                           conntrack, Docker (to build images), debootstrap (their base) and a static
 #                           libc (the pause binary)
 #   install_packages NAME…  apt-get install, quietly (root only)
@@ -22,6 +22,7 @@ missing_packages() {
   have curl curl
   if [ "${1:-base}" = real ]; then
     have runc runc
+    have ip iproute2
     have iptables iptables
     have conntrack conntrack
     have dockerd docker.io

@@ -37,9 +37,35 @@ node_preflight() {
   command -v conntrack >/dev/null || die "conntrack is required by kube-proxy (Debian package conntrack)"
   command -v docker >/dev/null || die "docker is required to build the node's images (Debian package docker.io)"
   [ -d /sys/fs/cgroup/memory ] || [ -f /sys/fs/cgroup/cgroup.controllers ] || die "no cgroup hierarchy is mounted"
-  if ip link show "$node_bridge" >/dev/null 2>&1; then
-    die "the bridge $node_bridge exists: another real node runs on this host (CLUSTER_STATE_DIR?), or one was not torn down; run hack/cluster.sh down"
+  node_reclaim_stale
+}
+
+# Which state directory the node on this host belongs to: written when its bridge is made, so that a
+# later `up` can tell a node that still runs from one whose processes were killed without `down`.
+node_owner_file=${CLUSTER_NODE_OWNER_FILE:-/run/helloworld-node.owner}
+
+# node_running: prints the node processes (containerd, kubelet, kube-proxy) of any real node on this host.
+node_running() {
+  pgrep -af -- '/node/(containerd/config\.toml|kubelet/config\.yaml|kube-proxy\.yaml)'
+}
+
+# node_reclaim_stale: the bridge is there but no node process runs (a run killed before its `down`):
+# tear down what that node left on the host, as its own `down` would have, then carry on. A node that
+# still runs is never touched.
+node_reclaim_stale() {
+  ip link show "$node_bridge" >/dev/null 2>&1 || return 0
+  local owner
+  owner=$(cat "$node_owner_file" 2>/dev/null || true)
+  if node_running >/dev/null; then
+    die "another real node runs on this host (state: ${owner:-unknown}); stop it first: CLUSTER_STATE_DIR=${owner:-DIR} CLUSTER_NODE=real hack/cluster.sh down"
   fi
+  log "a real node of ${owner:-an unknown state directory} was not torn down and none of its processes runs: removing what it left on this host"
+  (
+    # The stale node's own state (mounts, sockets, binaries), when its directory is still there.
+    [ -n "$owner" ] && state=$owner
+    PATH="$(cat "$state/bin-path" 2>/dev/null || true):$PATH"
+    node_down
+  )
 }
 
 # node_network_up: the bridge that pods attach to, up before the API server, which advertises its
@@ -53,6 +79,7 @@ node_network_up() {
     sysctl -qw net.bridge.bridge-nf-call-iptables=1
   fi
   ip link add "$node_bridge" type bridge
+  echo "$state" >"$node_owner_file"
   ip addr add "$node_ip/24" dev "$node_bridge"
   ip link set "$node_bridge" up
   # Docker sets the FORWARD policy to DROP; let pod traffic through, and only ours.
@@ -321,11 +348,12 @@ node_down() {
     if ip -n "$ns" -4 addr show 2>/dev/null | grep -q "inet ${node_ip%.1}\."; then ip netns delete "$ns" || true; fi
   done
   local mnt
-  if [ -d "$state" ]; then
+  if [ -n "$state" ]; then
     findmnt -rn -o TARGET | grep -F "$state/" | sort -r | while read -r mnt; do umount -l "$mnt" 2>/dev/null || true; done ||
       true
   fi
   ip link delete "$node_bridge" 2>/dev/null || true
+  if [ "$(cat "$node_owner_file" 2>/dev/null)" = "$state" ]; then rm -f "$node_owner_file"; fi
   node_cgroup_cleanup
   if [ -f "$node_state/ip_forward.before" ]; then
     sysctl -qw net.ipv4.ip_forward="$(cat "$node_state/ip_forward.before")" || true
