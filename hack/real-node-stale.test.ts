@@ -29,6 +29,7 @@ function run(snippet: string): { code: number | null; out: string; err: string }
   const script = [
     'log() { echo "cluster: $*" >&2; }',
     'die() { echo "cluster: $*" >&2; exit 1; }',
+    'pid_of() { return 1; }',
     `state=${dir}/state`,
     `. ${library}`,
     `node_owner_file=${dir}/owner node_ip=10.250.0.1 node_cgroup_root=/helloworld-node-test-${process.pid}`,
@@ -50,12 +51,21 @@ it('does nothing when no bridge is there', () => {
 
 it('tears down a node whose processes are gone, names its state, and lets up carry on', () => {
   writeFileSync(join(dir, 'owner'), `${dir}/old-state\n`);
+  // What a killed node leaves: its bridge, and mounts under its state directory (a pod's volume).
   const { code, out, err } = run(
-    `ip link add hwo0 type bridge; node_reclaim_stale; echo reclaimed; ${bridgeShown}`,
+    [
+      'ip link add hwo0 type bridge',
+      `mkdir -p ${dir}/old-state/node/volume && mount -t tmpfs none ${dir}/old-state/node/volume`,
+      'node_reclaim_stale',
+      'echo reclaimed',
+      bridgeShown,
+      `findmnt -rn -o TARGET | grep -c ${dir}/old-state || true`,
+    ].join('\n'),
   );
   expect(code).toBe(0);
   expect(err).toContain(`a real node of ${dir}/old-state was not torn down and none of its processes runs`);
-  expect(out).toBe('reclaimed\nbridge-gone');
+  expect(err).not.toMatch(/command not found|No such file/);
+  expect(out).toBe('reclaimed\nbridge-gone\n0');
   expect(existsSync(join(dir, 'owner'))).toBe(false);
 });
 
