@@ -1,0 +1,212 @@
+// The review → live pipeline's parts on the local cluster (docs/pipeline.md): both overlays of deploy/
+// render and the API server accepts them; deploy/wait-for-verdict.ts passes a good image, is not fooled by
+// the previous generation's Available right after an apply, fails a bad image that the operator (a real
+// process) rolls back, with status.lastRollback.message in the job summary, and keeps hostile status text
+// inside the summary's code block and away from GitHub Actions' workflow commands.
+//
+// Simulated nodes answer no HTTP, so the rendered review overlay gets verification switched off and a
+// short deadline, the way the pipeline sets the image: a kustomization on top of the overlay.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
+import { parseAllDocuments, stringify } from 'yaml';
+import {
+  createTestNamespace,
+  deleteTestNamespace,
+  kubeconfigPath,
+  loadKubeConfig,
+  repoRoot,
+} from '../support/cluster.js';
+import {
+  getHelloWorld,
+  kubectl,
+  operatorInNamespace,
+  startOperator,
+  type OperatorProcess,
+} from '../support/operator.js';
+
+const GOOD = 'hello/api:1.0.0';
+const BAD = 'pullfail.invalid/hello/api:2';
+
+let kc: KubeConfig;
+let namespace: string;
+let operator: OperatorProcess;
+let cleanup: (current?: OperatorProcess) => Promise<void>;
+let work: string;
+
+beforeAll(async () => {
+  kc = loadKubeConfig();
+  ({ namespace, operator, cleanup } = await operatorInNamespace('deploy'));
+  work = mkdtempSync(join(tmpdir(), 'deploy-pipeline-'));
+}, 180_000);
+
+afterAll(async () => {
+  rmSync(work, { recursive: true, force: true });
+  await cleanup(operator);
+}, 60_000);
+
+/**
+ * `kubectl kustomize` of deploy/overlays/OVERLAY under a kustomization that sets the image (as the
+ * pipeline does) and merges `patch` into the HelloWorld; the objects, moved into `ns`.
+ */
+function render(overlay: string, ns: string, image: string, patch?: object): Record<string, unknown>[] {
+  const dir = mkdtempSync(join(work, `${overlay}-`));
+  const wrapper = {
+    apiVersion: 'kustomize.config.k8s.io/v1beta1',
+    kind: 'Kustomization',
+    resources: [relative(dir, join(repoRoot, 'deploy', 'overlays', overlay))],
+    images: [{ name: 'hello-api', newName: image.replace(/:[^:/]+$/, ''), newTag: image.split(':').at(-1) }],
+    ...(patch ? { patches: [{ target: { kind: 'HelloWorld' }, patch: stringify(patch) }] } : {}),
+  };
+  writeFileSync(join(dir, 'kustomization.yaml'), stringify(wrapper));
+  const docs = parseAllDocuments(kubectl(['kustomize', dir])).map((d) => d.toJS() as Record<string, unknown>);
+  return docs.map((doc) => ({ ...doc, metadata: { ...(doc.metadata as object), namespace: ns } }));
+}
+
+/** On simulated nodes: nothing answers HTTP, so no verification, and a deadline the test can wait out. */
+const SIMULATED = {
+  apiVersion: 'hello.dev/v1alpha1',
+  kind: 'HelloWorld',
+  metadata: { name: 'hello' },
+  spec: { rollout: { progressDeadlineSeconds: 30, verification: { enabled: false } } },
+};
+
+/** Applies the objects as the pipeline does and returns the HelloWorld's generation after the apply. */
+function apply(objects: Record<string, unknown>[]): number {
+  const list = { apiVersion: 'v1', kind: 'List', items: objects };
+  const out = kubectl(
+    ['apply', '--server-side', '--field-manager', 'deploy-pipeline', '-o', 'json', '-f', '-'],
+    JSON.stringify(list),
+  );
+  const applied = JSON.parse(out) as { kind: string; items?: KubernetesObject[] } & KubernetesObject;
+  const hw = applied.kind === 'List' ? applied.items?.find((o) => o.kind === 'HelloWorld') : applied;
+  return hw?.metadata?.generation ?? 0;
+}
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  summary: string;
+}
+
+/** Runs wait-for-verdict.ts as the workflow does, with a job summary file of its own. */
+function waitForVerdict(args: string[], env: Record<string, string> = {}): Promise<Run> {
+  const summaryFile = join(mkdtempSync(join(work, 'summary-')), 'summary.md');
+  writeFileSync(summaryFile, '');
+  const child = spawn(process.execPath, ['deploy/wait-for-verdict.ts', ...args, '--interval', '500ms'], {
+    cwd: repoRoot,
+    env: {
+      PATH: process.env.PATH ?? '',
+      // kubectl keeps its discovery cache under HOME (without it, in the working directory).
+      HOME: process.env.HOME ?? tmpdir(),
+      KUBECONFIG: kubeconfigPath(),
+      GITHUB_STEP_SUMMARY: summaryFile,
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  return new Promise((resolve) =>
+    child.once('close', (code) => {
+      resolve({ code, stdout, summary: readFileSync(summaryFile, 'utf8') });
+    }),
+  );
+}
+
+describe('the deploy overlays', () => {
+  it.each([
+    ['review', { replicas: 1, redis: { mode: 'Managed' } }],
+    ['live', { autoscaling: { minReplicas: 3 }, redis: { mode: 'External' } }],
+  ])('%s renders one HelloWorld with the image set, and the API server accepts it', (overlay, expected) => {
+    const image = 'registry.example.com/team/hello-api:1.4.2';
+    const objects = render(overlay, namespace, image);
+    expect(objects.map((o) => o.kind)).toEqual(['HelloWorld']);
+    expect(objects[0]).toMatchObject({ spec: { image, ...expected } });
+    const list = JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objects });
+    const out = kubectl(['apply', '--server-side', '--dry-run=server', '-o', 'name', '-f', '-'], list);
+    expect(out.trim()).toBe('helloworld.hello.dev/hello');
+  });
+});
+
+describe('wait-for-verdict.ts', () => {
+  const target = () => `${namespace}/hello`;
+
+  it('passes a good image; after a bad one it waits for the new generation, then fails with lastRollback.message', async () => {
+    const good = apply(render('review', namespace, GOOD, SIMULATED));
+    const passed = await waitForVerdict([target(), '--generation', String(good), '--timeout', '120s']);
+    expect(passed.stdout).toContain(`HelloWorld ${target()} is Available: image ${GOOD}`);
+    expect(passed.code).toBe(0);
+    expect(passed.summary).toContain('### ✅ HelloWorld ` ' + target() + ' `: Available');
+
+    // With the operator stopped, the status stays that of the good generation (Available): the script
+    // must not take it for the verdict on the bad one, and runs into its timeout instead.
+    await operator.stop();
+    const bad = apply(render('review', namespace, BAD, SIMULATED));
+    expect(bad).toBeGreaterThan(good);
+    expect((await getHelloWorld(kc, namespace, 'hello')).status?.phase).toBe('Available');
+    const early = await waitForVerdict([target(), '--timeout', '4s']);
+    expect(early.stdout).toContain(`the operator has not observed generation ${String(bad)} yet`);
+    expect(early.stdout).toContain(
+      `no verdict within 4s (generation ${String(bad)}, observed ${String(good)}`,
+    );
+    expect(early.code).toBe(2);
+
+    operator = await startOperator({ env: { LEADER_ELECTION: 'false', WATCH_NAMESPACE: namespace } });
+    const failed = await waitForVerdict([target(), '--generation', String(bad), '--timeout', '120s']);
+    const hw = await getHelloWorld(kc, namespace, 'hello');
+    const message = hw.status?.lastRollback?.message ?? '';
+    expect(message).toContain('pullfail.invalid');
+    expect(failed.stdout).toContain(`HelloWorld ${target()} RolledBack (ImagePullFailed)`);
+    expect(failed.stdout).toContain(`rolled back from ${BAD} to ${GOOD}`);
+    expect(failed.stdout).toContain(message);
+    expect(failed.code).toBe(1);
+    expect(failed.summary).toContain('` RolledBack ` (` ImagePullFailed `)');
+    expect(failed.summary).toContain(`\n${message}\n`);
+  }, 300_000);
+
+  it('keeps a hostile status message in the summary’s code block and out of workflow commands', async () => {
+    // A namespace no operator watches: the status is written here by hand, as anyone with access to the
+    // status subresource could.
+    const loose = await createTestNamespace('deploy-hostile');
+    try {
+      const generation = apply(render('review', loose, GOOD, SIMULATED));
+      const hostile = '<img src=x onerror=alert(1)>\n```\n## All good\n::add-mask::x\n::error::forged';
+      const status = {
+        status: {
+          observedGeneration: generation,
+          phase: 'RolledBack',
+          lastRollback: { reason: 'SmokeTestFailed', message: hostile, fromImage: BAD, toImage: GOOD },
+        },
+      };
+      kubectl([
+        'patch',
+        'hw',
+        'hello',
+        '-n',
+        loose,
+        '--subresource=status',
+        '--type=merge',
+        '-p',
+        JSON.stringify(status),
+      ]);
+      const run = await waitForVerdict([`${loose}/hello`, '--timeout', '30s'], { GITHUB_ACTIONS: 'true' });
+      expect(run.code).toBe(1);
+      const lines = run.stdout.split('\n');
+      const token = /^::stop-commands::(\S+)$/.exec(lines[0] ?? '')?.[1] ?? 'none';
+      const resumed = lines.indexOf(`::${token}::`);
+      expect(lines.indexOf('::error::forged')).toBeGreaterThan(0);
+      expect(lines.indexOf('::error::forged')).toBeLessThan(resumed);
+      expect(lines[resumed + 1]).toMatch(/^::error title=HelloWorld .* RolledBack::SmokeTestFailed: <img/);
+      const fence = /^(`{4,})text$/m.exec(run.summary)?.[1] ?? 'none';
+      const inside = run.summary.split(`${fence}text\n`)[1]?.split(`\n${fence}\n`)[0];
+      expect(inside).toBe(hostile);
+      expect(run.summary.replace(`${fence}text\n${hostile}\n${fence}`, '')).not.toMatch(/<img|All good|::/);
+    } finally {
+      await deleteTestNamespace(loose);
+    }
+  }, 120_000);
+});
