@@ -1,15 +1,16 @@
 // The review → live pipeline's parts on the local cluster (docs/pipeline.md): both overlays of deploy/
-// render and the API server accepts them; deploy/wait-for-verdict.ts passes a good image, is not fooled by
-// the previous generation's Available right after an apply, fails a bad image that the operator (a real
-// process) rolls back, with status.lastRollback.message in the job summary, and keeps hostile status text
-// inside the summary's code block and away from GitHub Actions' workflow commands.
+// render and the API server accepts them; deploy/deploy.sh (apply, then deploy/wait-for-verdict.ts)
+// passes a good image, is not fooled by the previous generation's Available right after an apply, and
+// fails a bad image that the operator (a real process) rolls back, with status.lastRollback.message in
+// the job summary; hostile status text stays inside the summary's code block and away from GitHub
+// Actions' workflow commands.
 //
-// Simulated nodes answer no HTTP, so the rendered review overlay gets verification switched off and a
-// short deadline, the way the pipeline sets the image: a kustomization on top of the overlay.
+// Simulated nodes answer no HTTP, so the review overlay gets verification switched off and a short
+// deadline from an overlay of the test's own, the way a user adapts it.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
 import { parseAllDocuments, stringify } from 'yaml';
 import {
@@ -91,14 +92,16 @@ interface Run {
   summary: string;
 }
 
-/** Runs wait-for-verdict.ts as the workflow does, with a job summary file of its own. */
-function waitForVerdict(args: string[], env: Record<string, string> = {}): Promise<Run> {
+/** Runs a script of deploy/ as the workflow does, with a job summary file of its own. */
+function run(script: string, args: string[], env: Record<string, string> = {}): Promise<Run> {
   const summaryFile = join(mkdtempSync(join(work, 'summary-')), 'summary.md');
   writeFileSync(summaryFile, '');
-  const child = spawn(process.execPath, ['deploy/wait-for-verdict.ts', ...args, '--interval', '500ms'], {
+  const command = script.endsWith('.ts') ? [process.execPath, script] : [script];
+  const child = spawn(command[0] ?? '', [...command.slice(1), ...args], {
     cwd: repoRoot,
     env: {
-      PATH: process.env.PATH ?? '',
+      // Node 24 first, as on the workflow's runner, for deploy.sh's own `node`.
+      PATH: `${dirname(process.execPath)}:${process.env.PATH ?? ''}`,
       // kubectl keeps its discovery cache under HOME (without it, in the working directory).
       HOME: process.env.HOME ?? tmpdir(),
       KUBECONFIG: kubeconfigPath(),
@@ -117,6 +120,9 @@ function waitForVerdict(args: string[], env: Record<string, string> = {}): Promi
   );
 }
 
+const waitForVerdict = (args: string[], env: Record<string, string> = {}): Promise<Run> =>
+  run('deploy/wait-for-verdict.ts', [...args, '--interval', '500ms'], env);
+
 describe('the deploy overlays', () => {
   it.each([
     ['review', { replicas: 1, redis: { mode: 'Managed' } }],
@@ -132,23 +138,36 @@ describe('the deploy overlays', () => {
   });
 });
 
-describe('wait-for-verdict.ts', () => {
+describe('deploy.sh and wait-for-verdict.ts', () => {
   const target = () => `${namespace}/hello`;
 
-  it('passes a good image; after a bad one it waits for the new generation, then fails with lastRollback.message', async () => {
-    const good = apply(render('review', namespace, GOOD, SIMULATED));
-    const passed = await waitForVerdict([target(), '--generation', String(good), '--timeout', '120s']);
+  it('deploy.sh passes a good image; after a bad one it waits for the new generation, then fails with lastRollback.message', async () => {
+    // The user's own overlay on top of review, as the workflow's `overlays` input names it: simulated
+    // nodes, in this test's namespace.
+    const overlay = mkdtempSync(join(work, 'overlay-'));
+    const kustomization = {
+      apiVersion: 'kustomize.config.k8s.io/v1beta1',
+      kind: 'Kustomization',
+      namespace,
+      resources: [relative(overlay, join(repoRoot, 'deploy', 'overlays', 'review'))],
+      patches: [{ patch: stringify(SIMULATED) }],
+    };
+    writeFileSync(join(overlay, 'kustomization.yaml'), stringify(kustomization));
+    const deploy = (image: string, timeout: string) => run('deploy/deploy.sh', [overlay, image, timeout]);
+
+    const passed = await deploy(GOOD, '120s');
     expect(passed.stdout).toContain(`HelloWorld ${target()} is Available: image ${GOOD}`);
     expect(passed.code).toBe(0);
     expect(passed.summary).toContain('### ✅ HelloWorld ` ' + target() + ' `: Available');
+    const good = (await getHelloWorld(kc, namespace, 'hello')).metadata.generation ?? 0;
 
     // With the operator stopped, the status stays that of the good generation (Available): the script
     // must not take it for the verdict on the bad one, and runs into its timeout instead.
     await operator.stop();
-    const bad = apply(render('review', namespace, BAD, SIMULATED));
+    const early = await deploy(BAD, '4s');
+    const bad = (await getHelloWorld(kc, namespace, 'hello')).metadata.generation ?? 0;
     expect(bad).toBeGreaterThan(good);
     expect((await getHelloWorld(kc, namespace, 'hello')).status?.phase).toBe('Available');
-    const early = await waitForVerdict([target(), '--timeout', '4s']);
     expect(early.stdout).toContain(`the operator has not observed generation ${String(bad)} yet`);
     expect(early.stdout).toContain(
       `no verdict within 4s (generation ${String(bad)}, observed ${String(good)}`,
@@ -166,6 +185,11 @@ describe('wait-for-verdict.ts', () => {
     expect(failed.code).toBe(1);
     expect(failed.summary).toContain('` RolledBack ` (` ImagePullFailed `)');
     expect(failed.summary).toContain(`\n${message}\n`);
+
+    // Deployed again, the failed image is not retried: the verdict stays, at once.
+    const again = await deploy(BAD, '60s');
+    expect(again.stdout).toContain(message);
+    expect(again.code).toBe(1);
   }, 300_000);
 
   it('keeps a hostile status message in the summary’s code block and out of workflow commands', async () => {
