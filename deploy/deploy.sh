@@ -56,6 +56,7 @@ if ! "$kubectl" apply --server-side --force-conflicts --field-manager=deploy-pip
 fi
 
 # NAMESPACE/NAME GENERATION of each HelloWorld the apply returned (one object, or a List of several).
+# shellcheck disable=SC2016 # JavaScript template literals, not shell expansions
 targets=$(node -e '
   const applied = JSON.parse(require("node:fs").readFileSync(0, "utf8"));
   for (const o of applied.kind === "List" ? applied.items : [applied]) {
