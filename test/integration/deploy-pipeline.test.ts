@@ -192,6 +192,21 @@ describe('deploy.sh and wait-for-verdict.ts', () => {
     expect(again.code).toBe(1);
   }, 300_000);
 
+  it('deploy.sh refuses an image reference that could write YAML, and an overlay without a HelloWorld', async () => {
+    const review = join(repoRoot, 'deploy', 'overlays', 'review');
+    const injected = await run('deploy/deploy.sh', [review, 'api:1"\n  - name: x', '10s']);
+    expect(injected.stdout).toContain('not an image reference');
+    expect(injected.code).toBe(3);
+
+    const overlay = mkdtempSync(join(work, 'no-helloworld-'));
+    const configMap = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'settings', namespace } };
+    writeFileSync(join(overlay, 'settings.yaml'), stringify(configMap));
+    writeFileSync(join(overlay, 'kustomization.yaml'), stringify({ resources: ['settings.yaml'] }));
+    const empty = await run('deploy/deploy.sh', [overlay, GOOD, '10s']);
+    expect(empty.stdout).toContain('holds no HelloWorld: nothing to wait for');
+    expect(empty.code).toBe(4);
+  }, 60_000);
+
   it('keeps a hostile status message in the summary’s code block and out of workflow commands', async () => {
     // A namespace no operator watches: the status is written here by hand, as anyone with access to the
     // status subresource could.
