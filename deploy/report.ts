@@ -93,7 +93,7 @@ export function logText(outcome: Outcome): string {
   const { verdict, observed } = outcome;
   const head = `HelloWorld ${where(outcome.target)}`;
   if (verdict?.kind === 'available') {
-    return `${head} is Available: image ${clean(observed?.image ?? '?', false)} passed the rollout and verification`;
+    return `${head} is Available: image ${clean(observed?.image ?? '?', false)} is the stable revision`;
   }
   if (verdict?.kind === 'failed') {
     const rollback = observed?.lastRollback;
