@@ -22,7 +22,11 @@ export default {
     {
       ...base,
       displayName: 'unit',
-      testMatch: ['<rootDir>/{api,operator,common}/src/**/*.test.ts', '<rootDir>/hack/**/*.test.ts'],
+      testMatch: [
+        '<rootDir>/{api,operator,common}/src/**/*.test.ts',
+        '<rootDir>/hack/**/*.test.ts',
+        '<rootDir>/deploy/**/*.test.ts',
+      ],
       testPathIgnorePatterns: ['\\.int\\.test\\.ts$'],
     },
     {

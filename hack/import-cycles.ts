@@ -13,7 +13,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 
-export const SOURCE_DIRS = ['api/src', 'operator/src', 'common/src', 'bench', 'test', 'hack'];
+export const SOURCE_DIRS = ['api/src', 'operator/src', 'common/src', 'bench', 'test', 'hack', 'deploy'];
 const SKIP = new Set(['node_modules', 'dist', 'tools', '.cluster']);
 
 /** Every .ts file below `dir`, skipping build output, dependencies and the Go tool trees. */
