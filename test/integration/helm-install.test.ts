@@ -56,7 +56,7 @@ async function namespace(prefix: string): Promise<string> {
  * alone (crds.install=false); the chart's CRD is crds/ field for field (hack/helm-chart.test.ts).
  */
 function install(release: string, ns: string, values: string[] = []): void {
-  releases.push({ name: release, namespace: ns });
+  if (!releases.some((r) => r.name === release)) releases.push({ name: release, namespace: ns });
   const result = spawnSync(
     'bash',
     [
@@ -151,6 +151,22 @@ describe('helm install of charts/helloworld-operator', () => {
     // The operator held the Lease through the chart's leader-election Role.
     expect(kubectl(['get', 'lease', 'helloworld-operator', '-n', system, '-o', 'name'])).toMatch(/lease/);
     expect(await operator.stop()).toBe(0);
+
+    // An upgrade (the same call again, other values) changes the release in place.
+    install(release, system, ['--set', 'logLevel=debug']);
+    const logLevel = kubectl([
+      'get',
+      'deployment',
+      account,
+      '-n',
+      system,
+      '-o',
+      'jsonpath={.spec.template.spec.containers[0].env[?(@.name=="LOG_LEVEL")].value}',
+    ]);
+    expect(logLevel).toBe('debug');
+    expect(helm(['history', release, '-n', system, '--kubeconfig', kubeconfigPath(), '-o', 'json'])).toMatch(
+      /"revision":2/,
+    );
 
     helm(['uninstall', release, '-n', system, '--kubeconfig', kubeconfigPath(), '--wait']);
     expect(installedObjects(release, system)).toEqual([]);
