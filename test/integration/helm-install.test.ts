@@ -94,6 +94,19 @@ function installedObjects(release: string, ns: string): string[] {
   return `${inNamespace}${clusterWide}`.split('\n').filter(Boolean).sort();
 }
 
+/** The value of one environment variable of the release's operator container. */
+function operatorEnv(ns: string, deployment: string, name: string): string {
+  return kubectl([
+    'get',
+    'deployment',
+    deployment,
+    '-n',
+    ns,
+    '-o',
+    `jsonpath={.spec.template.spec.containers[0].env[?(@.name=="${name}")].value}`,
+  ]);
+}
+
 beforeAll(() => {
   kc = loadKubeConfig();
   buildOnce();
@@ -154,15 +167,7 @@ describe('helm install of charts/helloworld-operator', () => {
 
     // An upgrade (the same call again, other values) changes the release in place.
     install(release, system, ['--set', 'logLevel=debug']);
-    const logLevel = kubectl([
-      'get',
-      'deployment',
-      account,
-      '-n',
-      system,
-      '-o',
-      'jsonpath={.spec.template.spec.containers[0].env[?(@.name=="LOG_LEVEL")].value}',
-    ]);
+    const logLevel = operatorEnv(system, account, 'LOG_LEVEL');
     expect(logLevel).toBe('debug');
     expect(helm(['history', release, '-n', system, '--kubeconfig', kubeconfigPath(), '-o', 'json'])).toMatch(
       /"revision":2/,
@@ -187,15 +192,7 @@ describe('helm install of charts/helloworld-operator', () => {
     expect(grantedRules(system, account, system)).toEqual(LEADER_ELECTION_RULES);
     expect(grantedRules(system, account, other)).toEqual({});
     expect(canI(serviceAccount(system, account), 'list', 'secrets', '*')).toBe(false);
-    const env = kubectl([
-      'get',
-      'deployment',
-      account,
-      '-n',
-      system,
-      '-o',
-      'jsonpath={.spec.template.spec.containers[0].env[?(@.name=="WATCH_NAMESPACE")].value}',
-    ]);
+    const env = operatorEnv(system, account, 'WATCH_NAMESPACE');
     expect(env).toBe(watched.join(','));
 
     helm(['uninstall', release, '-n', system, '--kubeconfig', kubeconfigPath(), '--wait']);
