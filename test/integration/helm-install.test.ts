@@ -5,11 +5,13 @@
 // process; the release's own Deployment only has to be accepted and rolled out. Each release has its own
 // name and namespace (cluster-scoped objects are named after the release), and is uninstalled at the end.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { KubeConfig } from '@kubernetes/client-node';
-import { helm, helmResult, renderChart } from '../support/chart.js';
+import { parse, stringify } from 'yaml';
+import { CHART_DIR, helm, helmResult, renderChart } from '../support/chart.js';
 import {
   createTestNamespace,
   deleteTestNamespace,
@@ -42,6 +44,7 @@ let tmp: string;
 const namespaces: string[] = [];
 const releases: { name: string; namespace: string }[] = [];
 const operators: OperatorProcess[] = [];
+const crds: string[] = [];
 
 /** A namespace of this file's, deleted in afterAll. */
 async function namespace(prefix: string): Promise<string> {
@@ -121,6 +124,7 @@ afterAll(async () => {
     helmResult(['uninstall', name, '-n', ns, '--kubeconfig', kubeconfigPath(), '--ignore-not-found']);
   }
   for (const ns of namespaces) await deleteTestNamespace(ns);
+  for (const crd of crds) kubectl(['delete', 'crd', crd, '--ignore-not-found', '--wait=false']);
   rmSync(tmp, { recursive: true, force: true });
 }, 120_000);
 
@@ -210,4 +214,55 @@ describe('helm install of charts/helloworld-operator', () => {
       /customresourcedefinition.apiextensions.k8s.io\/helloworlds.hello.dev serverside-applied \(server dry run\)/,
     );
   });
+
+  it('upgrades its CRD with the release, and keeps it on uninstall', () => {
+    // The shared CRD must not change under other tests: a copy of the chart whose CRD has a group of its
+    // own, so that this release owns it from the start.
+    const chart = join(tmp, 'chart');
+    cpSync(join(repoRoot, CHART_DIR), chart, { recursive: true });
+    const crdFile = join(chart, 'files/crds/hello.dev_helloworlds.yaml');
+    const group = `t${randomBytes(4).toString('hex')}.hello.dev`;
+    const crdName = `helloworlds.${group}`;
+    crds.push(crdName);
+    const crd = parse(readFileSync(crdFile, 'utf8')) as {
+      metadata: { name: string };
+      spec: {
+        group: string;
+        versions: { schema: { openAPIV3Schema: { properties: { spec: { properties: object } } } } }[];
+      };
+    };
+    crd.metadata.name = crdName;
+    crd.spec.group = group;
+    writeFileSync(crdFile, stringify(crd));
+    const system = `helm-crd-${group.slice(1, 9)}`;
+    kubectl(['create', 'namespace', system]);
+    namespaces.push(system);
+    const release = `crd-${group.slice(1, 9)}`;
+    releases.push({ name: release, namespace: system });
+    const upgrade = (): string =>
+      helm(['upgrade', '--install', release, chart, '-n', system, '--kubeconfig', kubeconfigPath()]);
+    const probe = (): string =>
+      kubectl([
+        'get',
+        'crd',
+        crdName,
+        '-o',
+        'jsonpath={.spec.versions[0].schema.openAPIV3Schema.properties.spec.properties.upgradeProbe.type}',
+      ]);
+
+    upgrade();
+    expect(probe()).toBe('');
+    // The next version of the operator adds a field: `helm upgrade` applies it (a crds/ folder would not).
+    crd.spec.versions[0]!.schema.openAPIV3Schema.properties.spec.properties = {
+      ...crd.spec.versions[0]!.schema.openAPIV3Schema.properties.spec.properties,
+      upgradeProbe: { type: 'string' },
+    };
+    writeFileSync(crdFile, stringify(crd));
+    upgrade();
+    expect(probe()).toBe('string');
+
+    const uninstall = helm(['uninstall', release, '-n', system, '--kubeconfig', kubeconfigPath(), '--wait']);
+    expect(uninstall).toMatch(/kept due to the resource policy/);
+    expect(kubectl(['get', 'crd', crdName, '-o', 'name'])).toMatch(crdName);
+  }, 300_000);
 });
