@@ -22,9 +22,10 @@ deploy_operator() {
     kubectl create namespace helloworld-system --dry-run=client -o yaml | kubectl apply --server-side -f - >&2
     kubectl label namespace helloworld-system --overwrite pod-security.kubernetes.io/enforce=restricted \
       pod-security.kubernetes.io/warn=restricted >&2
-    # --take-ownership: a cluster kept from a kustomize deploy (KEEP=1, make up) holds the same objects
-    # without Helm's ownership annotations; the release adopts them instead of refusing to install.
-    helm_install_operator helloworld-operator helloworld-system "$image" --take-ownership
+    # A cluster kept from a kustomize deploy (KEEP=1, make up) holds the same objects without Helm's
+    # ownership annotations, their fields owned by kubectl: the release adopts them (--take-ownership) and
+    # their fields, which hold the same values (--force-conflicts), instead of refusing to install.
+    helm_install_operator helloworld-operator helloworld-system "$image" --take-ownership --force-conflicts
     kubectl wait --for condition=Established --timeout=60s crd/helloworlds.hello.dev >&2
     ;;
   *)

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { parse, stringify } from 'yaml';
-import { CHART_DIR, helm, helmResult, renderChart } from '../support/chart.js';
+import { CHART_DIR, helm, helmResult, renderChart, renderKustomize } from '../support/chart.js';
 import {
   createTestNamespace,
   deleteTestNamespace,
@@ -31,12 +31,14 @@ import {
   type OperatorProcess,
 } from '../support/operator.js';
 import {
+  applyObjects,
   canI,
   grantedRules,
   LEADER_ELECTION_RULES,
   OPERATOR_RULES,
   serviceAccount,
   serviceAccountKubeconfig,
+  type RbacObject,
 } from '../support/rbac.js';
 
 let kc: KubeConfig;
@@ -202,6 +204,41 @@ describe('helm install of charts/helloworld-operator', () => {
     helm(['uninstall', release, '-n', system, '--kubeconfig', kubeconfigPath(), '--wait']);
     expect(installedObjects(release, system)).toEqual([]);
     for (const ns of watched) expect(kubectl(['get', 'rolebindings', '-n', ns, '-o', 'name'])).toBe('');
+  }, 300_000);
+
+  it('adopts an install of config/default with --take-ownership, selectors and all', () => {
+    const system = `helm-adopt-${randomBytes(3).toString('hex')}`;
+    kubectl(['create', 'namespace', system]);
+    namespaces.push(system);
+    const release = `hw-${system.slice(-6)}`;
+    const fullname = `${release}-helloworld-operator`;
+    // config/default as kubectl applies it, moved to this test's namespace and the release's names.
+    const rename = (name: string): string => name.replace(/^helloworld-operator/, fullname);
+    const objects = renderKustomize('config/default')
+      .map((r) => r.object as Record<string, unknown> & RbacObject & { spec?: { template?: unknown } })
+      .filter((obj) => obj.kind !== 'Namespace' && obj.kind !== 'CustomResourceDefinition')
+      .map((obj) => {
+        const moved = structuredClone(obj);
+        moved.metadata.name = rename(obj.metadata.name);
+        if (obj.metadata.namespace !== undefined) moved.metadata.namespace = system;
+        if (moved.roleRef) moved.roleRef.name = rename(moved.roleRef.name);
+        for (const subject of moved.subjects ?? [])
+          Object.assign(subject, { name: fullname, namespace: system });
+        return moved;
+      });
+    const deployment = objects.find((obj) => obj.kind === 'Deployment') as unknown as {
+      spec: { template: { spec: { serviceAccountName: string } } };
+    };
+    deployment.spec.template.spec.serviceAccountName = fullname;
+    applyObjects(objects);
+
+    install(release, system, ['--take-ownership', '--force-conflicts']);
+    expect(installedObjects(release, system)).toHaveLength(objects.length);
+    expect(
+      kubectl(['get', 'deployment', fullname, '-n', system, '-o', 'jsonpath={.metadata.annotations}']),
+    ).toContain(`"meta.helm.sh/release-name":"${release}"`);
+    helm(['uninstall', release, '-n', system, '--kubeconfig', kubeconfigPath(), '--wait']);
+    expect(installedObjects(release, system)).toEqual([]);
   }, 300_000);
 
   it("renders a CRD that the API server accepts as the cluster's (server-side dry run)", () => {

@@ -97,7 +97,11 @@ export const SYNCED_TEMPLATES: Readonly<Record<string, string>> = {
     'config/monitoring/operator-rules.yaml and config/monitoring/dashboards/',
 };
 
-/** Labels and annotations that Helm and the chart add to every object, and config/ does not. */
+/**
+ * Labels and annotations that Helm and the chart add to every object's metadata (and the pods'), and config/
+ * does not. Selectors are compared as they are: they are immutable, so a release that adopts the objects of
+ * config/default (`helm install --take-ownership`) must select exactly what they select.
+ */
 const HELM_ONLY_KEYS = new Set([
   'helm.sh/chart',
   'app.kubernetes.io/managed-by',
@@ -106,22 +110,22 @@ const HELM_ONLY_KEYS = new Set([
   'helm.sh/resource-policy',
 ]);
 
-/** A copy without the keys of HELM_ONLY_KEYS (wherever they occur: labels, selectors, annotations), and
- * without the maps left empty by that. */
+const isMap = (v: unknown): v is Record<string, unknown> =>
+  v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/** A copy without the keys of HELM_ONLY_KEYS in any `labels` or `annotations` map, and without such maps
+ * left empty by that. */
 export function normalise(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(normalise);
-  if (value === null || typeof value !== 'object') return value;
+  if (!isMap(value)) return value;
   const out: Record<string, unknown> = {};
   for (const [key, child] of Object.entries(value)) {
-    if (HELM_ONLY_KEYS.has(key)) continue;
-    const normal = normalise(child);
-    const emptied =
-      normal !== null &&
-      typeof normal === 'object' &&
-      !Array.isArray(normal) &&
-      Object.keys(normal).length === 0 &&
-      Object.keys(child as object).length > 0;
-    if (!emptied) out[key] = normal;
+    if ((key === 'labels' || key === 'annotations') && isMap(child)) {
+      const kept = Object.entries(child).filter(([k]) => !HELM_ONLY_KEYS.has(k));
+      if (kept.length > 0 || Object.keys(child).length === 0) out[key] = Object.fromEntries(kept);
+    } else {
+      out[key] = normalise(child);
+    }
   }
   return out;
 }
@@ -155,8 +159,6 @@ export function fieldDifferences(chart: unknown, config: unknown, path = ''): st
     }
     return out;
   }
-  const isMap = (v: unknown): v is Record<string, unknown> =>
-    v !== null && typeof v === 'object' && !Array.isArray(v);
   if (isMap(chart) && isMap(config)) {
     const out: string[] = [];
     for (const key of [...new Set([...Object.keys(config), ...Object.keys(chart)])]) {

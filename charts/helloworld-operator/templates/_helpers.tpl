@@ -36,11 +36,14 @@ release name contains it already. A release named helloworld-operator gives the 
   namespace: {{ .Release.Namespace }}
 {{- end }}
 
-{{/* What selects the operator's pods: the labels of config/manager, and the release. */}}
+{{/*
+What selects the operator's pods: the selector of config/manager, exactly. Selectors are immutable, so a release
+adopting an install of config/default (helm install --take-ownership) must keep them; and the operator's Lease
+name is fixed, so one release per namespace is the model anyway (the pods carry app.kubernetes.io/instance too).
+*/}}
 {{- define "helloworld-operator.selectorLabels" -}}
 app.kubernetes.io/name: {{ include "helloworld-operator.name" . }}
 app.kubernetes.io/component: operator
-app.kubernetes.io/instance: {{ .Release.Name }}
 {{- end }}
 
 {{/* Labels of every object: those of config/ (name, part-of), and Helm's. */}}
