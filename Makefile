@@ -56,12 +56,20 @@ typecheck: node_modules ## Type-check everything, tests included (tsc --noEmit).
 	npm run typecheck
 
 .PHONY: unit
-unit: node_modules promtool ## Run the unit tests (including promtool checks and tests of the alert rules).
+unit: node_modules promtool helm ## Run the unit tests (including promtool checks of the alert rules, and helm lint, helm template and the chart's drift from config/).
 	npm run test:unit
 
 .PHONY: promtool
 promtool: ## Build (or reuse from the cache) promtool; prints its path.
 	hack/promtool.sh --path
+
+.PHONY: helm
+helm: ## Build (or reuse from the cache) helm; prints its path.
+	hack/helm.sh --path
+
+.PHONY: lint-chart
+lint-chart: helm ## helm lint + helm template of charts/helloworld-operator, and its drift from config/ (hack/sync-chart.sh re-syncs the copies).
+	npm run test:unit -- --testPathPatterns 'hack/helm-chart'
 
 .PHONY: lint-rules
 lint-rules: promtool ## promtool check + unit tests of the Prometheus rules and dashboard queries.

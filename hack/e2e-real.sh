@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # `make e2e-real`: the e2e suite (test/e2e/) on the local cluster with a real node (CLUSTER_NODE=real
 # hack/cluster.sh up: containerd, kubelet, kube-proxy and CoreDNS on this host), the operator deployed
-# in-cluster from config/ with the images of hack/images.sh, and real pods. The kind path without kind:
+# in-cluster with the Helm chart and the images of hack/images.sh, and real pods. The kind path without kind:
 #
 #   1. the cluster with its real node (the images are built, cached, and loaded into its containerd)
-#   2. kubectl apply -k config/default, with the operator image set to IMG_OPERATOR
+#   2. the operator from the Helm chart (charts/helloworld-operator, helm upgrade --install with its
+#      default values, which render the objects of config/default), image IMG_OPERATOR; DEPLOY_METHOD=
+#      kustomize deploys config/default instead (make e2e, on kind, always does)
 #   3. npm run test:e2e with E2E_OPERATOR=in-cluster (the suite sees from the nodes that pods are real)
 #   4. the cluster is torn down (bridge, iptables rules, mounts, processes), unless KEEP=1
 #
@@ -47,8 +49,10 @@ npx tsc -b
 IMG_API=$img_api IMG_OPERATOR=$img_operator CLUSTER_NODE=real hack/cluster.sh up
 kubectl get nodes -o wide >&2
 
-# 2. The operator, as a user deploys it.
-log "deploying the operator (config/default, image $img_operator)"
+# 2. The operator, as a user deploys it: with the chart, so that an install with it is proven on real pods
+# (the kind e2e proves config/default; hack/helm-chart.test.ts keeps the two equal).
+export DEPLOY_METHOD=${DEPLOY_METHOD:-helm}
+log "deploying the operator ($DEPLOY_METHOD, image $img_operator)"
 deploy_operator "$img_operator"
 
 # 3. The suite, against this cluster only.
