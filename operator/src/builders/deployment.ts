@@ -6,6 +6,7 @@ import type { HelloWorld } from '../crd/types.js';
 import { REVISION_ANNOTATION, revisionOf } from '../rollout/revision.js';
 import type { TemplateRevision } from '../rollout/template.js';
 import { childMeta, redisName, redisSecretName } from './meta.js';
+import { podServiceAccountName } from './service-account.js';
 
 /** Pod annotation whose change rolls the pods when a Secret they read changes. */
 export const CONFIG_CHECKSUM_ANNOTATION = 'hello.dev/config-checksum';
@@ -89,6 +90,7 @@ export function buildPodTemplate(
   configChecksum: string,
 ): TemplateRevision {
   const selector = selectorLabels(hw, 'api');
+  const serviceAccountName = podServiceAccountName(hw, spec);
   const template: V1PodTemplateSpec = {
     metadata: {
       // Our labels win over podLabels so the selector can never be broken by a user label.
@@ -102,7 +104,9 @@ export function buildPodTemplate(
       },
     },
     spec: {
-      automountServiceAccountToken: false,
+      // Absent unless spec.serviceAccount is set: a template of an existing HelloWorld keeps its revision.
+      ...(serviceAccountName !== undefined && { serviceAccountName }),
+      automountServiceAccountToken: spec.serviceAccount?.automountToken ?? false,
       enableServiceLinks: false,
       terminationGracePeriodSeconds: TERMINATION_GRACE_SECONDS,
       securityContext: {
