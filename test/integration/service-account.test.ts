@@ -75,6 +75,8 @@ function waitForState(
 const get = (kind: string, name: string): KubernetesObject => kubectlGet(kind, name, namespace);
 const serviceAccount = (name: string) => get('serviceaccount', name) as V1ServiceAccount;
 const podSpec = (name: string) => (get('deployment', name) as V1Deployment).spec?.template.spec;
+const templateAnnotations = (name: string) =>
+  (get('deployment', name) as V1Deployment).spec?.template.metadata?.annotations;
 /** Converged, with the API Deployment's pods running as `account`. */
 const runsAs = (account: string) => (hw: HelloWorld) =>
   converged(hw) &&
@@ -137,7 +139,9 @@ describe('create: true', () => {
     }
   }, 120_000);
 
-  it('follows the spec when the annotations change', async () => {
+  it('follows the spec when the annotations change, and rolls the pods onto the new role', async () => {
+    const revision = () => templateAnnotations(name)?.['hello.dev/revision'];
+    const before = revision();
     apply(name, {
       serviceAccount: { create: true, annotations: { 'eks.amazonaws.com/role-arn': OTHER_ROLE } },
     });
@@ -148,6 +152,11 @@ describe('create: true', () => {
       },
       { describe: `the role annotation of ServiceAccount ${name} to follow the spec`, timeoutMs: 60_000 },
     );
+    // IRSA's webhook sets AWS_ROLE_ARN when a pod is created: only new pods see the new role.
+    await waitFor(() => revision() !== before, {
+      describe: `the pod template of ${name} to change with the role`,
+      timeoutMs: 60_000,
+    });
   }, 90_000);
 
   it('goes with the HelloWorld', async () => {

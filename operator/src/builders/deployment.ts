@@ -6,7 +6,7 @@ import type { HelloWorld } from '../crd/types.js';
 import { REVISION_ANNOTATION, revisionOf } from '../rollout/revision.js';
 import type { TemplateRevision } from '../rollout/template.js';
 import { childMeta, redisName, redisSecretName } from './meta.js';
-import { podServiceAccountName } from './service-account.js';
+import { podServiceAccountName, serviceAccountPodAnnotations } from './service-account.js';
 
 /** Pod annotation whose change rolls the pods when a Secret they read changes. */
 export const CONFIG_CHECKSUM_ANNOTATION = 'hello.dev/config-checksum';
@@ -100,6 +100,7 @@ export function buildPodTemplate(
         'prometheus.io/port': String(API_PORT),
         'prometheus.io/path': '/metrics',
         ...spec.podAnnotations,
+        ...serviceAccountPodAnnotations(spec),
         [CONFIG_CHECKSUM_ANNOTATION]: configChecksum,
       },
     },

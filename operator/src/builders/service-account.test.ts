@@ -104,6 +104,22 @@ describe('spec.serviceAccount', () => {
     expect(build({ serviceAccount: { create: true } }).state.specRevision).not.toBe(plain);
   });
 
+  it("rolls the pods when the created ServiceAccount's annotations change (webhooks read them at pod creation)", () => {
+    const role = (arn: string) =>
+      build({ serviceAccount: { create: true, annotations: { 'eks.amazonaws.com/role-arn': arn } } });
+    const first = role(ROLE);
+    expect(
+      first.state.applied.template.metadata?.annotations?.['hello.dev/service-account-checksum'],
+    ).toMatch(/^[0-9a-f]{16}$/);
+    expect(role(ROLE).state.specRevision).toBe(first.state.specRevision);
+    expect(role(`${ROLE}-v2`).state.specRevision).not.toBe(first.state.specRevision);
+    // Nothing to tie to without created annotations.
+    for (const serviceAccount of [{ create: true }, { name: 'x' }] as const)
+      expect(build({ serviceAccount }).state.applied.template.metadata?.annotations).not.toHaveProperty(
+        'hello.dev/service-account-checksum',
+      );
+  });
+
   it('an empty block (which admission rejects) keeps the default rather than guess', () => {
     const { accounts, pod, state } = build({ serviceAccount: {} });
     expect(accounts).toEqual([]);

@@ -4,6 +4,7 @@
  * user's own, which the operator never writes.
  */
 import type { V1ServiceAccount } from '@kubernetes/client-node';
+import { hashObject } from '../runtime/hash.js';
 import type { ResolvedSpec } from '../crd/defaults.js';
 import { KINDS, typeMeta } from '../crd/kinds.js';
 import type { HelloWorld } from '../crd/types.js';
@@ -29,4 +30,18 @@ export function podServiceAccountName(hw: HelloWorld, spec: ResolvedSpec): strin
   const account = spec.serviceAccount;
   if (account === undefined) return undefined;
   return account.create ? createdServiceAccountName(hw) : account.name;
+}
+
+/** Pod annotation whose change rolls the pods when the created ServiceAccount's annotations change. */
+export const SERVICE_ACCOUNT_CHECKSUM_ANNOTATION = 'hello.dev/service-account-checksum';
+
+/**
+ * The pod annotations that tie the pods to the created ServiceAccount's annotations: identity webhooks
+ * (IRSA's sets AWS_ROLE_ARN) read them when a pod is created, so a new role must reach new pods.
+ * Empty without created annotations, so no other template changes.
+ */
+export function serviceAccountPodAnnotations(spec: ResolvedSpec): Record<string, string> {
+  const account = spec.serviceAccount;
+  if (account?.create !== true || Object.keys(account.annotations).length === 0) return {};
+  return { [SERVICE_ACCOUNT_CHECKSUM_ANNOTATION]: hashObject(account.annotations) };
 }
