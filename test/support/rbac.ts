@@ -25,6 +25,7 @@ export const OPERATOR_RULES: Readonly<Record<string, readonly string[]>> = {
   'servicemonitors.monitoring.coreos.com': ['create', 'delete', 'get', 'list', 'patch', 'watch'],
   'prometheusrules.monitoring.coreos.com': ['create', 'delete', 'get', 'list', 'patch', 'watch'],
   secrets: ['create', 'get', 'list', 'patch', 'watch'],
+  serviceaccounts: ['create', 'get', 'list', 'patch', 'watch'],
   persistentvolumeclaims: ['get'],
   'replicasets.apps': ['list', 'watch'],
   pods: ['list', 'watch'],

@@ -6,6 +6,7 @@ import type { HelloWorld } from '../crd/types.js';
 import { REVISION_ANNOTATION, revisionOf } from '../rollout/revision.js';
 import type { TemplateRevision } from '../rollout/template.js';
 import { childMeta, redisName, redisSecretName } from './meta.js';
+import { podServiceAccountName, serviceAccountPodAnnotations } from './service-account.js';
 
 /** Pod annotation whose change rolls the pods when a Secret they read changes. */
 export const CONFIG_CHECKSUM_ANNOTATION = 'hello.dev/config-checksum';
@@ -89,6 +90,7 @@ export function buildPodTemplate(
   configChecksum: string,
 ): TemplateRevision {
   const selector = selectorLabels(hw, 'api');
+  const serviceAccountName = podServiceAccountName(hw, spec);
   const template: V1PodTemplateSpec = {
     metadata: {
       // Our labels win over podLabels so the selector can never be broken by a user label.
@@ -98,11 +100,14 @@ export function buildPodTemplate(
         'prometheus.io/port': String(API_PORT),
         'prometheus.io/path': '/metrics',
         ...spec.podAnnotations,
+        ...serviceAccountPodAnnotations(spec),
         [CONFIG_CHECKSUM_ANNOTATION]: configChecksum,
       },
     },
     spec: {
-      automountServiceAccountToken: false,
+      // Absent unless spec.serviceAccount is set: a template of an existing HelloWorld keeps its revision.
+      ...(serviceAccountName !== undefined && { serviceAccountName }),
+      automountServiceAccountToken: spec.serviceAccount?.automountToken ?? false,
       enableServiceLinks: false,
       terminationGracePeriodSeconds: TERMINATION_GRACE_SECONDS,
       securityContext: {

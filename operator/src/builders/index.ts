@@ -28,6 +28,7 @@ import {
   redisConfigFile,
 } from './redis.js';
 import { buildService } from './service.js';
+import { buildServiceAccount } from './service-account.js';
 
 export interface DesiredInputs {
   redis: {
@@ -73,6 +74,11 @@ export function desiredState(hw: HelloWorld, spec: ResolvedSpec, inputs: Desired
       apply.push(buildRedisStatefulSet(hw, spec.redis, configChecksum(redisConfigFile(password))));
     apply.push(buildRedisNetworkPolicy(hw));
   }
+  // Kept while the HelloWorld lives once created, even if the spec stops asking: a rollback may run a
+  // revision whose pods use it, and running pods would lose their identity (the garbage collector
+  // deletes it with the HelloWorld).
+  const serviceAccount = buildServiceAccount(hw, spec);
+  if (serviceAccount) apply.push(serviceAccount);
   apply.push(buildDeployment(hw, spec, applied.template), buildService(hw, spec), buildPdb(hw, spec));
   const hpa = buildHpa(hw, spec);
   if (hpa) apply.push(hpa);

@@ -26,6 +26,8 @@ export function childMeta(hw: HelloWorld, name: string, component: Component): V
 
 export const redisName = (hw: HelloWorld): string => `${hw.metadata.name}-redis`;
 export const redisSecretName = (hw: HelloWorld): string => `${hw.metadata.name}-redis-auth`;
+/** The ServiceAccount a HelloWorld creates (spec.serviceAccount.create): a cloud role's trust policy names it. */
+export const createdServiceAccountName = (hw: HelloWorld): string => hw.metadata.name;
 
 /** A child the HelloWorld should not have (e.g. the HPA after autoscaling was switched off). */
 export interface AbsentChild {

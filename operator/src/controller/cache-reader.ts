@@ -22,6 +22,7 @@ const CHILD_KINDS: readonly Kind[] = [
   KINDS.StatefulSet,
   KINDS.Service,
   KINDS.Secret,
+  KINDS.ServiceAccount,
   KINDS.HorizontalPodAutoscaler,
   KINDS.PodDisruptionBudget,
   KINDS.NetworkPolicy,

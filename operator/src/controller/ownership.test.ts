@@ -162,6 +162,21 @@ describe('planChildren', () => {
     expect(result.apply.find((c) => keyOf(c.object) === 'Service/demo')?.live).toBe(live);
   });
 
+  it('holds the Deployment back while the ServiceAccount it would create is someone else’s', () => {
+    const withAccount: HelloWorld = { ...hw, spec: { ...hw.spec, serviceAccount: { create: true } } };
+    const children = desiredState(withAccount, resolveSpec(withAccount.spec), {
+      redis: { password: 'a'.repeat(32), checksum: 'c' },
+      prometheusOperatorInstalled: false,
+    }).apply;
+    const ownership = new Map<string, Ownership>(children.map((obj) => [keyOf(obj), { state: 'absent' }]));
+    ownership.set('ServiceAccount/demo', { state: 'foreign', conflict: 'ServiceAccount demo is theirs' });
+    const result = planChildren(children, ownership, prerequisites(hw, true, true));
+    expect(result.conflicts).toEqual(['ServiceAccount demo is theirs']);
+    expect(result.blocked).toEqual(['Deployment/demo', 'PodDisruptionBudget/demo']);
+    // Without create, the Deployment does not wait on a ServiceAccount of that name.
+    expect(prerequisites(hw, true)('Deployment/demo')).not.toContain('ServiceAccount/demo');
+  });
+
   it('says what is held back and how to resolve it', () => {
     expect(conflictMessage(plan({ 'Service/demo': 'Service demo is theirs' }))).toBe(
       'Service demo is theirs. The operator does not write to objects it does not control: delete or rename them; held back until they are resolved: Deployment/demo, PodDisruptionBudget/demo',

@@ -7,7 +7,7 @@
 import type { KubernetesObject, V1PersistentVolumeClaim, V1StatefulSet } from '@kubernetes/client-node';
 import type { HelloWorld } from '../crd/types.js';
 import { selectorLabels } from '../crd/labels.js';
-import { redisName, redisSecretName } from '../builders/meta.js';
+import { createdServiceAccountName, redisName, redisSecretName } from '../builders/meta.js';
 
 /** What stands under a child's name: nothing, the HelloWorld's own object, or someone else's. */
 export type Ownership =
@@ -87,11 +87,16 @@ export function claimConflict(hw: HelloWorld, claim: V1PersistentVolumeClaim): s
  * Service (or someone else's Service would route to the new pods, or the pods would serve under a name
  * that does not reach them), and with a managed Redis the password Secret it reads, the Redis Service it
  * connects to and the StatefulSet that serves there (else the API would hand its data, and the password,
- * to someone else's server). The StatefulSet: the Secret holding its configuration and the
+ * to someone else's server), and the ServiceAccount the HelloWorld creates for its pods (else they would
+ * run as someone else's, with its cloud role). The StatefulSet: the Secret holding its configuration and the
  * NetworkPolicy that keeps other pods away from its data. Autoscaler, disruption budget and monitoring:
  * the Deployment they act on.
  */
-export function prerequisites(hw: HelloWorld, managedRedis: boolean): (key: string) => string[] {
+export function prerequisites(
+  hw: HelloWorld,
+  managedRedis: boolean,
+  createdServiceAccount = false,
+): (key: string) => string[] {
   const name = hw.metadata.name;
   const deployment = childKey('Deployment', name);
   const secret = childKey('Secret', redisSecretName(hw));
@@ -100,6 +105,7 @@ export function prerequisites(hw: HelloWorld, managedRedis: boolean): (key: stri
     [deployment]: [
       childKey('Service', name),
       ...(managedRedis ? [secret, childKey('Service', redis), childKey('StatefulSet', redis)] : []),
+      ...(createdServiceAccount ? [childKey('ServiceAccount', createdServiceAccountName(hw))] : []),
     ],
     [childKey('StatefulSet', redis)]: [secret, childKey('NetworkPolicy', redis)],
   };

@@ -29,6 +29,7 @@ import {
 } from './ownership.js';
 import { blockedStatus, isConflictNew, withConflicts, withoutBlockedDegraded } from './conflict-status.js';
 import { redisConfig, type RedisConfig } from './redis-config.js';
+import { serviceAccountBlock } from './service-account.js';
 import {
   progressWriteInterval,
   statusChanges,
@@ -120,6 +121,11 @@ async function converge(
     await reportBlocked(deps, log, hw, facts, redisBlock(redis));
     return { requeueAfterMs: WAITING_REQUEUE_MS };
   }
+  const accountBlock = await serviceAccountBlock(reads, hw, facts.spec);
+  if (accountBlock !== undefined) {
+    await reportBlocked(deps, log, hw, facts, accountBlock);
+    return { requeueAfterMs: WAITING_REQUEUE_MS };
+  }
 
   const desired = desiredState(hw, facts.spec, {
     redis: redis.state === 'ready' ? redis : { password: undefined, checksum: '' },
@@ -198,7 +204,8 @@ async function planOwnership(
   if (redis.state === 'foreign') {
     ownership.set(childKey('Secret', redisSecretName(hw)), { state: 'foreign', conflict: redis.conflict });
   }
-  return planChildren(desired.apply, ownership, prerequisites(hw, spec.redis.mode === 'Managed'));
+  const needs = prerequisites(hw, spec.redis.mode === 'Managed', spec.serviceAccount?.create === true);
+  return planChildren(desired.apply, ownership, needs);
 }
 
 /**
@@ -288,7 +295,8 @@ function reconciledStatus(
 }
 
 /**
- * A reconcile that cannot go on (someone else's child, an unusable Redis Secret): Degraded=True and
+ * A reconcile that cannot go on (someone else's child, an unusable Redis Secret, a missing
+ * ServiceAccount): Degraded=True and
  * Reconciled=False with the reason, the rest of the status as it was, and a Warning event when the
  * condition changes (not on every requeue).
  */

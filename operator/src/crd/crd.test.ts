@@ -155,6 +155,12 @@ const everySpecField: Everything<HelloWorldSpec> = {
   service: { type: 'LoadBalancer', port: 8080 },
   podAnnotations: { 'example.com/team': 'birthdays' },
   podLabels: { team: 'birthdays' },
+  serviceAccount: {
+    name: 'hello-api',
+    create: false,
+    annotations: { 'eks.amazonaws.com/role-arn': 'arn:aws:iam::111122223333:role/hello' },
+    automountToken: false,
+  },
   monitoring: {
     enabled: true,
     slo: { availability: 99.5, latencyP99Ms: 300 },
@@ -248,6 +254,8 @@ describe('the HelloWorld CRD', () => {
       { image: 'hello-api:1', redis: { mode: 'External', urlSecretRef: { name: 'r', key: 'url' } } },
     ],
     ['a service with only a type', { image: 'hello-api:1', service: { type: 'NodePort' } }],
+    ['an existing ServiceAccount', { image: 'hello-api:1', serviceAccount: { name: 'hello-api' } }],
+    ['a created ServiceAccount', { image: 'hello-api:1', serviceAccount: { create: true } }],
   ];
 
   it('compares an absent Redis storage size as the default size', () => {

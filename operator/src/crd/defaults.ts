@@ -9,6 +9,7 @@ import type {
   IntOrString,
   NoDataPolicy,
   RedisMode,
+  ServiceAccountSpec,
   ServiceType,
   SmokeCheck,
 } from './types.js';
@@ -33,6 +34,11 @@ export interface ResolvedMonitoring {
   slo: { availability: number; latencyP99Ms: number };
   labels: Record<string, string>;
 }
+
+/** The ServiceAccount of the API pods; undefined: the namespace's default, and no ServiceAccount child. */
+export type ResolvedServiceAccount =
+  | { create: false; name: string; automountToken: boolean }
+  | { create: true; annotations: Record<string, string>; automountToken: boolean };
 
 export interface ResolvedSpec {
   image: string;
@@ -72,6 +78,7 @@ export interface ResolvedSpec {
   service: { type: ServiceType; port: number };
   podAnnotations: Record<string, string>;
   podLabels: Record<string, string>;
+  serviceAccount?: ResolvedServiceAccount;
   monitoring: ResolvedMonitoring;
 }
 
@@ -189,6 +196,7 @@ export function resolveSpec(spec: HelloWorldSpec): ResolvedSpec {
     service: { type: spec.service?.type ?? 'ClusterIP', port: spec.service?.port ?? 80 },
     podAnnotations: spec.podAnnotations ?? {},
     podLabels: spec.podLabels ?? {},
+    ...(spec.serviceAccount && resolveServiceAccount(spec.serviceAccount)),
     monitoring: {
       ...(spec.monitoring?.enabled !== undefined && { enabled: spec.monitoring.enabled }),
       slo: {
@@ -198,4 +206,16 @@ export function resolveSpec(spec: HelloWorldSpec): ResolvedSpec {
       labels: spec.monitoring?.labels ?? {},
     },
   };
+}
+
+/**
+ * Admission requires `name` or `create: true` (never both); a block with neither is left unresolved, so
+ * the pods keep the namespace's default ServiceAccount rather than guess.
+ */
+function resolveServiceAccount(sa: ServiceAccountSpec): { serviceAccount?: ResolvedServiceAccount } {
+  const automountToken = sa.automountToken ?? false;
+  if (sa.create === true)
+    return { serviceAccount: { create: true, annotations: sa.annotations ?? {}, automountToken } };
+  if (sa.name !== undefined) return { serviceAccount: { create: false, name: sa.name, automountToken } };
+  return {};
 }

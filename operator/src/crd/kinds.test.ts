@@ -29,6 +29,7 @@ function everythingBuilt(): { objects: KubernetesObject[]; refs: { apiVersion: s
     {},
     { autoscaling: { minReplicas: 2, maxReplicas: 5 } },
     { redis: { mode: 'External', urlSecretRef: { name: 'memorydb', key: 'url' } } },
+    { serviceAccount: { create: true } },
   ];
   for (const spec of specs) {
     const h = hw(spec);
@@ -69,6 +70,7 @@ describe('the kinds table', () => {
       KINDS.StatefulSet,
       KINDS.Service,
       KINDS.Secret,
+      KINDS.ServiceAccount,
       KINDS.NetworkPolicy,
     ])
       expect(produced).toContain(`${kind.apiVersion}/${kind.kind}`);

@@ -24,6 +24,7 @@ export const KINDS = {
   Pod: namespaced('v1', 'Pod', 'pods'),
   Service: namespaced('v1', 'Service', 'services'),
   Secret: namespaced('v1', 'Secret', 'secrets'),
+  ServiceAccount: namespaced('v1', 'ServiceAccount', 'serviceaccounts'),
   PersistentVolumeClaim: namespaced('v1', 'PersistentVolumeClaim', 'persistentvolumeclaims'),
   HorizontalPodAutoscaler: namespaced(
     'autoscaling/v2',

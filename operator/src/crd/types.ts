@@ -99,6 +99,20 @@ export interface MonitoringSpec {
   labels?: Record<string, string>;
 }
 
+/**
+ * The ServiceAccount the API pods run as: an existing one (`name`; the operator never creates or changes
+ * it) or one the HelloWorld creates and owns (`create: true`, named after the HelloWorld), e.g. annotated
+ * with a cloud role for workload identity. Absent: the namespace's `default`, as before.
+ */
+export interface ServiceAccountSpec {
+  name?: string;
+  create?: boolean;
+  /** Annotations of the created ServiceAccount (create: true only). */
+  annotations?: Record<string, string>;
+  /** Mount the Kubernetes API token in the API pods (off: the API never calls the Kubernetes API). */
+  automountToken?: boolean;
+}
+
 export interface HelloWorldSpec {
   image: string;
   replicas?: number;
@@ -111,6 +125,7 @@ export interface HelloWorldSpec {
   service?: { type?: ServiceType; port?: number };
   podAnnotations?: Record<string, string>;
   podLabels?: Record<string, string>;
+  serviceAccount?: ServiceAccountSpec;
   monitoring?: MonitoringSpec;
 }
 

@@ -27,6 +27,8 @@ export const BlockedReason = {
   RedisSecretInvalid: 'RedisSecretInvalid',
   /** The managed Redis Secret's password is missing or could change the Redis configuration. */
   RedisPasswordInvalid: 'RedisPasswordInvalid',
+  /** spec.serviceAccount.name names a ServiceAccount that does not exist in the namespace. */
+  ServiceAccountNotFound: 'ServiceAccountNotFound',
 } as const;
 export type BlockedReason = (typeof BlockedReason)[keyof typeof BlockedReason];
 
