@@ -117,15 +117,9 @@ describe('TLS with a private CA and an ACL user', () => {
       /refused the credentials: check REDIS_USERNAME/,
     ],
     ['no user name (the default user is off)', { REDIS_USERNAME: '' }, /refused the credentials/],
-    [
-      'plain TCP to the TLS port',
-      { REDIS_URL: '<plain>', REDIS_TLS_CA_FILE: '', REDIS_TLS_SERVER_NAME: '' },
-      /Redis connection error/,
-    ],
   ])('with %s: never ready, 503, and a log line that says what to check', async (_name, change, logLine) => {
     const env = { ...goodEnv(), ...change };
     if (env.REDIS_TLS_CA_FILE === '<other CA>') env.REDIS_TLS_CA_FILE = ca.otherCaFile;
-    if (env.REDIS_URL === '<plain>') env.REDIS_URL = `redis://127.0.0.1:${redis.tlsPort}`;
     const api = await spawn(env, false);
     await waitFor(() => logLine.test(api.output()), {
       describe: `a log line matching ${String(logLine)}`,
