@@ -6,6 +6,13 @@ import { Redis } from 'ioredis';
 import request from 'supertest';
 import { appOnTarget, type AppOnRedis } from '../../test/support/api-app.js';
 import { startRedisCluster, type RedisClusterHandle } from '../../test/support/redis-cluster.js';
+import {
+  TLS_SERVER_NAME,
+  aclUserArgs,
+  makeTestCa,
+  type AclUser,
+  type TestCa,
+} from '../../test/support/redis-tls.js';
 import { waitFor } from '../../test/support/wait.js';
 import { loadRedisTarget } from './redis-config.js';
 
@@ -20,7 +27,7 @@ const USERS = Array.from({ length: 30 }, (_, i) => ({
   dateOfBirth: `1990-${String(1 + (i % 12)).padStart(2, '0')}-${String(1 + i).padStart(2, '0')}`,
 }));
 
-beforeAll(async () => {
+async function startClusterAndApi(): Promise<void> {
   cluster = await startRedisCluster({ primaries: 3, replicasPerPrimary: 1, nodeTimeoutMs: 1000 });
   api = appOnTarget(loadRedisTarget({ REDIS_URL: cluster.url, REDIS_TOPOLOGY: 'cluster' }));
   await waitFor(async () => (await request(api.app).get('/healthz/redis')).status === 200, {
@@ -28,12 +35,12 @@ beforeAll(async () => {
     timeoutMs: 30_000,
     intervalMs: 100,
   });
-});
+}
 
-afterAll(async () => {
+async function stopClusterAndApi(): Promise<void> {
   await api.store.close();
   await cluster.stop();
-});
+}
 
 /** The one right answer for a user, from the API itself while everything is healthy. */
 const expected = new Map<string, string>();
@@ -51,6 +58,9 @@ async function directGet(port: number, key: string, replica = false): Promise<st
 }
 
 describe('on a Redis Cluster', () => {
+  beforeAll(startClusterAndApi);
+  afterAll(stopClusterAndApi);
+
   it('stores every user under hello:user:<name>, spread over the shards, and says it is in cluster mode', async () => {
     for (const { name, dateOfBirth } of USERS) {
       await request(api.app).put(`/hello/${name}`).send({ dateOfBirth }).expect(204);
@@ -145,5 +155,56 @@ describe('on a Redis Cluster', () => {
     console.info(
       `failover: answers by status ${JSON.stringify(Object.fromEntries(statuses))} over ${round} rounds`,
     );
+  });
+});
+
+describe('on a Redis Cluster over TLS with an ACL user, as MemoryDB', () => {
+  const user: AclUser = { username: 'hello-api', password: 'cluster-acl-pw-5e7c' };
+  let ca: TestCa;
+  let tlsCluster: RedisClusterHandle;
+  let tlsApi: AppOnRedis;
+
+  beforeAll(async () => {
+    ca = await makeTestCa();
+    tlsCluster = await startRedisCluster({ tls: ca, args: aclUserArgs(user) });
+    tlsApi = appOnTarget(
+      loadRedisTarget({
+        REDIS_URL: tlsCluster.tlsUrl,
+        REDIS_TOPOLOGY: 'cluster',
+        REDIS_TLS_CA_FILE: ca.caFile,
+        // The nodes announce themselves as 127.0.0.1; their certificate names only this.
+        REDIS_TLS_SERVER_NAME: TLS_SERVER_NAME,
+        REDIS_USERNAME: user.username,
+        REDIS_PASSWORD: user.password,
+      }),
+    );
+  });
+
+  afterAll(async () => {
+    await tlsApi.store.close();
+    await tlsCluster.stop();
+    await ca.remove();
+  });
+
+  it('stores and reads every user through the TLS ports of all three primaries', async () => {
+    await waitFor(async () => (await request(tlsApi.app).get('/healthz/redis')).status === 200, {
+      describe: 'the API to reach the Redis Cluster over TLS',
+      timeoutMs: 30_000,
+      intervalMs: 100,
+    });
+    const owners = new Set<number>();
+    for (const { name, dateOfBirth } of USERS.slice(0, 12)) {
+      await request(tlsApi.app).put(`/hello/${name}`).send({ dateOfBirth }).expect(204);
+      const res = await request(tlsApi.app).get(`/hello/${name}`).expect(200);
+      expect((res.body as { message: string }).message).toMatch(new RegExp(`^Hello, ${name}! `));
+      const primary = await tlsCluster.primaryFor(`hello:user:${name}`);
+      expect(await directGet(primary.port, `hello:user:${name}`)).toBe(dateOfBirth);
+      owners.add(primary.port);
+    }
+    expect(owners.size).toBe(3);
+    expect((await request(tlsApi.app).get('/readyz').expect(200)).body).toEqual({
+      status: 'ready',
+      redisMode: { topology: 'cluster', tls: true },
+    });
   });
 });

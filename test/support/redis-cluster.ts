@@ -10,7 +10,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
+import { freePort } from './ports.js';
 import { startRedis, type RedisHandle } from './redis.js';
+import { tlsArgs, type TestCa } from './redis-tls.js';
 import { waitFor } from './wait.js';
 
 const run = promisify(execFile);
@@ -29,6 +31,8 @@ export interface ClusterNode {
 export interface RedisClusterHandle {
   /** The seed, as a configuration endpoint: redis://127.0.0.1:<port of the first node>. */
   readonly url: string;
+  /** With `tls`: rediss://127.0.0.1:<TLS port of the first node>. */
+  readonly tlsUrl: string | undefined;
   readonly nodes: readonly RedisHandle[];
   /** The cluster as a live node sees it (CLUSTER NODES). */
   topology(): Promise<ClusterNode[]>;
@@ -46,6 +50,13 @@ export interface RedisClusterOptions {
   readonly replicasPerPrimary?: number;
   /** cluster-node-timeout: how long a silent primary takes to be judged failed (default 1000 ms). */
   readonly nodeTimeoutMs?: number;
+  /**
+   * TLS on a second port of each node, with this CA's server certificate, also between the nodes (bus and
+   * replication); the plain port stays for the harness. Clients on TLS learn the nodes' TLS ports.
+   */
+  readonly tls?: TestCa;
+  /** More arguments for every node, e.g. an ACL user. */
+  readonly args?: readonly string[];
 }
 
 /** One line of CLUSTER NODES: `<id> <ip:port@bus> <flags> <primary|-> <ping> <pong> <epoch> <link> <slot>...`. */
@@ -90,6 +101,7 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
   const replicas = options.replicasPerPrimary ?? 1;
   const dirs: string[] = [];
   const nodes: RedisHandle[] = [];
+  const tlsPorts: number[] = [];
   const stopAll = async (): Promise<void> => {
     await Promise.all(nodes.map((n) => n.stop()));
     await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
@@ -98,6 +110,11 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
     for (let i = 0; i < primaries * (1 + replicas); i++) {
       const dir = await mkdtemp(join(tmpdir(), 'redis-cluster-'));
       dirs.push(dir);
+      const tlsPort = options.tls ? await freePort() : 0;
+      tlsPorts.push(tlsPort);
+      const tls = options.tls
+        ? [...tlsArgs(options.tls, tlsPort), '--tls-cluster', 'yes', '--tls-replication', 'yes']
+        : [];
       nodes.push(
         await startRedis({
           args: [
@@ -109,6 +126,8 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
             String(options.nodeTimeoutMs ?? 1000),
             '--dir',
             dir,
+            ...tls,
+            ...(options.args ?? []),
           ],
         }),
       );
@@ -155,6 +174,7 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
   if (!seed) throw new Error('the Redis Cluster has no node');
   const handle: RedisClusterHandle = {
     url: `redis://127.0.0.1:${seed.port}`,
+    tlsUrl: options.tls ? `rediss://127.0.0.1:${String(tlsPorts[0])}` : undefined,
     // stop() of a node is remembered so that topology() asks the live ones.
     nodes: nodes.map((n) => ({
       ...n,

@@ -120,19 +120,14 @@ export function tlsArgs(ca: TestCa, tlsPort: number): string[] {
   ];
 }
 
-/** An ACL user allowed every command on the API's keys only; the password-less default user is off. */
+/** An ACL user allowed every command on the API's keys only. */
+export function aclUserArgs(user: AclUser): string[] {
+  return ['--user', user.username, 'on', `>${user.password}`, '~hello:user:*', '+@all'];
+}
+
+/** The same, with the password-less default user switched off. */
 export function aclArgs(user: AclUser): string[] {
-  return [
-    '--user',
-    user.username,
-    'on',
-    `>${user.password}`,
-    '~hello:user:*',
-    '+@all',
-    '--user',
-    'default',
-    'off',
-  ];
+  return [...aclUserArgs(user), '--user', 'default', 'off'];
 }
 
 export async function startTlsRedis(ca: TestCa, user?: AclUser): Promise<TlsRedisHandle> {
