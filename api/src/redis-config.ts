@@ -13,7 +13,7 @@ export const REDIS_TOPOLOGIES = ['standalone', 'cluster'] as const;
 export type RedisTopology = (typeof REDIS_TOPOLOGIES)[number];
 
 export interface RedisTls {
-  /** PEM certificates to trust instead of the system's; undefined: the system trust store. */
+  /** PEM certificates to trust instead of Node's built-in CAs (Mozilla's list); undefined: those. */
   readonly ca: string | undefined;
   /** Where `ca` came from, for the logs. */
   readonly caFile: string | undefined;

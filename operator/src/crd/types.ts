@@ -86,7 +86,7 @@ export interface ExternalRedisSpec {
   topology?: RedisTopology;
   tls?: {
     enabled: boolean;
-    /** The CA that signs the server's certificate (PEM); the image's system CAs when unset. */
+    /** The CA that signs the server's certificate (PEM); Node's built-in CAs when unset. */
     caFrom?: { secretKeyRef?: KeyRef; configMapKeyRef?: KeyRef };
     /** The name the server's certificate is checked against (and sent as SNI); the URL's host when unset. */
     serverName?: string;
