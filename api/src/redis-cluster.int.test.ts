@@ -58,10 +58,8 @@ async function directGet(port: number, key: string, replica = false): Promise<st
 }
 
 describe('on a Redis Cluster', () => {
-  beforeAll(startClusterAndApi);
-  afterAll(stopClusterAndApi);
-
-  it('stores every user under hello:user:<name>, spread over the shards, and says it is in cluster mode', async () => {
+  beforeAll(async () => {
+    await startClusterAndApi();
     for (const { name, dateOfBirth } of USERS) {
       await request(api.app).put(`/hello/${name}`).send({ dateOfBirth }).expect(204);
     }
@@ -69,6 +67,11 @@ describe('on a Redis Cluster', () => {
       const res = await request(api.app).get(`/hello/${name}`).expect(200);
       expected.set(name, (res.body as { message: string }).message);
     }
+  });
+  afterAll(stopClusterAndApi);
+
+  it('stores every user under hello:user:<name>, spread over the shards, and says it is in cluster mode', async () => {
+    // beforeAll saved every user through the API.
     const owners = new Set<number>();
     for (const { name, dateOfBirth } of USERS) {
       const primary = await cluster.primaryFor(`hello:user:${name}`);
@@ -91,7 +94,7 @@ describe('on a Redis Cluster', () => {
   });
 
   it('rides out the death of a primary: 503s in between, no wrong answer, the replica promoted', async () => {
-    expect(expected.size).toBe(USERS.length); // the test above filled it
+    expect(expected.size).toBe(USERS.length);
     const victim = await cluster.primaryFor('hello:user:useraa');
     const replica = await cluster.replicaOf(victim.port);
     // Replication is asynchronous: kill the primary only once its replica holds every write, so that a
