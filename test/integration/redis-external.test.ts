@@ -4,9 +4,11 @@
 // read-only; dropping redis.external rolls the pods back onto the plain URL, with no CA volume left.
 import type { KubeConfig, V1Deployment } from '@kubernetes/client-node';
 import type { HelloWorld } from '../../operator/src/crd/types.js';
-import { loadKubeConfig } from '../support/cluster.js';
+import { Reason } from '../../operator/src/rollout/conditions.js';
+import { loadKubeConfig, waitFor } from '../support/cluster.js';
 import {
   applyHelloWorld,
+  conditionOf,
   helloWorld,
   kubectl,
   kubectlGet,
@@ -76,6 +78,22 @@ beforeAll(async () => {
     namespace,
     '--from-literal=ca.pem=-----BEGIN CERTIFICATE-----',
   ]);
+  // An updated CRD's schema is served a moment after it is established: until then the API server
+  // refuses redis.external as an unknown field.
+  const probe = helloWorld(namespace, 'schema-probe', {
+    redis: { mode: 'External', urlSecretRef, external },
+  });
+  await waitFor(
+    () => {
+      try {
+        kubectl(['apply', '--server-side', '--dry-run=server', '-f', '-'], JSON.stringify(probe));
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    { describe: 'the API server to serve the CRD with redis.external', timeoutMs: 30_000, intervalMs: 500 },
+  );
 }, 240_000);
 
 afterAll(() => cleanup(), 60_000);
@@ -128,4 +146,51 @@ it('configures the API pods for the external Redis, and unconfigures them when t
   expect(after.redisEnv.map((e) => e.name)).toEqual(['REDIS_URL']);
   expect(after.template?.volumes?.map((v) => v.name)).toEqual(['tmp']);
   expect(after.api?.volumeMounts?.map((m) => m.name)).toEqual(['tmp']);
-});
+}, 300_000);
+
+it('waits for the password Secret, then rolls the pods when the password changes', async () => {
+  const name = 'acl';
+  const spec = (image: string) =>
+    simulatedSpec({
+      image,
+      redis: {
+        mode: 'External',
+        urlSecretRef,
+        external: { passwordSecretRef: { name: 'acl-2', key: 'pw' } },
+      },
+    });
+  applyHelloWorld(helloWorld(namespace, name, spec('hello/api:1.0.0')));
+  const blocked = await waitForHelloWorld(
+    kc,
+    namespace,
+    name,
+    (hw) => conditionOf(hw, 'Degraded')?.reason === Reason.RedisSecretInvalid,
+    'the HelloWorld to be blocked on its password Secret',
+    { operator, timeoutMs: 60_000 },
+  );
+  expect(blocked.status?.conditions?.find((c) => c.type === 'Degraded')?.message).toContain(
+    'Secret acl-2 (redis.external.passwordSecretRef) does not exist',
+  );
+
+  kubectl(['create', 'secret', 'generic', 'acl-2', '-n', namespace, '--from-literal=pw=first-password']);
+  await waitForHelloWorld(kc, namespace, name, available(1), 'the HelloWorld to become Available', {
+    operator,
+    timeoutMs: 120_000,
+  });
+  const checksum = (): string | undefined =>
+    (kubectlGet('deployment', name, namespace) as V1Deployment).spec?.template.metadata?.annotations?.[
+      'hello.dev/config-checksum'
+    ];
+  const first = checksum();
+  expect(first).toBeDefined();
+
+  // The operator reads the Secret on each reconcile and does not watch it: the image change makes one.
+  kubectl(['delete', 'secret', 'acl-2', '-n', namespace]);
+  kubectl(['create', 'secret', 'generic', 'acl-2', '-n', namespace, '--from-literal=pw=second-password']);
+  applyHelloWorld(helloWorld(namespace, name, spec('hello/api:1.0.1')));
+  await waitForHelloWorld(kc, namespace, name, available(2), 'the HelloWorld to roll onto the new password', {
+    operator,
+    timeoutMs: 120_000,
+  });
+  expect(checksum()).not.toBe(first);
+}, 400_000);
