@@ -7,7 +7,7 @@ import request from 'supertest';
 import { createLogger } from '#common/logger.js';
 import { startRedis, type RedisHandle } from '../../test/support/redis.js';
 import { createApp, type AppDependencies } from './app.js';
-import { parseRedisUrl } from './config.js';
+import { redisTargetFromUrl } from './redis-config.js';
 import { createApiMetrics } from './metrics.js';
 import { createRedisStore, type BirthdayStore } from './store.js';
 
@@ -26,7 +26,7 @@ const silent = createLogger('test', 'silent');
 beforeAll(async () => {
   redis = await startRedis();
   store = createRedisStore({
-    target: parseRedisUrl(redis.url, undefined),
+    target: redisTargetFromUrl(redis.url),
     commandTimeoutMs: 500,
     logger: silent,
   });
@@ -411,14 +411,17 @@ describe('operations endpoints', () => {
   it('serves liveness and readiness', async () => {
     const a = app();
     expect((await request(a).get('/healthz').expect(200)).body).toEqual({ status: 'ok' });
-    expect((await request(a).get('/readyz').expect(200)).body).toEqual({ status: 'ready' });
+    expect((await request(a).get('/readyz').expect(200)).body).toEqual({
+      status: 'ready',
+      redisMode: { topology: 'standalone', tls: false },
+    });
   });
 
   it('is not ready until the first connection to storage has been attempted', async () => {
     const a = app({ readiness: { shuttingDown: false, starting: true } });
     const res = await request(a).get('/readyz');
     expectJsonError(res, 503);
-    expect((res.body as { error: string }).error).toMatch(/starting/);
+    expect((res.body as { error: string }).error).toMatch(/starting.*\(Redis standalone\)/);
     await request(a).get('/healthz').expect(200);
   });
 
@@ -426,6 +429,7 @@ describe('operations endpoints', () => {
     expect((await request(app()).get('/healthz/redis').expect(200)).body).toEqual({
       status: 'ok',
       redis: 'up',
+      redisMode: { topology: 'standalone', tls: false },
     });
   });
 

@@ -53,6 +53,7 @@ function withRequestId(args: unknown[], id: string, res: Response): void {
 
 export function createApp(deps: AppDependencies): Express {
   const { metrics, logger, readiness } = deps;
+  metrics.redisMode(deps.store.mode);
   const routeDeps = {
     ...deps,
     clock: deps.clock ?? (() => new Date()),

@@ -1,5 +1,6 @@
 import { ConfigError } from '#common/env.js';
-import { describeConfig, loadConfig, parseRedisUrl } from './config.js';
+import { describeConfig, loadConfig } from './config.js';
+import { loadRedisTarget } from './redis-config.js';
 import { reconnectDelay } from './store.js';
 
 describe('loadConfig', () => {
@@ -7,7 +8,7 @@ describe('loadConfig', () => {
     const config = loadConfig({});
     expect(config).toEqual({
       port: 8080,
-      redis: { host: '127.0.0.1', port: 6379, tls: false, db: 0, username: undefined, password: undefined },
+      redis: loadRedisTarget({}), // its defaults: redis-config.test.ts
       redisCommandTimeoutMs: 250,
       startupStorageWaitMs: 0,
       logLevel: 'info',
@@ -33,9 +34,10 @@ describe('loadConfig', () => {
     expect(config.startupStorageWaitMs).toBe(3000);
     expect(config.port).toBe(9090);
     expect(config.redis).toEqual({
+      topology: 'standalone',
       host: 'clustercfg.example.com',
       port: 6380,
-      tls: true,
+      tls: { ca: undefined, caFile: undefined, serverName: undefined },
       db: 2,
       username: 'default',
       password: 'override',
@@ -60,17 +62,6 @@ describe('loadConfig', () => {
   ])('rejects %j', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(message);
-  });
-
-  it('decodes credentials and IPv6 hosts in the URL', () => {
-    expect(parseRedisUrl('redis://user:p%40ss%3Aword@[::1]:7000', undefined)).toEqual({
-      host: '::1',
-      port: 7000,
-      tls: false,
-      db: 0,
-      username: 'user',
-      password: 'p@ss:word',
-    });
   });
 
   it('describes itself without the password or URL', () => {

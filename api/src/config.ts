@@ -2,28 +2,11 @@
  * The API's configuration, read from the environment once at start-up. A bad value throws a ConfigError
  * naming the variable; main.ts prints that one line and exits 1.
  */
-import {
-  ConfigError,
-  LOG_LEVELS,
-  readEnum,
-  readFloat,
-  readInt,
-  readOptionalString,
-  readString,
-  type LogLevel,
-} from '#common/env.js';
+import { readFileSync } from 'node:fs';
+import { ConfigError, LOG_LEVELS, readEnum, readFloat, readInt, type LogLevel } from '#common/env.js';
+import { describeRedis, loadRedisTarget, type ReadFile, type RedisTarget } from './redis-config.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
-
-/** Where Redis is, split out of REDIS_URL so that the URL (and its password) never needs logging. */
-export interface RedisTarget {
-  readonly host: string;
-  readonly port: number;
-  readonly tls: boolean;
-  readonly db: number;
-  readonly username: string | undefined;
-  readonly password: string | undefined;
-}
 
 export interface ApiConfig {
   readonly port: number;
@@ -43,42 +26,7 @@ export interface ApiConfig {
   readonly chaos: { readonly errorRate: number; readonly latencyMs: number };
 }
 
-export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
-
-export function parseRedisUrl(value: string, passwordOverride: string | undefined): RedisTarget {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    throw new ConfigError('REDIS_URL must be a URL like redis://host:6379 or rediss://host:6379');
-  }
-  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') {
-    throw new ConfigError(`REDIS_URL must use redis:// or rediss://, got "${url.protocol}//"`);
-  }
-  if (url.hostname === '') throw new ConfigError('REDIS_URL must name a host');
-  const dbPath = url.pathname.replace(/^\//, '');
-  if (dbPath !== '' && !/^\d{1,2}$/.test(dbPath)) {
-    throw new ConfigError('REDIS_URL path must be a database number such as /0');
-  }
-  const decode = (s: string): string | undefined => {
-    if (s === '') return undefined;
-    try {
-      return decodeURIComponent(s);
-    } catch {
-      throw new ConfigError('REDIS_URL credentials are not valid percent-encoding');
-    }
-  };
-  return {
-    host: url.hostname.replace(/^\[(.*)\]$/, '$1'), // IPv6 literals come bracketed
-    port: url.port === '' ? 6379 : Number(url.port),
-    tls: url.protocol === 'rediss:',
-    db: dbPath === '' ? 0 : Number(dbPath),
-    username: decode(url.username),
-    password: passwordOverride ?? decode(url.password),
-  };
-}
-
-export function loadConfig(env: Env): ApiConfig {
+export function loadConfig(env: Env, readFile: ReadFile = readFileSync): ApiConfig {
   const shutdownDrainMs = readInt(env, 'SHUTDOWN_DRAIN_MS', 5000, 0, 600_000);
   const shutdownTimeoutMs = readInt(env, 'SHUTDOWN_TIMEOUT_MS', 25_000, 1000, 3_600_000);
   if (shutdownDrainMs >= shutdownTimeoutMs) {
@@ -88,10 +36,7 @@ export function loadConfig(env: Env): ApiConfig {
   }
   return {
     port: readInt(env, 'PORT', 8080, 1, 65535),
-    redis: parseRedisUrl(
-      readString(env, 'REDIS_URL', DEFAULT_REDIS_URL),
-      readOptionalString(env, 'REDIS_PASSWORD'),
-    ),
+    redis: loadRedisTarget(env, readFile),
     redisCommandTimeoutMs: readInt(env, 'REDIS_COMMAND_TIMEOUT_MS', 250, 10, 10_000),
     startupStorageWaitMs: readInt(env, 'STARTUP_STORAGE_WAIT_MS', 0, 0, 600_000),
     logLevel: readEnum(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
@@ -107,14 +52,5 @@ export function loadConfig(env: Env): ApiConfig {
 /** The configuration as it may be logged: no URL, no password. */
 export function describeConfig(config: ApiConfig): Record<string, unknown> {
   const { redis, ...rest } = config;
-  return {
-    ...rest,
-    redis: {
-      host: redis.host,
-      port: redis.port,
-      tls: redis.tls,
-      db: redis.db,
-      auth: redis.password !== undefined,
-    },
-  };
+  return { ...rest, redis: describeRedis(redis) };
 }

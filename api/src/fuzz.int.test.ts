@@ -8,7 +8,7 @@ import { createLogger } from '#common/logger.js';
 import { startRedis, type RedisHandle } from '../../test/support/redis.js';
 import { createApp } from './app.js';
 import { birthdayMessage, daysUntilBirthday, formatDate, parseDateOfBirth, utcDate } from './birthday.js';
-import { parseRedisUrl } from './config.js';
+import { redisTargetFromUrl } from './redis-config.js';
 import { createApiMetrics } from './metrics.js';
 import { createRedisStore, type BirthdayStore } from './store.js';
 
@@ -29,7 +29,7 @@ let base: string;
 beforeAll(async () => {
   redis = await startRedis();
   const logger = createLogger('test', 'silent');
-  store = createRedisStore({ target: parseRedisUrl(redis.url, undefined), commandTimeoutMs: 1000, logger });
+  store = createRedisStore({ target: redisTargetFromUrl(redis.url), commandTimeoutMs: 1000, logger });
   const app = createApp({
     store,
     metrics: createApiMetrics(),

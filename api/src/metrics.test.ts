@@ -99,3 +99,15 @@ describe('request metrics', () => {
     }).toThrow(/not a valid number/);
   });
 });
+
+describe('hello_redis_mode_info', () => {
+  it('names the one Redis mode in use, and only the latest', async () => {
+    const metrics = createApiMetrics();
+    metrics.redisMode({ topology: 'standalone', tls: false });
+    metrics.redisMode({ topology: 'cluster', tls: true });
+    const text = await metrics.registry.metrics();
+    expect(text.split('\n').filter((line) => line.startsWith('hello_redis_mode_info'))).toEqual([
+      'hello_redis_mode_info{topology="cluster",tls="true"} 1',
+    ]);
+  });
+});

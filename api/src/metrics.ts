@@ -1,6 +1,7 @@
 /** Prometheus metrics of the API, on a registry of its own (no global state, one per app in tests). */
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { createRegistry } from '#common/metrics.js';
+import type { RedisMode } from './redis-config.js';
 import type { StoreOperation } from './store.js';
 
 export interface ApiMetrics {
@@ -10,6 +11,8 @@ export interface ApiMetrics {
   observeRequest(method: string, route: string, statusCode: number, seconds: number): void;
   storageError(operation: StoreOperation): void;
   chaosInjected(kind: 'error' | 'latency'): void;
+  /** Which Redis the API uses: hello_redis_mode_info{topology,tls} 1. */
+  redisMode(mode: RedisMode): void;
 }
 
 /** From 0.5 ms up: a healthy request takes a millisecond or two, so resolution matters at the bottom. */
@@ -55,6 +58,12 @@ export function createApiMetrics(registry: Registry = createRegistry()): ApiMetr
     registers: [registry],
   });
   for (const operation of ['get', 'set', 'ping'] as const) storageErrors.inc({ operation }, 0);
+  const modeInfo = new Gauge({
+    name: 'hello_redis_mode_info',
+    help: 'The Redis the API is configured for (always 1): topology standalone or cluster, tls true or false.',
+    labelNames: ['topology', 'tls'] as const,
+    registers: [registry],
+  });
 
   return {
     registry,
@@ -72,6 +81,10 @@ export function createApiMetrics(registry: Registry = createRegistry()): ApiMetr
     },
     chaosInjected: (kind) => {
       chaos.inc({ kind });
+    },
+    redisMode: ({ topology, tls }) => {
+      modeInfo.reset();
+      modeInfo.set({ topology, tls: String(tls) }, 1);
     },
   };
 }

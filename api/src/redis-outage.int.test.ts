@@ -76,7 +76,10 @@ describe('when Redis dies', () => {
       expect(ms).toBeLessThan(FAST_MS);
     }
     // Readiness and liveness do not depend on Redis: the pod stays in the Service and keeps answering.
-    expect((await request(app).get('/readyz').expect(200)).body).toEqual({ status: 'ready' });
+    expect((await request(app).get('/readyz').expect(200)).body).toEqual({
+      status: 'ready',
+      redisMode: { topology: 'standalone', tls: false },
+    });
     await request(app).get('/healthz').expect(200);
     // The diagnostic endpoint says what is wrong, within the same bound.
     const { res: diagnosis, ms } = await timed(() => request(app).get('/healthz/redis'));

@@ -144,6 +144,8 @@ export function helloHandler(deps: RouteDependencies): HelloHandler {
 /** The operations endpoints, then the API's routes; what matches none falls through to notFound. */
 export function mountRoutes(app: Express, deps: RouteDependencies, hello: HelloHandler): void {
   const { store, metrics, readiness } = deps;
+  const { mode } = store;
+  const modeText = `${mode.topology}${mode.tls ? ', TLS' : ''}`;
 
   // ---- Operations endpoints ----
   app
@@ -163,11 +165,11 @@ export function mountRoutes(app: Express, deps: RouteDependencies, hello: HelloH
       }
       if (readiness.starting === true) {
         sendJson(res, 503, {
-          error: 'The server is starting: it is connecting to storage.',
+          error: `The server is starting: it is connecting to storage (Redis ${modeText}).`,
         });
         return;
       }
-      sendJson(res, 200, { status: 'ready' });
+      sendJson(res, 200, { status: 'ready', redisMode: mode });
     });
 
   // Diagnostics, not a probe: whether Redis answers PING within the command timeout.
@@ -179,10 +181,10 @@ export function mountRoutes(app: Express, deps: RouteDependencies, hello: HelloH
         await store.ping();
       } catch {
         metrics.storageError('ping');
-        sendJson(res, 503, { error: 'The storage service (Redis) did not answer PING in time.' });
+        sendJson(res, 503, { error: `The storage service (Redis ${modeText}) did not answer PING in time.` });
         return;
       }
-      sendJson(res, 200, { status: 'ok', redis: 'up' });
+      sendJson(res, 200, { status: 'ok', redis: 'up', redisMode: mode });
     });
 
   app

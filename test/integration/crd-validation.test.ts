@@ -37,6 +37,11 @@ let counter = 0;
 
 const uniqueName = (): string => `hw-${String(++counter)}`;
 
+/** A spec fragment with an External Redis and the given `redis.external`. */
+const externalRedis = (external: Json): Json => ({
+  redis: { mode: 'External', urlSecretRef: { name: 's', key: 'url' }, external },
+});
+
 type Json = Record<string, unknown>;
 /** A HelloWorld as plain JSON, the way it travels to and from the API server. */
 interface Resource {
@@ -273,6 +278,50 @@ describe('admission rejects invalid HelloWorlds with a clear message', () => {
       'redis.image, redis.storage and redis.resources apply only when redis.mode is Managed',
     ],
     [
+      'redis.external on a Managed Redis',
+      { redis: { external: { topology: 'Cluster' } } },
+      'redis.external (cluster mode, TLS, ACL user) applies only when redis.mode is External',
+    ],
+    ['an unknown external topology', externalRedis({ topology: 'Sharded' }), 'Unsupported value: "Sharded"'],
+    [
+      'a CA with TLS off',
+      externalRedis({ tls: { enabled: false, caFrom: { secretKeyRef: { name: 'ca', key: 'ca.crt' } } } }),
+      'redis.external.tls.caFrom and redis.external.tls.serverName apply only when redis.external.tls.enabled is true',
+    ],
+    [
+      'a CA from both a Secret and a ConfigMap',
+      externalRedis({
+        tls: {
+          enabled: true,
+          caFrom: {
+            secretKeyRef: { name: 'ca', key: 'ca.crt' },
+            configMapKeyRef: { name: 'ca', key: 'ca.crt' },
+          },
+        },
+      }),
+      'redis.external.tls.caFrom needs exactly one of secretKeyRef and configMapKeyRef',
+    ],
+    [
+      'an empty caFrom',
+      externalRedis({ tls: { enabled: true, caFrom: {} } }),
+      'redis.external.tls.caFrom needs exactly one of secretKeyRef and configMapKeyRef',
+    ],
+    [
+      'a server name with a line break',
+      externalRedis({ tls: { enabled: true, serverName: 'evil.com\r\nx' } }),
+      'spec.redis.external.tls.serverName in body should match',
+    ],
+    [
+      'a user name with a space',
+      externalRedis({ username: 'hello api' }),
+      'spec.redis.external.username in body should match',
+    ],
+    [
+      'a password Secret named with a path',
+      externalRedis({ passwordSecretRef: { name: '../etc', key: 'password' } }),
+      'spec.redis.external.passwordSecretRef.name in body should match',
+    ],
+    [
       'a malformed storage size',
       { redis: { storage: { size: 'big' } } },
       'spec.redis.storage.size in body should match',
@@ -411,6 +460,26 @@ describe('admission accepts valid HelloWorlds', () => {
     [
       'an external Redis',
       { image: 'hello-api:1', redis: { mode: 'External', urlSecretRef: { name: 'redis', key: 'url' } } },
+    ],
+    [
+      'an external Redis Cluster over TLS with a CA, a server name and an ACL user (MemoryDB)',
+      {
+        image: 'hello-api:1',
+        redis: {
+          mode: 'External',
+          urlSecretRef: { name: 'redis', key: 'url' },
+          external: {
+            topology: 'Cluster',
+            tls: {
+              enabled: true,
+              caFrom: { configMapKeyRef: { name: 'memorydb-ca', key: 'ca.pem' } },
+              serverName: 'clustercfg.hello.abc123.memorydb.eu-west-1.amazonaws.com',
+            },
+            username: 'hello-api',
+            passwordSecretRef: { name: 'memorydb-acl', key: 'password' },
+          },
+        },
+      },
     ],
     [
       'smoke checks',

@@ -1,6 +1,6 @@
 /** The API's Express app on a real Redis store, silent, as the integration tests drive it. */
 import { createApp } from '../../api/src/app.js';
-import { parseRedisUrl } from '../../api/src/config.js';
+import { redisTargetFromUrl, type RedisTarget } from '../../api/src/redis-config.js';
 import { createApiMetrics, type ApiMetrics } from '../../api/src/metrics.js';
 import { createRedisStore, type BirthdayStore } from '../../api/src/store.js';
 import { createLogger } from '#common/logger.js';
@@ -13,9 +13,14 @@ export interface AppOnRedis {
 
 /** A short reconnect cap, so tests see recovery promptly once Redis is back. */
 export function appOnRedis(redisUrl: string, commandTimeoutMs = 250): AppOnRedis {
+  return appOnTarget(redisTargetFromUrl(redisUrl), commandTimeoutMs);
+}
+
+/** The same on any target: a cluster, TLS, an ACL user. */
+export function appOnTarget(target: RedisTarget, commandTimeoutMs = 250): AppOnRedis {
   const logger = createLogger('test', 'silent');
   const store = createRedisStore({
-    target: parseRedisUrl(redisUrl, undefined),
+    target,
     commandTimeoutMs,
     logger,
     maxReconnectDelayMs: 200,

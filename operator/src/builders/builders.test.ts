@@ -117,6 +117,68 @@ describe('desired state', () => {
     expect(env.map((e) => e.name)).not.toContain('REDIS_PASSWORD');
   });
 
+  it('keeps the pod template of a HelloWorld without redis.external byte for byte', () => {
+    // Revisions computed by the builders before redis.external existed: a change would restart every
+    // user's pods on upgrade.
+    expect(build().state.applied.revision).toBe('37a7caab73');
+    const external = { mode: 'External', urlSecretRef: { name: 'memorydb', key: 'url' } } as const;
+    expect(build({ redis: external }).state.applied.revision).toBe('c59fe93c76');
+    expect(build({ redis: { ...external, external: {} } }).state.applied.revision).toBe('c59fe93c76');
+  });
+
+  it.each([
+    ['a Secret', { secretKeyRef: { name: 'memorydb-ca', key: 'ca.pem' } }],
+    ['a ConfigMap', { configMapKeyRef: { name: 'memorydb-ca', key: 'ca.pem' } }],
+  ])('wires cluster mode, TLS with a CA from %s mounted read-only, and an ACL user', (_from, caFrom) => {
+    const { byKind } = build({
+      redis: {
+        mode: 'External',
+        urlSecretRef: { name: 'memorydb', key: 'url' },
+        external: {
+          topology: 'Cluster',
+          tls: { enabled: true, caFrom, serverName: 'clustercfg.hello.example.com' },
+          username: 'hello-api',
+          passwordSecretRef: { name: 'memorydb-acl', key: 'password' },
+        },
+      },
+    });
+    const pod = (byKind('Deployment') as V1Deployment[])[0]!.spec!.template.spec!;
+    const api = pod.containers[0]!;
+    expect(api.env!.filter((e) => e.name.startsWith('REDIS_'))).toEqual([
+      { name: 'REDIS_URL', valueFrom: { secretKeyRef: { name: 'memorydb', key: 'url' } } },
+      { name: 'REDIS_TOPOLOGY', value: 'cluster' },
+      { name: 'REDIS_TLS', value: 'true' },
+      { name: 'REDIS_TLS_CA_FILE', value: '/etc/hello/redis-ca/ca.crt' },
+      { name: 'REDIS_TLS_SERVER_NAME', value: 'clustercfg.hello.example.com' },
+      { name: 'REDIS_USERNAME', value: 'hello-api' },
+      { name: 'REDIS_PASSWORD', valueFrom: { secretKeyRef: { name: 'memorydb-acl', key: 'password' } } },
+    ]);
+    expect(api.volumeMounts).toContainEqual({
+      name: 'redis-ca',
+      mountPath: '/etc/hello/redis-ca',
+      readOnly: true,
+    });
+    const items = [{ key: 'ca.pem', path: 'ca.crt' }];
+    expect(pod.volumes).toContainEqual(
+      'secretKeyRef' in caFrom
+        ? { name: 'redis-ca', secret: { secretName: 'memorydb-ca', items } }
+        : { name: 'redis-ca', configMap: { name: 'memorydb-ca', items } },
+    );
+  });
+
+  it('wires TLS without a CA or server name as REDIS_TLS alone, and nothing for TLS off', () => {
+    const redisEnv = (tls: { enabled: boolean }) => {
+      const { byKind } = build({
+        redis: { mode: 'External', urlSecretRef: { name: 'm', key: 'url' }, external: { tls } },
+      });
+      const pod = (byKind('Deployment') as V1Deployment[])[0]!.spec!.template.spec!;
+      expect(pod.volumes!.map((v) => v.name)).toEqual(['tmp']);
+      return pod.containers[0]!.env!.filter((e) => e.name.startsWith('REDIS_')).map((e) => e.name);
+    };
+    expect(redisEnv({ enabled: true })).toEqual(['REDIS_URL', 'REDIS_TLS']);
+    expect(redisEnv({ enabled: false })).toEqual(['REDIS_URL']);
+  });
+
   it('lets user env override and user labels never break the selector', () => {
     const { byKind } = build({
       env: [{ name: 'LOG_LEVEL', value: 'debug' }],

@@ -5,6 +5,7 @@ import { labels, selectorLabels } from '../crd/labels.js';
 import type { HelloWorld } from '../crd/types.js';
 import { REVISION_ANNOTATION, revisionOf } from '../rollout/revision.js';
 import type { TemplateRevision } from '../rollout/template.js';
+import { externalRedisCa, externalRedisEnv } from './external-redis.js';
 import { childMeta, redisName, redisSecretName } from './meta.js';
 import { podServiceAccountName, serviceAccountPodAnnotations } from './service-account.js';
 
@@ -22,10 +23,16 @@ const TERMINATION_GRACE_SECONDS = 30;
 
 export const NON_ROOT_UID = 65532;
 
+const redisCa = (spec: ResolvedSpec) =>
+  externalRedisCa(spec.redis.mode === 'External' ? spec.redis.external : undefined);
+
 function redisEnv(hw: HelloWorld, spec: ResolvedSpec): V1EnvVar[] {
   if (spec.redis.mode === 'External') {
     const ref = spec.redis.urlSecretRef;
-    return [{ name: 'REDIS_URL', valueFrom: { secretKeyRef: { name: ref.name, key: ref.key } } }];
+    return [
+      { name: 'REDIS_URL', valueFrom: { secretKeyRef: { name: ref.name, key: ref.key } } },
+      ...externalRedisEnv(spec.redis.external),
+    ];
   }
   const secret = redisSecretName(hw);
   return [
@@ -79,7 +86,7 @@ function apiContainer(hw: HelloWorld, spec: ResolvedSpec): V1Container {
       runAsNonRoot: true,
       capabilities: { drop: ['ALL'] },
     },
-    volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }],
+    volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }, ...redisCa(spec).mounts],
   };
 }
 
@@ -117,7 +124,7 @@ export function buildPodTemplate(
         seccompProfile: { type: 'RuntimeDefault' },
       },
       containers: [apiContainer(hw, spec)],
-      volumes: [{ name: 'tmp', emptyDir: { sizeLimit: '64Mi' } }],
+      volumes: [{ name: 'tmp', emptyDir: { sizeLimit: '64Mi' } }, ...redisCa(spec).volumes],
       topologySpreadConstraints: ['topology.kubernetes.io/zone', 'kubernetes.io/hostname'].map((key) => ({
         maxSkew: 1,
         topologyKey: key,

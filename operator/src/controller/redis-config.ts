@@ -2,7 +2,8 @@
  * The facts about Redis the pods depend on, read before anything is built. Managed: the password, kept
  * from the HelloWorld's own Secret; generated only when the API server (not the cache) says there is no
  * Secret of that name. External: the user's Secret must hold a redis:// or rediss:// URL under the named
- * key. The checksum covers what the API pods read, so a changed password or URL rolls them; the Redis
+ * key, and the Secret of redis.external.passwordSecretRef, when named, a password. The checksum covers
+ * what the API pods read, so a changed password or URL rolls them; the Redis
  * StatefulSet carries the checksum of its configuration, so a new password restarts Redis with them.
  */
 import type { V1Secret } from '@kubernetes/client-node';
@@ -50,7 +51,27 @@ export async function redisConfig(
   const url = Buffer.from(encoded, 'base64').toString('utf8').trim();
   if (!/^rediss?:\/\//.test(url))
     return unusable(`Secret ${name} key ${key} is not a redis:// or rediss:// URL`);
-  return { state: 'ready', password: '', checksum: configChecksum(url), regenerated: false };
+  const passwordRef = spec.redis.external?.passwordSecretRef;
+  if (!passwordRef) {
+    return { state: 'ready', password: '', checksum: configChecksum(url), regenerated: false };
+  }
+  const holder =
+    passwordRef.name === name ? secret : await reader.readUserSecret(namespace, passwordRef.name);
+  if (!holder)
+    return unusable(`Secret ${passwordRef.name} (redis.external.passwordSecretRef) does not exist`);
+  const password = holder.data?.[passwordRef.key];
+  if (password === undefined || password === '') {
+    return unusable(
+      `Secret ${passwordRef.name} has no key ${passwordRef.key} (redis.external.passwordSecretRef)`,
+    );
+  }
+  // Base64 as stored: the checksum only needs to change when the password does.
+  return {
+    state: 'ready',
+    password: '',
+    checksum: configChecksum(`${url}\n${password}`),
+    regenerated: false,
+  };
 }
 
 async function managedRedis(reads: ChildReads, hw: HelloWorld): Promise<RedisConfig> {

@@ -133,6 +133,19 @@ const everySpecField: Everything<HelloWorldSpec> = {
       requests: { cpu: '100m' },
     },
     urlSecretRef: { name: 'redis-url', key: 'url' },
+    external: {
+      topology: 'Cluster',
+      tls: {
+        enabled: true,
+        caFrom: {
+          secretKeyRef: { name: 'redis-ca', key: 'ca.crt' },
+          configMapKeyRef: { name: 'redis-ca', key: 'ca.crt' },
+        },
+        serverName: 'clustercfg.example.com',
+      },
+      username: 'hello-api',
+      passwordSecretRef: { name: 'redis-auth', key: 'password' },
+    },
   },
   resources: {
     claims: [{ name: 'gpu', request: 'one' }],

@@ -5,6 +5,7 @@
 import type { V1EnvVar, V1ResourceRequirements } from '@kubernetes/client-node';
 import type {
   ClaimRetention,
+  ExternalRedisSpec,
   HelloWorldSpec,
   IntOrString,
   NoDataPolicy,
@@ -72,7 +73,12 @@ export interface ResolvedSpec {
         storage: { size: string; storageClassName?: string; whenDeleted: ClaimRetention };
         resources: V1ResourceRequirements;
       }
-    | { mode: Extract<RedisMode, 'External'>; urlSecretRef: { name: string; key: string } };
+    | {
+        mode: Extract<RedisMode, 'External'>;
+        urlSecretRef: { name: string; key: string };
+        /** As given: each field absent keeps the API's default (see docs/crd.md). */
+        external?: ExternalRedisSpec;
+      };
   resources: V1ResourceRequirements;
   env: V1EnvVar[];
   service: { type: ServiceType; port: number };
@@ -178,7 +184,11 @@ export function resolveSpec(spec: HelloWorldSpec): ResolvedSpec {
     },
     redis:
       redis.mode === 'External' && redis.urlSecretRef
-        ? { mode: 'External', urlSecretRef: redis.urlSecretRef }
+        ? {
+            mode: 'External',
+            urlSecretRef: redis.urlSecretRef,
+            ...(redis.external !== undefined && { external: redis.external }),
+          }
         : {
             mode: 'Managed',
             image: redis.image ?? DEFAULT_REDIS_IMAGE,

@@ -72,12 +72,38 @@ export interface RolloutSpec {
 export type RedisMode = 'Managed' | 'External';
 export type ClaimRetention = 'Retain' | 'Delete';
 
+export type RedisTopology = 'Standalone' | 'Cluster';
+
+/** A key of a Secret or ConfigMap in the HelloWorld's namespace. */
+export interface KeyRef {
+  name: string;
+  key: string;
+}
+
+/** How the API reaches an External Redis beyond its URL: MemoryDB and ElastiCache need all of it. */
+export interface ExternalRedisSpec {
+  /** Cluster: the URL is the cluster's configuration endpoint; the API uses a cluster client. */
+  topology?: RedisTopology;
+  tls?: {
+    enabled: boolean;
+    /** The CA that signs the server's certificate (PEM); Node's built-in CAs when unset. */
+    caFrom?: { secretKeyRef?: KeyRef; configMapKeyRef?: KeyRef };
+    /** The name the server's certificate is checked against (and sent as SNI); the URL's host when unset. */
+    serverName?: string;
+  };
+  /** ACL user name; the URL's user (or none) when unset. */
+  username?: string;
+  /** The ACL user's password; the URL's password (or none) when unset. */
+  passwordSecretRef?: KeyRef;
+}
+
 export interface RedisSpec {
   mode?: RedisMode;
   image?: string;
   storage?: { size?: string; storageClassName?: string; whenDeleted?: ClaimRetention };
   resources?: V1ResourceRequirements;
   urlSecretRef?: { name: string; key: string };
+  external?: ExternalRedisSpec;
 }
 
 export type ServiceType = 'ClusterIP' | 'NodePort' | 'LoadBalancer';
