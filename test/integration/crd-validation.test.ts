@@ -374,6 +374,74 @@ describe('admission rejects invalid HelloWorlds with a clear message', () => {
       { monitoring: { slo: { availability: 100 } } },
       'spec.monitoring.slo.availability in body should be less than 100',
     ],
+    [
+      'backups of an External Redis',
+      {
+        redis: { mode: 'External', urlSecretRef: { name: 's', key: 'url' }, backup: { schedule: '@daily' } },
+      },
+      'redis.backup and redis.restoreFrom apply only when redis.mode is Managed',
+    ],
+    [
+      'a restore into an External Redis',
+      {
+        redis: {
+          mode: 'External',
+          urlSecretRef: { name: 's', key: 'url' },
+          restoreFrom: { claimName: 'old-redis-backup' },
+        },
+      },
+      'redis.backup and redis.restoreFrom apply only when redis.mode is Managed',
+    ],
+    [
+      'a backup without a schedule',
+      { redis: { backup: { retain: 3 } } },
+      'spec.redis.backup.schedule: Required value',
+    ],
+    [
+      'a six-field schedule',
+      { redis: { backup: { schedule: '0 0 3 * * *' } } },
+      'redis.backup.schedule must be five cron fields separated by single spaces',
+    ],
+    [
+      'a schedule with a time zone prefix',
+      { redis: { backup: { schedule: 'CRON_TZ=UTC 0 3 * *' } } },
+      'redis.backup.schedule must be five cron fields separated by single spaces',
+    ],
+    [
+      'an unknown schedule macro',
+      { redis: { backup: { schedule: '@every 1h' } } },
+      'redis.backup.schedule must be five cron fields separated by single spaces',
+    ],
+    [
+      'a schedule with a line break',
+      { redis: { backup: { schedule: '0 3 * * *\n@daily' } } },
+      'redis.backup.schedule must be five cron fields separated by single spaces',
+    ],
+    [
+      'retain 0',
+      { redis: { backup: { schedule: '@daily', retain: 0 } } },
+      'should be greater than or equal to 1',
+    ],
+    [
+      'retain 1000',
+      { redis: { backup: { schedule: '@daily', retain: 1000 } } },
+      'should be less than or equal to 100',
+    ],
+    [
+      'a restore file outside the claim',
+      { redis: { restoreFrom: { claimName: 'old-redis-backup', file: '../data/dump.rdb' } } },
+      'spec.redis.restoreFrom.file in body should match',
+    ],
+    [
+      'a restore file that is no backup',
+      { redis: { restoreFrom: { claimName: 'old-redis-backup', file: 'backup-latest.rdb' } } },
+      'spec.redis.restoreFrom.file in body should match',
+    ],
+    [
+      'a restore claim name with a slash',
+      { redis: { restoreFrom: { claimName: 'a/b' } } },
+      'spec.redis.restoreFrom.claimName in body should match',
+    ],
   ];
 
   it.each(cases)('rejects %s', async (_what, spec, message) => {
@@ -504,6 +572,24 @@ describe('admission accepts valid HelloWorlds', () => {
       },
     ],
     [
+      'backups and a restore of a managed Redis',
+      {
+        image: 'hello-api:1',
+        redis: {
+          backup: {
+            schedule: '*/30 2-4 * * MON-FRI',
+            retain: 30,
+            storage: { size: '10Gi', storageClassName: 'fast' },
+          },
+          restoreFrom: { claimName: 'old-redis-backup', file: 'backup-20261203T030000Z.rdb' },
+        },
+      },
+    ],
+    [
+      'a backup schedule macro',
+      { image: 'hello-api:1', redis: { backup: { schedule: '@hourly', suspend: true } } },
+    ],
+    [
       'env, resources and pod metadata',
       {
         image:
@@ -518,6 +604,18 @@ describe('admission accepts valid HelloWorlds', () => {
       },
     ],
   ];
+
+  it('defaults backups to 7 kept on a 2Gi claim, not suspended', async () => {
+    const stored = await create(
+      helloWorld({ image: 'hello-api:1', redis: { backup: { schedule: '0 3 * * *' } } }),
+    );
+    expect((stored.spec.redis as Json).backup).toEqual({
+      schedule: '0 3 * * *',
+      retain: 7,
+      storage: { size: '2Gi' },
+      suspend: false,
+    });
+  });
 
   it.each(valid)('accepts %s and keeps the spec as given', async (_what, spec) => {
     const stored = await create(helloWorld(spec));
@@ -747,7 +845,7 @@ describe('kubectl', () => {
     expect(listed.stdout).toMatch(/^columns\s+hello-api:7\s+2\s+/m);
     const wide = kubectl('get', 'hw', '-n', namespace, 'columns', '-o', 'wide');
     expect(wide.stdout.split('\n')[0]).toMatch(
-      /\sREASON\s+PROGRESS\s+REVISION\s+STABLE\s+REPLICAS\s+UPDATED\s+REDIS\s+AGE$/,
+      /\sREASON\s+PROGRESS\s+REVISION\s+STABLE\s+REPLICAS\s+UPDATED\s+REDIS\s+BACKUP\s+AGE$/,
     );
   });
 });

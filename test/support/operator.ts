@@ -191,7 +191,10 @@ export async function waitForHelloWorld(
   }
 }
 
-export function conditionOf(hw: HelloWorld, type: string): { status: string; reason: string } | undefined {
+export function conditionOf(
+  hw: HelloWorld,
+  type: string,
+): { status: string; reason: string; message: string } | undefined {
   return hw.status?.conditions?.find((c) => c.type === type);
 }
 

@@ -50,7 +50,9 @@ describe('desired state', () => {
         'app.kubernetes.io/managed-by': 'helloworld-operator',
       });
     }
+    // No spec.redis.backup: a backup CronJob of an earlier spec is deleted.
     expect(state.absent).toEqual([
+      { apiVersion: 'batch/v1', kind: 'CronJob', name: 'demo-redis-backup' },
       { apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler', name: 'demo' },
     ]);
   });
@@ -100,7 +102,7 @@ describe('desired state', () => {
     expect(byKind('HorizontalPodAutoscaler')[0]).toMatchObject({
       spec: { minReplicas: 2, maxReplicas: 5, scaleTargetRef: { kind: 'Deployment', name: 'demo' } },
     });
-    expect(state.absent).toEqual([]);
+    expect(state.absent).toEqual([{ apiVersion: 'batch/v1', kind: 'CronJob', name: 'demo-redis-backup' }]);
   });
 
   it('wires an external Redis from the user Secret and creates no managed Redis', () => {

@@ -10,7 +10,9 @@ import { KINDS, typeMeta } from '../crd/kinds.js';
 import type { HelloWorld } from '../crd/types.js';
 import { templateToRun, type RolloutHistory, type TemplateRevision } from '../rollout/template.js';
 import { sha256Hex } from '../runtime/hash.js';
+import { backupDecision, type BackupDecision } from '../backup/decision.js';
 import { buildHpa, buildPdb } from './autoscaling.js';
+import { backupName, buildBackupClaim, buildBackupCronJob } from './backup.js';
 import { buildDeployment, buildPodTemplate } from './deployment.js';
 import type { AbsentChild } from './meta.js';
 import {
@@ -54,6 +56,8 @@ export interface DesiredState {
   applied: TemplateRevision;
   /** Whether the ServiceMonitor and PrometheusRule are wanted, and why: the Monitoring condition. */
   monitoring: MonitoringDecision;
+  /** Whether backups are wanted, and their schedule once it parsed: the Backup condition. */
+  backup: BackupDecision;
   /** The children to apply, prerequisites first. */
   apply: KubernetesObject[];
   /** The children to delete when they exist. */
@@ -66,14 +70,24 @@ export function desiredState(hw: HelloWorld, spec: ResolvedSpec, inputs: Desired
   const applied = rollout ? templateToRun(specTemplate, rollout, spec.rollout.autoRollback) : specTemplate;
   const apply: KubernetesObject[] = [];
   const absent: AbsentChild[] = [];
+  const backup = backupDecision(spec);
   if (spec.redis.mode === 'Managed') {
     const password = redis.password;
     if (password !== undefined) apply.push(buildRedisSecret(hw, password));
     apply.push(buildRedisService(hw));
     if (password !== undefined)
       apply.push(buildRedisStatefulSet(hw, spec.redis, configChecksum(redisConfigFile(password))));
-    apply.push(buildRedisNetworkPolicy(hw));
+    apply.push(buildRedisNetworkPolicy(hw, backup.schedule !== undefined));
+    if (backup.schedule !== undefined && spec.redis.backup !== undefined) {
+      apply.push(
+        buildBackupClaim(hw, spec.redis.backup),
+        buildBackupCronJob(hw, spec.redis, spec.redis.backup),
+      );
+    }
   }
+  // An invalid schedule leaves the CronJob as it was; a backup taken off the spec takes the CronJob with
+  // it (never the claim, which holds the backups).
+  if (!backup.wanted) absent.push({ ...typeMeta(KINDS.CronJob), name: backupName(hw) });
   // Kept while the HelloWorld lives once created, even if the spec stops asking: a rollback may run a
   // revision whose pods use it, and running pods would lose their identity (the garbage collector
   // deletes it with the HelloWorld).
@@ -87,7 +101,7 @@ export function desiredState(hw: HelloWorld, spec: ResolvedSpec, inputs: Desired
   if (monitoring.enabled) apply.push(buildServiceMonitor(hw, spec), buildPrometheusRule(hw, spec));
   // Without the CRDs there is nothing of these kinds to delete (nor a path to ask).
   else if (prometheusOperatorInstalled) absent.push(...monitoringChildren(hw));
-  return { specRevision: specTemplate.revision, applied, monitoring, apply, absent };
+  return { specRevision: specTemplate.revision, applied, monitoring, backup, apply, absent };
 }
 
 /** The checksum a pod template carries of the configuration its pods read (16 hex digits of sha256). */

@@ -14,12 +14,12 @@ import { parseQuantity } from '../runtime/apply-diff.js';
 import { CONFIG_CHECKSUM_ANNOTATION } from './deployment.js';
 import { childMeta, redisName, redisSecretName } from './meta.js';
 import { assertRedisPassword } from './redis-password.js';
+import { REDIS_POD_SECURITY, RESTRICTED_CONTAINER, redisAuthEnv, restoreFromBackup } from './backup.js';
 
 type ManagedRedis = Extract<ResolvedSpec['redis'], { mode: 'Managed' }>;
 
 export const REDIS_PORT = 6379;
 const base64 = (s: string): string => Buffer.from(s, 'utf8').toString('base64');
-const REDIS_UID = 999; // the redis user of the official image
 
 /**
  * The server's configuration file. The password is validated here too (redis-password.ts): a line break
@@ -110,6 +110,8 @@ export function buildRedisStatefulSet(
   configChecksum: string,
 ): V1StatefulSet {
   const secret = redisSecretName(hw);
+  // A backup to load into a new volume: the init container leaves a volume with data alone.
+  const restore = redis.restoreFrom && restoreFromBackup(redis, redis.restoreFrom);
   return {
     ...typeMeta(KINDS.StatefulSet),
     metadata: childMeta(hw, redisName(hw), 'redis'),
@@ -127,13 +129,8 @@ export function buildRedisStatefulSet(
           automountServiceAccountToken: false,
           enableServiceLinks: false,
           terminationGracePeriodSeconds: 30,
-          securityContext: {
-            runAsNonRoot: true,
-            runAsUser: REDIS_UID,
-            runAsGroup: REDIS_UID,
-            fsGroup: REDIS_UID,
-            seccompProfile: { type: 'RuntimeDefault' },
-          },
+          securityContext: REDIS_POD_SECURITY,
+          ...(restore && { initContainers: [restore.initContainer] }),
           containers: [
             {
               name: 'redis',
@@ -141,9 +138,7 @@ export function buildRedisStatefulSet(
               imagePullPolicy: 'IfNotPresent',
               command: ['redis-server', '/etc/redis/redis.conf', ...redisServerArgs(redis.resources)],
               ports: [{ name: 'redis', containerPort: REDIS_PORT, protocol: 'TCP' }],
-              env: [
-                { name: 'REDISCLI_AUTH', valueFrom: { secretKeyRef: { name: secret, key: 'password' } } },
-              ],
+              env: [redisAuthEnv(hw)],
               resources: redis.resources,
               readinessProbe: {
                 exec: { command: PING },
@@ -158,12 +153,7 @@ export function buildRedisStatefulSet(
                 timeoutSeconds: 5,
                 failureThreshold: 6,
               },
-              securityContext: {
-                allowPrivilegeEscalation: false,
-                readOnlyRootFilesystem: true,
-                runAsNonRoot: true,
-                capabilities: { drop: ['ALL'] },
-              },
+              securityContext: RESTRICTED_CONTAINER,
               volumeMounts: [
                 { name: 'data', mountPath: '/data' },
                 { name: 'config', mountPath: '/etc/redis', readOnly: true },
@@ -177,6 +167,7 @@ export function buildRedisStatefulSet(
               secret: { secretName: secret, items: [{ key: 'redis.conf', path: 'redis.conf' }] },
             },
             { name: 'tmp', emptyDir: { sizeLimit: '16Mi' } },
+            ...(restore ? [restore.volume] : []),
           ],
         },
       },
@@ -196,8 +187,8 @@ export function buildRedisStatefulSet(
   };
 }
 
-/** Only this instance's API pods may reach its Redis. */
-export function buildRedisNetworkPolicy(hw: HelloWorld): V1NetworkPolicy {
+/** Only this instance's API pods, and its backup pods, may reach its Redis. */
+export function buildRedisNetworkPolicy(hw: HelloWorld, backups = false): V1NetworkPolicy {
   return {
     ...typeMeta(KINDS.NetworkPolicy),
     metadata: childMeta(hw, redisName(hw), 'redis'),
@@ -207,7 +198,10 @@ export function buildRedisNetworkPolicy(hw: HelloWorld): V1NetworkPolicy {
       // The object is sent as plain JSON: the wire name is `from` (client-node's model calls it `_from`).
       ingress: [
         {
-          from: [{ podSelector: { matchLabels: selectorLabels(hw, 'api') } }],
+          from: [
+            { podSelector: { matchLabels: selectorLabels(hw, 'api') } },
+            ...(backups ? [{ podSelector: { matchLabels: selectorLabels(hw, 'redis-backup') } }] : []),
+          ],
           ports: [{ protocol: 'TCP', port: REDIS_PORT }],
         } as V1NetworkPolicyIngressRule,
       ],

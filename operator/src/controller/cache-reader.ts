@@ -26,6 +26,8 @@ const CHILD_KINDS: readonly Kind[] = [
   KINDS.HorizontalPodAutoscaler,
   KINDS.PodDisruptionBudget,
   KINDS.NetworkPolicy,
+  KINDS.CronJob,
+  KINDS.PersistentVolumeClaim,
 ];
 
 /** Pods and ReplicaSets are found by the instance label (their owners are children, not the HelloWorld). */
@@ -111,6 +113,12 @@ export class CacheReader implements ClusterReader {
 
   listPods(namespace: string, instance: string): V1Pod[] {
     return this.informers.pods.byIndex(INSTANCE_INDEX, `${namespace}/${instance}`).filter(isApi);
+  }
+
+  listBackupPods(namespace: string, instance: string): V1Pod[] {
+    return this.informers.pods
+      .byIndex(INSTANCE_INDEX, `${namespace}/${instance}`)
+      .filter((pod) => pod.metadata?.labels?.[COMPONENT_LABEL] === 'redis-backup');
   }
 
   listReplicaSets(namespace: string, instance: string): V1ReplicaSet[] {

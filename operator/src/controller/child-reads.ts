@@ -7,7 +7,14 @@
 import type { KubernetesObject, V1StatefulSet } from '@kubernetes/client-node';
 import { KINDS, typeMeta } from '../crd/kinds.js';
 import type { HelloWorld } from '../crd/types.js';
-import { claimConflict, claimNames, judgeOwnership, keyOf, type Ownership } from './ownership.js';
+import {
+  claimConflict,
+  claimNames,
+  judgeBackupClaim,
+  judgeOwnership,
+  keyOf,
+  type Ownership,
+} from './ownership.js';
 import type { ChildRef, ClusterReader } from './cluster-reader.js';
 
 export class ChildReads {
@@ -36,7 +43,12 @@ export class ChildReads {
     const result = new Map<string, Ownership>();
     for (const obj of desired) {
       const ref = { apiVersion: obj.apiVersion ?? '', kind: obj.kind ?? '', name: obj.metadata?.name ?? '' };
-      let own = judgeOwnership(this.hw, await this.find(ref));
+      const found = await this.find(ref);
+      // The backup claim has no owner reference by design (builders/backup.ts): judged by its labels.
+      let own =
+        obj.kind === 'PersistentVolumeClaim'
+          ? judgeBackupClaim(this.hw, found)
+          : judgeOwnership(this.hw, found);
       // A StatefulSet about to be created takes over any claim of its volumes' names.
       if (own.state === 'absent' && obj.kind === 'StatefulSet') own = await this.claims(obj);
       result.set(keyOf(obj), own);

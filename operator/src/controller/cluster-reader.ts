@@ -25,6 +25,8 @@ export interface ClusterReader {
   /** The API pods and ReplicaSets of one HelloWorld instance. */
   listPods(namespace: string, instance: string): V1Pod[];
   listReplicaSets(namespace: string, instance: string): V1ReplicaSet[];
+  /** The pods the backup CronJob of one HelloWorld instance ran (those its Jobs still keep). */
+  listBackupPods(namespace: string, instance: string): V1Pod[];
   /** A Secret the user owns (external Redis URL): read from the API server, not cached. */
   readUserSecret(namespace: string, name: string): Promise<V1Secret | undefined>;
   /**

@@ -19,6 +19,8 @@ import { CLIENT_OPTIONS } from './client-options.js';
 import type { OperatorMetrics } from './metrics.js';
 import { PrometheusOperatorDiscovery } from './prometheus-operator.js';
 import { RolledBackGauge } from './rollback-gauge.js';
+import { reportBackup } from './backup-gauge.js';
+import type { BackupStatus } from '../crd/types.js';
 import { reconcile } from './reconcile.js';
 import { StatusWrites } from './status-writes.js';
 
@@ -91,6 +93,14 @@ export function createController(options: ControllerOptions): Controller {
     now: options.now ?? (() => new Date()),
     onRolledBack: (namespace: string, name: string, reason: string | undefined) => {
       rolledBack.report(namespace, name, reason);
+    },
+    onBackup: (
+      namespace: string,
+      name: string,
+      status: BackupStatus | undefined,
+      since: Date | undefined,
+    ) => {
+      reportBackup(metrics.backup, namespace, name, status, since);
     },
     onRollback: (reason: string) => {
       metrics.rollbacks.inc({ reason });

@@ -3,10 +3,12 @@ import type { Registry } from 'prom-client';
 import { Counter, Gauge } from 'prom-client';
 import { KINDS } from '../crd/kinds.js';
 import { RuntimeMetrics } from '../runtime/metrics.js';
+import type { BackupGauges } from './backup-gauge.js';
 
 export class OperatorMetrics extends RuntimeMetrics {
   readonly rollbacks: Counter<'reason'>;
   readonly rolledBack: Gauge<'namespace' | 'name' | 'reason'>;
+  readonly backup: BackupGauges;
 
   constructor(registry?: Registry) {
     super({ prefix: 'helloworld', kind: KINDS.HelloWorld.kind, registry });
@@ -23,5 +25,19 @@ export class OperatorMetrics extends RuntimeMetrics {
       labelNames: ['namespace', 'name', 'reason'],
       registers,
     });
+    const gauge = (name: string, help: string) =>
+      new Gauge({ name, help, labelNames: ['namespace', 'name'] as const, registers });
+    this.backup = {
+      lastSuccess: gauge(
+        'helloworld_redis_backup_last_success_timestamp_seconds',
+        'When the newest successful backup of the managed Redis finished (until the first, when backups were switched on).',
+      ),
+      sizeBytes: gauge('helloworld_redis_backup_size_bytes', 'Size of the newest successful backup.'),
+      failing: gauge('helloworld_redis_backup_failing', '1 while the newest finished backup failed.'),
+      maxAge: gauge(
+        'helloworld_redis_backup_max_age_seconds',
+        'How old the newest backup may be: the longest gap of the schedule plus one run.',
+      ),
+    };
   }
 }

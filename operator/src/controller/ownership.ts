@@ -7,6 +7,7 @@
 import type { KubernetesObject, V1PersistentVolumeClaim, V1StatefulSet } from '@kubernetes/client-node';
 import type { HelloWorld } from '../crd/types.js';
 import { selectorLabels } from '../crd/labels.js';
+import { backupName } from '../builders/backup.js';
 import { createdServiceAccountName, redisName, redisSecretName } from '../builders/meta.js';
 
 /** What stands under a child's name: nothing, the HelloWorld's own object, or someone else's. */
@@ -67,19 +68,38 @@ export function claimNames(sts: V1StatefulSet): string[] {
   );
 }
 
+/** What a claim of each component is, for the conflict message. */
+const CLAIM_ROLE = {
+  redis: "this HelloWorld's Redis volume",
+  'redis-backup': "this HelloWorld's backup claim",
+} as const;
+
 /**
- * A claim the new StatefulSet may take: this instance's Redis volume, as kept by `whenDeleted: Retain`
- * from an earlier HelloWorld of the same name (it carries the instance's Redis labels and no controller).
- * Undefined when it may; otherwise the conflict.
+ * A claim the HelloWorld may take without owning it: its Redis volume, as kept by `whenDeleted: Retain`
+ * from an earlier HelloWorld of the same name, or its backup claim, which is never owned so that it
+ * outlives the HelloWorld (builders/backup.ts). Either carries the instance's labels of that component and
+ * no controller. Undefined when it may; otherwise the conflict.
  */
-export function claimConflict(hw: HelloWorld, claim: V1PersistentVolumeClaim): string | undefined {
-  const wanted = selectorLabels(hw, 'redis');
+export function claimConflict(
+  hw: HelloWorld,
+  claim: V1PersistentVolumeClaim,
+  component: keyof typeof CLAIM_ROLE = 'redis',
+): string | undefined {
+  const wanted = selectorLabels(hw, component);
   const labels = claim.metadata?.labels ?? {};
   const labelled = Object.entries(wanted).every(([key, value]) => labels[key] === value);
   const controller = claim.metadata?.ownerReferences?.find((ref) => ref.controller === true);
   if (labelled && controller === undefined) return undefined;
-  const why = labelled ? describeController(claim) : "it does not carry this HelloWorld's Redis labels";
-  return `PersistentVolumeClaim ${claim.metadata?.name ?? ''} exists and is not this HelloWorld's Redis volume: ${why}`;
+  const which = component === 'redis' ? 'Redis' : 'backup';
+  const why = labelled ? describeController(claim) : `it does not carry this HelloWorld's ${which} labels`;
+  return `PersistentVolumeClaim ${claim.metadata?.name ?? ''} exists and is not ${CLAIM_ROLE[component]}: ${why}`;
+}
+
+/** Whose claim stands under the backup claim's name: the HelloWorld's own even without an owner reference. */
+export function judgeBackupClaim(hw: HelloWorld, found: V1PersistentVolumeClaim | undefined): Ownership {
+  if (found === undefined) return { state: 'absent' };
+  const conflict = claimConflict(hw, found, 'redis-backup');
+  return conflict === undefined ? { state: 'ours', live: found } : { state: 'foreign', conflict };
 }
 
 /**
@@ -90,7 +110,7 @@ export function claimConflict(hw: HelloWorld, claim: V1PersistentVolumeClaim): s
  * to someone else's server), and the ServiceAccount the HelloWorld creates for its pods (else they would
  * run as someone else's, with its cloud role). The StatefulSet: the Secret holding its configuration and the
  * NetworkPolicy that keeps other pods away from its data. Autoscaler, disruption budget and monitoring:
- * the Deployment they act on.
+ * the Deployment they act on. The backup CronJob: the claim it writes to and the Secret it reads.
  */
 export function prerequisites(
   hw: HelloWorld,
@@ -108,6 +128,8 @@ export function prerequisites(
       ...(createdServiceAccount ? [childKey('ServiceAccount', createdServiceAccountName(hw))] : []),
     ],
     [childKey('StatefulSet', redis)]: [secret, childKey('NetworkPolicy', redis)],
+    // Backups go only to the HelloWorld's own claim, with the password of its own Secret.
+    [childKey('CronJob', backupName(hw))]: [childKey('PersistentVolumeClaim', backupName(hw)), secret],
   };
   return (key) => {
     const kind = key.slice(0, key.indexOf('/'));

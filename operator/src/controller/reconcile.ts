@@ -6,7 +6,7 @@
 import type { KubernetesObject, V1Deployment } from '@kubernetes/client-node';
 import type { Logger } from '#common/logger.js';
 import { resolveSpec, type ResolvedSpec } from '../crd/defaults.js';
-import type { HelloWorld, HelloWorldStatus } from '../crd/types.js';
+import type { BackupStatus, HelloWorld, HelloWorldStatus } from '../crd/types.js';
 import { selectorLabels, selectorString } from '../crd/labels.js';
 import { desiredState, type DesiredState } from '../builders/index.js';
 import { redisSecretName, type AbsentChild } from '../builders/meta.js';
@@ -30,6 +30,7 @@ import {
 import { blockedStatus, isConflictNew, withConflicts, withoutBlockedDegraded } from './conflict-status.js';
 import { redisConfig, type RedisConfig } from './redis-config.js';
 import { serviceAccountBlock } from './service-account.js';
+import { backupOutcome, backupSince, restoreBlock, type BackupOutcome } from './backup.js';
 import {
   progressWriteInterval,
   statusChanges,
@@ -48,6 +49,16 @@ export interface ReconcileDeps {
   prometheusOperatorInstalled: () => boolean;
   now: () => Date;
   onRollback?: (reason: string) => void;
+  /**
+   * The backups of a HelloWorld's managed Redis (undefined: none asked, or the HelloWorld is gone) and
+   * since when they are asked for (the backup CronJob's creation), for the backup metrics.
+   */
+  onBackup?: (
+    namespace: string,
+    name: string,
+    status: BackupStatus | undefined,
+    since: Date | undefined,
+  ) => void;
   /** The reason of the rollback a HelloWorld runs on now; undefined when it is not rolled back or gone. */
   onRolledBack?: (namespace: string, name: string, reason: string | undefined) => void;
 }
@@ -73,6 +84,7 @@ export async function reconcile(
   // Gone or going: owner references let the garbage collector remove the children.
   if (!hw || hw.metadata.deletionTimestamp) {
     deps.onRolledBack?.(namespace, name, undefined);
+    deps.onBackup?.(namespace, name, undefined, undefined);
     return {};
   }
   const facts = observe(deps, hw);
@@ -121,9 +133,10 @@ async function converge(
     await reportBlocked(deps, log, hw, facts, redisBlock(redis));
     return { requeueAfterMs: WAITING_REQUEUE_MS };
   }
-  const accountBlock = await serviceAccountBlock(reads, hw, facts.spec);
-  if (accountBlock !== undefined) {
-    await reportBlocked(deps, log, hw, facts, accountBlock);
+  const block =
+    (await serviceAccountBlock(reads, hw, facts.spec)) ?? (await restoreBlock(reads, hw, facts.spec));
+  if (block !== undefined) {
+    await reportBlocked(deps, log, hw, facts, block);
     return { requeueAfterMs: WAITING_REQUEUE_MS };
   }
 
@@ -169,7 +182,16 @@ async function converge(
     deps.onRollback?.(decision.rollback.reason);
   }
 
-  const status = reconciledStatus(hw, facts, { decision, monitoring: desired.monitoring, plan, deployment });
+  const backup = backupOutcome(hw, deps.reader.listBackupPods(namespace, name), desired.backup);
+  for (const event of backup.events) void deps.events.record(hw, event.type, event.reason, event.message);
+  deps.onBackup?.(namespace, name, backup.status, backupSince(deps.reader, hw));
+  const status = reconciledStatus(hw, facts, {
+    decision,
+    monitoring: desired.monitoring,
+    backup,
+    plan,
+    deployment,
+  });
   const heldBackMs = await persistStatus(deps, log, hw, status, facts.now);
   const rolledBack = status.phase === 'RolledBack' ? status.lastRollback?.reason : undefined;
   deps.onRolledBack?.(namespace, name, rolledBack);
@@ -222,6 +244,8 @@ async function applyChildren(
 ): Promise<V1Deployment | undefined> {
   let deployment: V1Deployment | undefined;
   for (const { object, live } of plan.apply) {
+    // A claim is created once and never updated: its size may only grow, by the user's hand.
+    if (object.kind === 'PersistentVolumeClaim' && live !== undefined) continue;
     const ports = servicePortsToReplace(object, live);
     if (ports !== undefined && live !== undefined) {
       log.info(
@@ -266,13 +290,19 @@ function reconciledStatus(
   outcome: {
     decision: RolloutDecision;
     monitoring: MonitoringDecision;
+    backup: BackupOutcome;
     plan: ChildPlan;
     deployment: V1Deployment | undefined;
   },
 ): HelloWorldStatus {
-  const { decision, monitoring, plan, deployment } = outcome;
+  const { decision, monitoring, backup, plan, deployment } = outcome;
+  // The Backup condition exists while backups are asked for.
+  const withoutBackup = decision.status.conditions?.filter((c) => c.type !== 'Backup');
+  const withBackup = backup.condition
+    ? setCondition(decision.status.conditions, backup.condition, generation, now)
+    : withoutBackup;
   const withMonitoring = setCondition(
-    decision.status.conditions,
+    withBackup,
     {
       type: 'Monitoring',
       status: monitoring.enabled ? 'True' : 'False',
@@ -285,6 +315,7 @@ function reconciledStatus(
   const conditions = withConflicts(plan, hw, setCondition(withMonitoring, RECONCILED, generation, now), now);
   return {
     ...decision.status,
+    backup: backup.status, // undefined (dropped from the written JSON) once backups are off
     conditions,
     observedGeneration: generation,
     replicas: deployment?.status?.replicas ?? 0,

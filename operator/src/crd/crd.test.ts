@@ -132,6 +132,13 @@ const everySpecField: Everything<HelloWorldSpec> = {
       limits: { memory: '1Gi' },
       requests: { cpu: '100m' },
     },
+    backup: {
+      schedule: '0 3 * * *',
+      retain: 14,
+      storage: { size: '5Gi', storageClassName: 'fast' },
+      suspend: false,
+    },
+    restoreFrom: { claimName: 'old-redis-backup', file: 'backup-20261203T030000Z.rdb' },
     urlSecretRef: { name: 'redis-url', key: 'url' },
     external: {
       topology: 'Cluster',
@@ -196,6 +203,14 @@ const everyStatusField: StatusFields = {
   currentRevision: 'abc',
   stableRevision: 'def',
   stableImage: 'hello-api:1',
+  backup: {
+    lastSuccessTime: T,
+    lastFile: 'backup-20260101T000000Z.rdb',
+    lastSizeBytes: 1234,
+    lastFailureTime: T,
+    lastFailureMessage: 'boom',
+    maxAgeSeconds: 90000,
+  },
   failedRevision: 'abc',
   observedRetry: '1',
   observedAbort: '1',

@@ -9,7 +9,9 @@ import type {
   HelloWorldSpec,
   IntOrString,
   NoDataPolicy,
+  RedisBackupSpec,
   RedisMode,
+  RedisRestoreSpec,
   ServiceAccountSpec,
   ServiceType,
   SmokeCheck,
@@ -72,6 +74,8 @@ export interface ResolvedSpec {
         image: string;
         storage: { size: string; storageClassName?: string; whenDeleted: ClaimRetention };
         resources: V1ResourceRequirements;
+        backup?: ResolvedBackup;
+        restoreFrom?: RedisRestoreSpec;
       }
     | {
         mode: Extract<RedisMode, 'External'>;
@@ -200,6 +204,8 @@ export function resolveSpec(spec: HelloWorldSpec): ResolvedSpec {
               }),
             },
             resources: redis.resources ?? DEFAULT_REDIS_RESOURCES,
+            ...(redis.backup !== undefined && { backup: resolveBackup(redis.backup) }),
+            ...(redis.restoreFrom !== undefined && { restoreFrom: redis.restoreFrom }),
           },
     resources: spec.resources ?? DEFAULT_API_RESOURCES,
     env: spec.env ?? [],
@@ -222,6 +228,27 @@ export function resolveSpec(spec: HelloWorldSpec): ResolvedSpec {
  * Admission requires `name` or `create: true` (never both); a block with neither is left unresolved, so
  * the pods keep the namespace's default ServiceAccount rather than guess.
  */
+export interface ResolvedBackup {
+  schedule: string;
+  retain: number;
+  storage: { size: string; storageClassName?: string };
+  suspend: boolean;
+}
+
+function resolveBackup(backup: RedisBackupSpec): ResolvedBackup {
+  return {
+    schedule: backup.schedule,
+    retain: backup.retain ?? 7,
+    storage: {
+      size: backup.storage?.size ?? '2Gi',
+      ...(backup.storage?.storageClassName !== undefined && {
+        storageClassName: backup.storage.storageClassName,
+      }),
+    },
+    suspend: backup.suspend ?? false,
+  };
+}
+
 function resolveServiceAccount(sa: ServiceAccountSpec): { serviceAccount?: ResolvedServiceAccount } {
   const automountToken = sa.automountToken ?? false;
   if (sa.create === true)

@@ -26,6 +26,7 @@ export const KINDS = {
   Secret: namespaced('v1', 'Secret', 'secrets'),
   ServiceAccount: namespaced('v1', 'ServiceAccount', 'serviceaccounts'),
   PersistentVolumeClaim: namespaced('v1', 'PersistentVolumeClaim', 'persistentvolumeclaims'),
+  CronJob: namespaced('batch/v1', 'CronJob', 'cronjobs'),
   HorizontalPodAutoscaler: namespaced(
     'autoscaling/v2',
     'HorizontalPodAutoscaler',

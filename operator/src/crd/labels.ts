@@ -22,7 +22,8 @@ export const MANAGED_BY = OPERATOR_NAME;
 /** Children are watched through this selector, so the caches hold only the operator's own objects. */
 export const MANAGED_BY_SELECTOR = `${MANAGED_BY_LABEL}=${MANAGED_BY}`;
 
-export type Component = 'api' | 'redis';
+/** What a child is part of: the API, the managed Redis, or the Redis backups (CronJob, pods, claim). */
+export type Component = 'api' | 'redis' | 'redis-backup';
 
 /** The immutable labels a Deployment or StatefulSet selects its pods by. */
 export function selectorLabels(hw: HelloWorld, component: Component): Record<string, string> {

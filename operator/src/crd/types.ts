@@ -97,11 +97,29 @@ export interface ExternalRedisSpec {
   passwordSecretRef?: KeyRef;
 }
 
+/** Scheduled snapshots of the managed Redis to a claim that outlives the HelloWorld (docs/backup.md). */
+export interface RedisBackupSpec {
+  /** Cron, evaluated in UTC (the CronJob's timeZone is Etc/UTC). */
+  schedule: string;
+  retain?: number;
+  storage?: { size?: string; storageClassName?: string };
+  suspend?: boolean;
+}
+
+/** A backup the managed Redis loads when it first starts on an empty volume. */
+export interface RedisRestoreSpec {
+  claimName: string;
+  /** backup-<UTC time>.rdb; the newest in the claim when unset. */
+  file?: string;
+}
+
 export interface RedisSpec {
   mode?: RedisMode;
   image?: string;
   storage?: { size?: string; storageClassName?: string; whenDeleted?: ClaimRetention };
   resources?: V1ResourceRequirements;
+  backup?: RedisBackupSpec;
+  restoreFrom?: RedisRestoreSpec;
   urlSecretRef?: { name: string; key: string };
   external?: ExternalRedisSpec;
 }
@@ -157,7 +175,7 @@ export interface HelloWorldSpec {
 
 export type Phase = 'Pending' | 'Progressing' | 'Verifying' | 'Available' | 'RolledBack' | 'Failed';
 /** `Monitoring` says whether a ServiceMonitor and PrometheusRule were generated, and why (not). */
-export type ConditionType = 'Available' | 'Progressing' | 'Degraded' | 'Monitoring' | 'Reconciled';
+export type ConditionType = 'Available' | 'Progressing' | 'Degraded' | 'Monitoring' | 'Reconciled' | 'Backup';
 export type ConditionStatus = 'True' | 'False' | 'Unknown';
 
 /** metav1.Condition. */
@@ -243,7 +261,19 @@ export interface HelloWorldStatus {
   rolloutStartedAt?: string;
   verification?: VerificationStatus;
   lastRollback?: RollbackRecord;
+  backup?: BackupStatus;
   conditions?: Condition[];
+}
+
+/** The managed Redis's backups as the operator last saw them (builders/backup.ts, controller/backup-status.ts). */
+export interface BackupStatus {
+  lastSuccessTime?: string;
+  lastFile?: string;
+  lastSizeBytes?: number;
+  /** Set only while the newest finished backup failed. */
+  lastFailureTime?: string;
+  lastFailureMessage?: string;
+  maxAgeSeconds?: number;
 }
 
 export interface HelloWorld {

@@ -29,6 +29,8 @@ export const BlockedReason = {
   RedisPasswordInvalid: 'RedisPasswordInvalid',
   /** spec.serviceAccount.name names a ServiceAccount that does not exist in the namespace. */
   ServiceAccountNotFound: 'ServiceAccountNotFound',
+  /** spec.redis.restoreFrom names a claim that does not exist or is not a HelloWorld backup claim. */
+  RestoreClaimInvalid: 'RestoreClaimInvalid',
 } as const;
 export type BlockedReason = (typeof BlockedReason)[keyof typeof BlockedReason];
 
@@ -65,6 +67,11 @@ export const Reason = {
   MinimumReplicasUnavailable: 'MinimumReplicasUnavailable',
   /** The managed Redis Secret was gone: a new password was generated and Redis and the API rolled. */
   RedisPasswordRegenerated: 'RedisPasswordRegenerated',
+  /** The Backup condition (spec.redis.backup), and the events of each backup that ended. */
+  BackupSucceeded: 'BackupSucceeded',
+  BackupFailed: 'BackupFailed',
+  BackupScheduleInvalid: 'BackupScheduleInvalid',
+  NoBackupYet: 'NoBackupYet',
 } as const;
 export type Reason = (typeof Reason)[keyof typeof Reason];
 
