@@ -71,7 +71,12 @@ function pod(
 const report = (file: string, bytes: number) => JSON.stringify({ file, bytes });
 
 describe('the backups that ended', () => {
-  it("reads successes and failures of the CronJob's own Jobs only", () => {
+  it('reads successes and failures of pods that Jobs control, whatever the Job is called', () => {
+    const stray = report('backup-20991231T000000Z.rdb', 1);
+    const bare = pod('x', 'Succeeded', '2026-12-06T03:00:05Z', stray);
+    delete bare.metadata!.ownerReferences;
+    const replicaSets = pod('x', 'Succeeded', '2026-12-06T03:00:05Z', stray);
+    replicaSets.metadata!.ownerReferences![0]!.kind = 'ReplicaSet';
     const pods = [
       pod('demo-redis-backup-1', 'Succeeded', '2026-12-03T03:00:05Z', report(FILE, 10)),
       pod(
@@ -81,22 +86,28 @@ describe('the backups that ended', () => {
         'redis-cli --rdb failed: \u001b[31mNOAUTH\u0007',
       ),
       pod('demo-redis-backup-3', 'Running', '2026-12-05T03:00:05Z'),
-      // Someone's pod labelled like a backup pod, or another CronJob's.
-      pod('evil', 'Succeeded', '2026-12-06T03:00:05Z', report('backup-20991231T000000Z.rdb', 1)),
-      pod('demo-redis-backupx-1', 'Succeeded', '2026-12-06T03:00:05Z', report(FILE, 1)),
+      // Not a Job's pod: a bare pod labelled like a backup pod, or another controller's.
+      bare,
+      replicaSets,
+      // Made by hand from the CronJob (kubectl create job --from=cronjob/…), under the user's name for it.
+      pod('before-upgrade', 'Succeeded', '2026-12-05T04:00:05Z', report('backup-20261205T040000Z.rdb', 12)),
     ];
-    expect(finishedBackups(pods, 'demo-redis-backup')).toEqual([
+    expect(finishedBackups(pods)).toEqual([
       { time: '2026-12-03T03:00:05.000Z', ok: true, report: { file: FILE, bytes: 10 } },
       // Control characters are not carried into conditions and events.
       { time: '2026-12-04T03:00:05.000Z', ok: false, message: 'redis-cli --rdb failed:  [31mNOAUTH' },
+      {
+        time: '2026-12-05T04:00:05.000Z',
+        ok: true,
+        report: { file: 'backup-20261205T040000Z.rdb', bytes: 12 },
+      },
     ]);
   });
 
   it('counts a success without a readable report as a failure, and says so', () => {
-    const [only] = finishedBackups(
-      [pod('demo-redis-backup-1', 'Succeeded', '2026-12-03T03:00:05Z', '{"file":"/etc/shadow","bytes":1}')],
-      'demo-redis-backup',
-    );
+    const [only] = finishedBackups([
+      pod('demo-redis-backup-1', 'Succeeded', '2026-12-03T03:00:05Z', '{"file":"/etc/shadow","bytes":1}'),
+    ]);
     expect(only).toEqual({
       time: '2026-12-03T03:00:05.000Z',
       ok: false,
@@ -105,13 +116,10 @@ describe('the backups that ended', () => {
   });
 
   it('says the exit code of a failure without a message, and shortens a long one', () => {
-    const [silent, long] = finishedBackups(
-      [
-        pod('demo-redis-backup-1', 'Failed', '2026-12-03T03:00:05Z', undefined, 137),
-        pod('demo-redis-backup-2', 'Failed', '2026-12-03T04:00:05Z', 'x'.repeat(5000)),
-      ],
-      'demo-redis-backup',
-    );
+    const [silent, long] = finishedBackups([
+      pod('demo-redis-backup-1', 'Failed', '2026-12-03T03:00:05Z', undefined, 137),
+      pod('demo-redis-backup-2', 'Failed', '2026-12-03T04:00:05Z', 'x'.repeat(5000)),
+    ]);
     expect(silent).toMatchObject({ ok: false, message: 'the backup pod failed (exit code 137)' });
     expect(long).toMatchObject({ ok: false });
     expect((long as { message: string }).message).toHaveLength(512);

@@ -43,14 +43,16 @@ export type FinishedBackup =
   { time: string; ok: true; report: BackupReport } | { time: string; ok: false; message: string };
 
 /**
- * The backup pods of the CronJob `cronJobName` that ended. Only pods its Jobs made count (a Job named
- * `<cronjob>-<n>` controls them): a pod someone labelled like a backup pod is not a backup.
+ * The backup pods (the instance's pods labelled as backups) that ended. Only pods a Job controls count:
+ * the CronJob's scheduled Jobs, and those made from it by hand (`kubectl create job --from=cronjob/…`,
+ * under any name). Whoever can create pods in the namespace could fake one, but could as well delete
+ * the backups: what a backup pod says is only ever shown for its own HelloWorld.
  */
-export function finishedBackups(pods: readonly V1Pod[], cronJobName: string): FinishedBackup[] {
+export function finishedBackups(pods: readonly V1Pod[]): FinishedBackup[] {
   const result: FinishedBackup[] = [];
   for (const pod of pods) {
-    const job = pod.metadata?.ownerReferences?.find((ref) => ref.controller === true);
-    if (job?.kind !== 'Job' || !job.name.startsWith(`${cronJobName}-`)) continue;
+    const controller = pod.metadata?.ownerReferences?.find((ref) => ref.controller === true);
+    if (controller?.kind !== 'Job') continue;
     const phase = pod.status?.phase;
     if (phase !== 'Succeeded' && phase !== 'Failed') continue;
     const terminated = pod.status?.containerStatuses?.find((c) => c.name === 'backup')?.state?.terminated;

@@ -66,7 +66,7 @@ export function backupOutcome(
   decision: BackupDecision,
 ): BackupOutcome {
   const stored = hw.status?.backup;
-  const status = nextBackupStatus(stored, finishedBackups(pods, backupName(hw)), decision);
+  const status = nextBackupStatus(stored, finishedBackups(pods), decision);
   const events: BackupOutcome['events'] = [];
   if (status?.lastSuccessTime !== undefined && status.lastSuccessTime !== stored?.lastSuccessTime) {
     const message = `backup ${status.lastFile ?? ''} (${String(status.lastSizeBytes ?? 0)} bytes) finished at ${status.lastSuccessTime}`;
