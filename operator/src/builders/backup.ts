@@ -86,7 +86,7 @@ if [ -z "$file" ]; then file=$(ls -1 "$dir" | grep -E '${BACKUP_FILE_GREP}' | so
 [ -n "$file" ] && [ -f "$dir/$file" ] || fail "no backup \${file:-at all} in claim $RESTORE_CLAIM"
 rm -rf "$data/appendonlydir"
 cp "$dir/$file" "$data/dump.rdb"
-redis-server --dir "$data" --dbfilename dump.rdb --appendonly no --save '' --bind 127.0.0.1 --port "$port" &
+redis-server --dir "$data" --dbfilename dump.rdb --appendonly no --save '' --bind 127.0.0.1 --port "$port" --loglevel warning &
 pid=$!
 cli() { redis-cli -p "$port" "$@"; }
 tries=0

@@ -6,7 +6,7 @@
 import type { KubernetesObject, V1Deployment } from '@kubernetes/client-node';
 import type { Logger } from '#common/logger.js';
 import { resolveSpec, type ResolvedSpec } from '../crd/defaults.js';
-import type { BackupStatus, HelloWorld, HelloWorldStatus } from '../crd/types.js';
+import type { HelloWorld, HelloWorldStatus } from '../crd/types.js';
 import { selectorLabels, selectorString } from '../crd/labels.js';
 import { desiredState, type DesiredState } from '../builders/index.js';
 import { redisSecretName, type AbsentChild } from '../builders/meta.js';
@@ -14,10 +14,6 @@ import type { MonitoringDecision } from '../builders/monitoring.js';
 import { servicePortsToReplace } from '../builders/service.js';
 import { judgeRollout, type RolloutDecision } from '../rollout/machine.js';
 import { Reason, setCondition } from '../rollout/conditions.js';
-import type { Verifier } from '../verification/types.js';
-import type { EventSink } from '../runtime/events.js';
-import type { KubeWriter } from '../runtime/kube.js';
-import type { ClusterReader } from './cluster-reader.js';
 import { ChildReads } from './child-reads.js';
 import {
   childKey,
@@ -27,41 +23,14 @@ import {
   prerequisites,
   type ChildPlan,
 } from './ownership.js';
-import { blockedStatus, isConflictNew, withConflicts, withoutBlockedDegraded } from './conflict-status.js';
+import { isConflictNew, withConflicts, withoutBlockedDegraded } from './conflict-status.js';
 import { redisConfig, type RedisConfig } from './redis-config.js';
 import { serviceAccountBlock } from './service-account.js';
 import { backupOutcome, backupSince, restoreBlock, type BackupOutcome } from './backup.js';
-import {
-  progressWriteInterval,
-  statusChanges,
-  statusWriteDelay,
-  type StatusWrites,
-} from './status-writes.js';
+import type { ReconcileDeps } from './reconcile-deps.js';
+import { persistStatus, reportBlocked, reportFailure } from './status-report.js';
 
-export interface ReconcileDeps {
-  reader: ClusterReader;
-  writer: KubeWriter;
-  /** The status writes the informer has not delivered yet; reconciles judge the status as stored. */
-  statusWrites: StatusWrites;
-  events: EventSink;
-  verifier: Verifier;
-  /** Whether the Prometheus Operator's CRDs are installed (ServiceMonitor, PrometheusRule). */
-  prometheusOperatorInstalled: () => boolean;
-  now: () => Date;
-  onRollback?: (reason: string) => void;
-  /**
-   * The backups of a HelloWorld's managed Redis (undefined: none asked, or the HelloWorld is gone) and
-   * since when they are asked for (the backup CronJob's creation), for the backup metrics.
-   */
-  onBackup?: (
-    namespace: string,
-    name: string,
-    status: BackupStatus | undefined,
-    since: Date | undefined,
-  ) => void;
-  /** The reason of the rollback a HelloWorld runs on now; undefined when it is not rolled back or gone. */
-  onRolledBack?: (namespace: string, name: string, reason: string | undefined) => void;
-}
+export type { ReconcileDeps } from './reconcile-deps.js';
 
 export interface ReconcileResult {
   requeueAfterMs?: number;
@@ -323,98 +292,6 @@ function reconciledStatus(
     updatedReplicas: deployment?.status?.updatedReplicas ?? 0,
     selector: selectorString(selectorLabels(hw, 'api')),
   };
-}
-
-/**
- * A reconcile that cannot go on (someone else's child, an unusable Redis Secret, a missing
- * ServiceAccount): Degraded=True and
- * Reconciled=False with the reason, the rest of the status as it was, and a Warning event when the
- * condition changes (not on every requeue).
- */
-async function reportBlocked(
-  deps: ReconcileDeps,
-  log: Logger,
-  hw: HelloWorld,
-  facts: Facts,
-  block: { reason: string; message: string },
-): Promise<void> {
-  const status = blockedStatus(hw, block, facts.now);
-  if (statusChanges(hw.status ?? {}, status).length > 0) {
-    void deps.events.record(hw, 'Warning', block.reason, block.message);
-  }
-  await persistStatus(deps, log, hw, status, facts.now);
-}
-
-/** Longest error text kept in the condition: API server messages can quote whole objects. */
-const FAILURE_MESSAGE_CHARS = 512;
-
-/**
- * A reconcile that failed (an apply the API server refused, a read that timed out) shows on the
- * HelloWorld: Reconciled=False with the error, and a Warning event when that condition changes; the
- * backoff's retries do not repeat the event. A failure to write this status is logged, not thrown:
- * the caller rethrows the original error.
- */
-async function reportFailure(
-  deps: ReconcileDeps,
-  log: Logger,
-  hw: HelloWorld,
-  facts: Facts,
-  error: unknown,
-): Promise<void> {
-  const text = error instanceof Error ? error.message : String(error);
-  const message = text.length > FAILURE_MESSAGE_CHARS ? `${text.slice(0, FAILURE_MESSAGE_CHARS)}…` : text;
-  const previous = hw.status ?? {};
-  const conditions = setCondition(
-    previous.conditions ?? [],
-    { type: 'Reconciled', status: 'False', reason: Reason.ReconcileFailed, message },
-    facts.generation,
-    facts.now,
-  );
-  const status: HelloWorldStatus = { ...previous, phase: previous.phase ?? 'Pending', conditions };
-  if (statusChanges(previous, status).length === 0) return;
-  void deps.events.record(hw, 'Warning', Reason.ReconcileFailed, message);
-  try {
-    await writeStatus(deps, hw, status);
-  } catch (writeError) {
-    log.warn({ err: writeError }, 'could not record the failed reconcile in the status');
-  }
-}
-
-/**
- * Writes the status when it differs from the stored one, unless it only moves a rollout's progress
- * along and the last write was moments ago: then returns how long to wait before looking again.
- */
-async function persistStatus(
-  deps: ReconcileDeps,
-  log: Logger,
-  hw: HelloWorld,
-  status: HelloWorldStatus,
-  now: Date,
-): Promise<number | undefined> {
-  const { namespace, name } = hw.metadata;
-  deps.statusWrites.rollingOut(namespace, name, status);
-  const changes = statusChanges(hw.status ?? {}, status);
-  if (changes.length === 0) return undefined;
-  const delayMs = statusWriteDelay({
-    changes,
-    next: status,
-    lastWriteAt: deps.statusWrites.lastWriteAt(namespace, name),
-    now: now.getTime(),
-    intervalMs: progressWriteInterval(deps.statusWrites.rolloutsMoving()),
-  });
-  if (delayMs > 0) {
-    log.debug({ fields: changes, delayMs }, 'status write held back: progress only');
-    return delayMs;
-  }
-  await writeStatus(deps, hw, status);
-  log.debug({ fields: changes }, 'status written');
-  return undefined;
-}
-
-/** Writes the status, and keeps what the API server returned (and when) until the informer shows it. */
-async function writeStatus(deps: ReconcileDeps, hw: HelloWorld, status: HelloWorldStatus): Promise<void> {
-  const written = await deps.writer.patchStatus(hw, status);
-  deps.statusWrites.recorded(hw, written, deps.now().getTime());
 }
 
 function isDeployment(obj: KubernetesObject): obj is V1Deployment {
