@@ -84,11 +84,16 @@ async function waitOperatorDeployment(condition: string): Promise<void> {
   ]);
 }
 
-/** A spec whose rollouts take a few steps (one pod at a time), so that there is a "middle". */
+/**
+ * A spec whose rollouts take a few steps (one pod at a time), so that there is a "middle". Simulated pods
+ * are ready at once, which makes a four-step rollout last about a second: there they are ready 3 s
+ * after they start (the kwok stage's delay annotation, hack/cluster/kwok-stages.yaml).
+ */
 const spec = (revision: string) => ({
   replicas: 4,
   rollout: { maxSurge: 1, maxUnavailable: 0, progressDeadlineSeconds: realPods ? 180 : 60 },
   env: [{ name: 'E2E_REVISION', value: revision }],
+  ...(!realPods && { podAnnotations: { 'pod-ready.stage.kwok.x-k8s.io/delay': '3s' } }),
 });
 
 /** Changes the pod template, waits until the operator has started the rollout, and returns its revision. */
