@@ -52,7 +52,14 @@ async function main(config: OperatorConfig): Promise<void> {
     metrics,
     // Off the workers: a tenant whose pods hang must not stall the others' reconciles.
     // Probe traffic runs on the prober's own timer, beside the background verification.
-    verifier: backgroundVerifier({ ...createVerifier(podHttp), prober: createProber(podHttp) }),
+    verifier: backgroundVerifier({
+      ...createVerifier(podHttp),
+      prober: createProber(podHttp, {
+        onProbe: (outcome, n) => {
+          metrics.probes.inc({ outcome }, n);
+        },
+      }),
+    }),
     workers: config.workers,
     namespaces: config.watchNamespaces,
     identity,

@@ -96,6 +96,8 @@ export class ProbeSchedule {
   private readonly namespaceBuckets = new Map<string, TokenBucket>();
   private readonly bucket: TokenBucket;
   private inFlightTotal = 0;
+  /** Probes skipped over every order since the start, for the operator's metric. */
+  skippedTotal = 0;
   /** Which order goes first in the next tick, so no HelloWorld always gets the last of the budget. */
   private turn = 0;
 
@@ -160,8 +162,10 @@ export class ProbeSchedule {
       while (active.nextAt <= now) {
         active.nextAt += periodMs;
         const pod = this.start(active, now);
-        if (pod === undefined) active.skipped += 1;
-        else out.push({ key, pod });
+        if (pod === undefined) {
+          active.skipped += 1;
+          this.skippedTotal += 1;
+        } else out.push({ key, pod });
       }
     }
     const namespaces = new Set([...this.orders.values()].map((active) => active.namespace));

@@ -5,7 +5,7 @@
  */
 import type { PodHttp } from './pod-http.js';
 import { PROBE_LIMITS, ProbeSchedule, type ProbeLimits } from './probe-schedule.js';
-import type { Prober } from './types.js';
+import type { PodRef, Prober } from './types.js';
 
 /**
  * A read of the smoke checks' user: it exercises the whole /hello path (store lookup, date arithmetic)
@@ -18,8 +18,13 @@ export const PROBE_TIMEOUT_MS = 5000;
 /** How often due probes are sent: fine enough for the highest rate (10 per second). */
 const TICK_MS = 100;
 
+/** What became of a probe: the pod answered, nothing (or the API server) answered, or a bound skipped it. */
+export type ProbeOutcome = 'answered' | 'unanswered' | 'skipped';
+
 export interface ProberOptions {
   now?: () => number;
+  /** Counts probes by outcome, for the operator's metrics. */
+  onProbe?: (outcome: ProbeOutcome, count: number) => void;
   limits?: ProbeLimits;
   tickMs?: number;
 }
@@ -39,17 +44,25 @@ export function createProber(http: PodHttp, options: ProberOptions = {}): Runnin
   const tickMs = options.tickMs ?? TICK_MS;
   let timer: NodeJS.Timeout | undefined;
 
+  const count = options.onProbe ?? (() => undefined);
+  const settle = (key: string, pod: PodRef, answered: boolean): void => {
+    schedule.settled(key, pod, answered);
+    count(answered ? 'answered' : 'unanswered', 1);
+  };
+
   function tick(): void {
+    const skippedBefore = schedule.skippedTotal;
     for (const { key, pod } of schedule.due(now())) {
       http.request(pod, { method: 'GET', path: PROBE_PATH, timeoutMs: PROBE_TIMEOUT_MS }).then(
         (response) => {
-          schedule.settled(key, pod, response.proxyError === undefined);
+          settle(key, pod, response.proxyError === undefined);
         },
         () => {
-          schedule.settled(key, pod, false);
+          settle(key, pod, false);
         },
       );
     }
+    if (schedule.skippedTotal > skippedBefore) count('skipped', schedule.skippedTotal - skippedBefore);
     if (schedule.active() === 0 && timer !== undefined) {
       clearInterval(timer);
       timer = undefined;
