@@ -23,15 +23,16 @@ import { startRedis, type RedisHandle } from '../support/redis.js';
 
 let kc: KubeConfig;
 let core: CoreV1Api;
-let env: OperatorInNamespace;
-let redis: RedisHandle;
-let slow: ApiProcess;
+let setup: OperatorInNamespace | undefined;
+const env = (): OperatorInNamespace => setup!;
+let redis: RedisHandle | undefined;
+let slow: ApiProcess | undefined;
 const address = proxyableLocalAddress();
 
 beforeAll(async () => {
   kc = loadKubeConfig();
   core = kc.makeApiClient(CoreV1Api);
-  env = await operatorInNamespace('verify-latency');
+  setup = await operatorInNamespace('verify-latency');
   redis = await startRedis();
   // The operator reaches pods on the API's port; another test may hold it for a while: wait for it.
   await waitFor(() => portIsFree(API_PORT), {
@@ -43,9 +44,10 @@ beforeAll(async () => {
 }, 240_000);
 
 afterAll(async () => {
-  await stopApiProcess(slow);
-  await redis.stop();
-  await env.cleanup();
+  // Whatever beforeAll got to start.
+  if (slow !== undefined) await stopApiProcess(slow);
+  await redis?.stop();
+  await setup?.cleanup();
 }, 60_000);
 
 function portIsFree(port: number): Promise<boolean> {
@@ -65,12 +67,12 @@ function portIsFree(port: number): Promise<boolean> {
 /** Points every running API pod of the HelloWorld at the slow API process. */
 async function pointAtSlowApi(name: string): Promise<void> {
   const pods = await core.listNamespacedPod({
-    namespace: env.namespace,
+    namespace: env().namespace,
     labelSelector: `app.kubernetes.io/instance=${name},app.kubernetes.io/component=api`,
   });
   for (const pod of pods.items) {
     if (pod.status?.phase === 'Running' && pod.status.podIP !== address) {
-      await pointPodAt(core, env.namespace, pod.metadata?.name ?? '', address).catch(() => undefined);
+      await pointPodAt(core, env().namespace, pod.metadata?.name ?? '', address).catch(() => undefined);
     }
   }
 }
@@ -96,16 +98,16 @@ const slowRelease = (maxLatencyMs?: number): Partial<HelloWorldSpec> => ({
 
 /** Applies the HelloWorld and waits for it to fail, keeping its pod pointed at the slow API meanwhile. */
 async function failedVerification(name: string, spec: Partial<HelloWorldSpec>): Promise<HelloWorld> {
-  applyHelloWorld(helloWorld(env.namespace, name, spec));
+  applyHelloWorld(helloWorld(env().namespace, name, spec));
   const pointing = setInterval(() => void pointAtSlowApi(name), 250);
   try {
     return await waitForHelloWorld(
       kc,
-      env.namespace,
+      env().namespace,
       name,
       (hw) => conditionOf(hw, 'Degraded')?.status === 'True' || hw.status?.phase === 'Available',
       `${name} to end its verification`,
-      { operator: env.operator, timeoutMs: 150_000 },
+      { operator: env().operator, timeoutMs: 150_000 },
     );
   } finally {
     clearInterval(pointing);
@@ -127,7 +129,7 @@ describe('a release that adds 900 ms to every request, with no traffic', () => {
     expect(degraded).toMatchObject({ status: 'True', reason: 'AnalysisFailed' });
     expect(degraded?.message).toMatch(/2 consecutive failed measurements .*p99 (> )?\d+ ms exceeds 500 ms/);
     expect(degraded?.message).toContain("of the requests were the operator's probes");
-    const metrics = await env.operator.metrics();
+    const metrics = await env().operator.metrics();
     expect(
       metricValue(metrics, 'helloworld_verification_probes_total', { outcome: 'answered' }),
     ).toBeGreaterThan(0);
