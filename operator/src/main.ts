@@ -14,6 +14,7 @@ import { openGate } from './runtime/write-gate.js';
 import { createOpsServer, operatorReadiness } from './runtime/server.js';
 import { backgroundVerifier } from './verification/background.js';
 import { apiServerProxy } from './verification/pod-http.js';
+import { createProber } from './verification/prober.js';
 import { createVerifier } from './verification/verifier.js';
 
 async function main(config: OperatorConfig): Promise<void> {
@@ -31,6 +32,7 @@ async function main(config: OperatorConfig): Promise<void> {
   );
 
   const metrics = new OperatorMetrics();
+  const podHttp = apiServerProxy(connection);
   const elector = config.leaderElection
     ? new LeaderElector({
         rest: new HttpKubeRest(connection),
@@ -49,7 +51,15 @@ async function main(config: OperatorConfig): Promise<void> {
     logger,
     metrics,
     // Off the workers: a tenant whose pods hang must not stall the others' reconciles.
-    verifier: backgroundVerifier(createVerifier(apiServerProxy(connection))),
+    // Probe traffic runs on the prober's own timer, beside the background verification.
+    verifier: backgroundVerifier({
+      ...createVerifier(podHttp),
+      prober: createProber(podHttp, {
+        onProbe: (outcome, n) => {
+          metrics.probes.inc({ outcome }, n);
+        },
+      }),
+    }),
     workers: config.workers,
     namespaces: config.watchNamespaces,
     identity,

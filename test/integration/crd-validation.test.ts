@@ -257,6 +257,56 @@ describe('admission rejects invalid HelloWorlds with a clear message', () => {
       'analysis.windowSeconds must be ≥ analysis.intervalSeconds',
     ],
     [
+      'a zero smoke latency budget',
+      { rollout: { verification: { smoke: { maxLatencyMs: 0 } } } },
+      'spec.rollout.verification.smoke.maxLatencyMs: Invalid value: 0: spec.rollout.verification.smoke.maxLatencyMs in body should be greater than or equal to 1',
+    ],
+    [
+      'a negative smoke latency budget',
+      { rollout: { verification: { smoke: { maxLatencyMs: -450 } } } },
+      'smoke.maxLatencyMs in body should be greater than or equal to 1',
+    ],
+    [
+      'a smoke latency budget above the longest timeout',
+      { rollout: { verification: { smoke: { maxLatencyMs: 300_001 } } } },
+      'smoke.maxLatencyMs in body should be less than or equal to 300000',
+    ],
+    [
+      "a check's latency budget beyond its timeout",
+      check('/readyz', { timeoutSeconds: 2, maxLatencyMs: 2001 }),
+      "a smoke check's maxLatencyMs must be at most its timeoutSeconds × 1000: an answer slower than the timeout is never seen",
+    ],
+    [
+      "a check's latency budget beyond the default timeout of 5 s",
+      check('/readyz', { maxLatencyMs: 9000 }),
+      "a smoke check's maxLatencyMs must be at most its timeoutSeconds × 1000",
+    ],
+    [
+      'a zero probe rate',
+      { rollout: { verification: { analysis: { probe: { ratePerSecond: 0 } } } } },
+      'probe.ratePerSecond in body should be greater than or equal to 1',
+    ],
+    [
+      'a probe rate above 10 per second',
+      { rollout: { verification: { analysis: { probe: { ratePerSecond: 1_000_000 } } } } },
+      'probe.ratePerSecond in body should be less than or equal to 10',
+    ],
+    [
+      'a fractional probe rate',
+      { rollout: { verification: { analysis: { probe: { ratePerSecond: 0.5 } } } } },
+      'probe.ratePerSecond in body must be of type int32',
+    ],
+    [
+      'a negative probe threshold',
+      { rollout: { verification: { analysis: { probe: { minRequests: -1 } } } } },
+      'probe.minRequests in body should be greater than or equal to 1',
+    ],
+    [
+      'a huge probe threshold',
+      { rollout: { verification: { analysis: { probe: { minRequests: 2 ** 31 } } } } },
+      'probe.minRequests in body should be less than or equal to 1000',
+    ],
+    [
       'an unknown noData policy',
       { rollout: { verification: { analysis: { noData: 'Ignore' } } } },
       'Unsupported value: "Ignore"',
@@ -504,6 +554,7 @@ describe('admission accepts valid HelloWorlds', () => {
             maxP99LatencyMs: 500,
             failureLimit: 2,
             noData: 'Pass',
+            probe: { enabled: true, ratePerSecond: 2, minRequests: 20 },
           },
         },
       },
@@ -515,6 +566,21 @@ describe('admission accepts valid HelloWorlds', () => {
   });
 
   const valid: [string, Json][] = [
+    [
+      'latency budgets and probes at their bounds',
+      {
+        image: 'hello-api:1',
+        rollout: {
+          verification: {
+            smoke: {
+              maxLatencyMs: 300_000,
+              checks: [{ name: 'slow', path: '/readyz', timeoutSeconds: 2, maxLatencyMs: 2000 }],
+            },
+            analysis: { probe: { enabled: false, ratePerSecond: 10, minRequests: 1000 } },
+          },
+        },
+      },
+    ],
     ['autoscaling', { image: 'hello-api:1', autoscaling: { minReplicas: 2, maxReplicas: 2 } }],
     [
       'percentages at their bounds',

@@ -31,3 +31,29 @@ export async function pointPodAt(
   current.status = { ...current.status, podIP: address, podIPs: [{ ip: address }] };
   await core.replaceNamespacedPodStatus({ name, namespace, body: current });
 }
+
+/**
+ * A pod bound to a node nobody runs, whose status says its IP is `address`: the API server proxies to that
+ * address. Nothing else manages the pod, so the status stays as written.
+ */
+export async function createPodAt(
+  core: CoreV1Api,
+  namespace: string,
+  name: string,
+  address: string,
+  port: number,
+): Promise<void> {
+  await core.createNamespacedPod({
+    namespace,
+    body: {
+      metadata: { name },
+      spec: {
+        nodeName: 'verification-test-no-such-node',
+        containers: [{ name: 'api', image: 'registry.invalid/hello:1', ports: [{ containerPort: port }] }],
+      },
+    },
+  });
+  const current = await core.readNamespacedPod({ name, namespace });
+  current.status = { phase: 'Running', podIP: address, podIPs: [{ ip: address }] };
+  await core.replaceNamespacedPodStatus({ name, namespace, body: current });
+}

@@ -9,6 +9,7 @@ export class OperatorMetrics extends RuntimeMetrics {
   readonly rollbacks: Counter<'reason'>;
   readonly rolledBack: Gauge<'namespace' | 'name' | 'reason'>;
   readonly backup: BackupGauges;
+  readonly probes: Counter<'outcome'>;
 
   constructor(registry?: Registry) {
     super({ prefix: 'helloworld', kind: KINDS.HelloWorld.kind, registry });
@@ -23,6 +24,12 @@ export class OperatorMetrics extends RuntimeMetrics {
       name: 'helloworld_rolled_back',
       help: '1 while the HelloWorld runs a revision it was rolled back to, by the reason of the rollback.',
       labelNames: ['namespace', 'name', 'reason'],
+      registers,
+    });
+    this.probes = new Counter({
+      name: 'helloworld_verification_probes_total',
+      help: 'Probe requests of the analysis, by outcome: answered by the pod, unanswered, or skipped by a bound.',
+      labelNames: ['outcome'],
       registers,
     });
     const gauge = (name: string, help: string) =>

@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
-import { resolveSpec } from './defaults.js';
+import { PROXY_ALLOWANCE_MS, resolveSpec } from './defaults.js';
 import type { HelloWorldSpec, HelloWorldStatus, VerificationStatus } from './types.js';
 
 interface Schema {
@@ -98,6 +98,7 @@ const everySpecField: Everything<HelloWorldSpec> = {
       smoke: {
         enabled: true,
         defaultChecks: false,
+        maxLatencyMs: 400,
         checks: [
           {
             name: 'create',
@@ -109,6 +110,7 @@ const everySpecField: Everything<HelloWorldSpec> = {
             jsonField: { name: 'message', equals: 'ok' },
             timeoutSeconds: 3,
             retries: 1,
+            maxLatencyMs: 800,
           },
         ],
       },
@@ -120,6 +122,7 @@ const everySpecField: Everything<HelloWorldSpec> = {
         maxP99LatencyMs: 250,
         failureLimit: 3,
         noData: 'Fail',
+        probe: { enabled: true, ratePerSecond: 3, minRequests: 30 },
       },
     },
   },
@@ -225,6 +228,7 @@ const everyStatusField: StatusFields = {
     noDataMeasurements: 0,
     lastMeasurementAt: T,
     lastMessage: 'error rate 0.00',
+    probing: true,
   },
   lastRollback: {
     fromRevision: 'abc',
@@ -338,5 +342,36 @@ describe('the HelloWorld CRD', () => {
     });
     expect(spec.monitoring?.enabled).toBeUndefined();
     expect(spec.monitoring?.slo).toEqual(resolved.monitoring.slo);
+  });
+});
+
+describe('the latency budget of the smoke checks', () => {
+  const smokeOf = (spec: Omit<HelloWorldSpec, 'image'>) =>
+    resolveSpec({ image: 'hello-api:1', ...spec }).rollout.verification.smoke;
+
+  it('defaults to the p99 SLO plus the proxy allowance, for every check', () => {
+    const smoke = smokeOf({ monitoring: { slo: { latencyP99Ms: 100 } } });
+    expect(smoke.maxLatencyMs).toBe(100 + PROXY_ALLOWANCE_MS);
+    expect(smoke.checks.map((c) => c.maxLatencyMs)).toEqual([300, 300, 300]);
+    expect(smokeOf({}).maxLatencyMs).toBe(250 + PROXY_ALLOWANCE_MS);
+  });
+
+  it('takes smoke.maxLatencyMs as given, and a check’s own over it', () => {
+    const smoke = smokeOf({
+      rollout: {
+        verification: {
+          smoke: {
+            maxLatencyMs: 900,
+            checks: [{ name: 'slow-report', path: '/report', maxLatencyMs: 3000 }],
+          },
+        },
+      },
+    });
+    expect(smoke.checks.map((c) => [c.name, c.maxLatencyMs])).toEqual([
+      ['readiness', 900],
+      ['store-date-of-birth', 900],
+      ['read-date-of-birth', 900],
+      ['slow-report', 3000],
+    ]);
   });
 });

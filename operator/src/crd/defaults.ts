@@ -24,6 +24,14 @@ import type {
 export const DEFAULT_REDIS_IMAGE =
   'redis:7.4.11-alpine@sha256:ff02b58f971e7d7d156a1267e283fcbbeee91773b6aa36c49dac28ecfe28eadf';
 export const API_PORT = 8080;
+/** monitoring.slo.latencyP99Ms when unset. */
+export const DEFAULT_LATENCY_P99_MS = 250;
+/**
+ * Added to the p99 SLO to make the default smoke latency budget: a smoke check is timed as the operator
+ * sees it, through the API server's pod proxy, a hop the SLO (measured inside the pod) does not include.
+ * See docs/verification.md, "Latency budget".
+ */
+export const PROXY_ALLOWANCE_MS = 200;
 
 export interface ResolvedSmokeCheck extends Required<Omit<SmokeCheck, 'body' | 'contains' | 'jsonField'>> {
   body?: string;
@@ -56,7 +64,7 @@ export interface ResolvedSpec {
     crashLoopRestartThreshold: number;
     verification: {
       enabled: boolean;
-      smoke: { enabled: boolean; checks: ResolvedSmokeCheck[] };
+      smoke: { enabled: boolean; maxLatencyMs: number; checks: ResolvedSmokeCheck[] };
       analysis: {
         enabled: boolean;
         windowSeconds: number;
@@ -65,6 +73,7 @@ export interface ResolvedSpec {
         maxP99LatencyMs: number;
         failureLimit: number;
         noData: NoDataPolicy;
+        probe: { enabled: boolean; ratePerSecond: number; minRequests: number };
       };
     };
   };
@@ -102,9 +111,14 @@ const DEFAULT_REDIS_RESOURCES: V1ResourceRequirements = {
   limits: { memory: '512Mi' },
 };
 
-/** The smoke checks every rollout of this API gets unless `defaultChecks: false`. */
-export function defaultSmokeChecks(): ResolvedSmokeCheck[] {
-  const check = (c: SmokeCheck): ResolvedSmokeCheck => resolveSmokeCheck(c);
+/**
+ * The smoke checks every rollout of this API gets unless `defaultChecks: false`, each with the latency
+ * budget `maxLatencyMs` (the default: that of a HelloWorld with the default SLO).
+ */
+export function defaultSmokeChecks(
+  maxLatencyMs = DEFAULT_LATENCY_P99_MS + PROXY_ALLOWANCE_MS,
+): ResolvedSmokeCheck[] {
+  const check = (c: SmokeCheck): ResolvedSmokeCheck => resolveSmokeCheck(c, maxLatencyMs);
   return [
     check({ name: 'readiness', path: '/readyz', expectStatus: 200 }),
     check({
@@ -123,7 +137,7 @@ export function defaultSmokeChecks(): ResolvedSmokeCheck[] {
   ];
 }
 
-function resolveSmokeCheck(c: SmokeCheck): ResolvedSmokeCheck {
+function resolveSmokeCheck(c: SmokeCheck, maxLatencyMs: number): ResolvedSmokeCheck {
   return {
     name: c.name,
     method: c.method ?? 'GET',
@@ -131,6 +145,7 @@ function resolveSmokeCheck(c: SmokeCheck): ResolvedSmokeCheck {
     expectStatus: c.expectStatus ?? 200,
     timeoutSeconds: c.timeoutSeconds ?? 5,
     retries: c.retries ?? 2,
+    maxLatencyMs: c.maxLatencyMs ?? maxLatencyMs,
     ...(c.body !== undefined && { body: c.body }),
     ...(c.contains !== undefined && { contains: c.contains }),
     ...(c.jsonField !== undefined && { jsonField: c.jsonField }),
@@ -145,6 +160,8 @@ export function resolveSpec(spec: HelloWorldSpec): ResolvedSpec {
   const redis = spec.redis ?? {};
   const pdb = spec.disruptionBudget ?? {};
   const verificationEnabled = verification.enabled ?? true;
+  const latencyP99Ms = spec.monitoring?.slo?.latencyP99Ms ?? DEFAULT_LATENCY_P99_MS;
+  const smokeLatencyMs = smoke.maxLatencyMs ?? latencyP99Ms + PROXY_ALLOWANCE_MS;
 
   return {
     image: spec.image,
@@ -170,9 +187,10 @@ export function resolveSpec(spec: HelloWorldSpec): ResolvedSpec {
         enabled: verificationEnabled,
         smoke: {
           enabled: verificationEnabled && (smoke.enabled ?? true),
+          maxLatencyMs: smokeLatencyMs,
           checks: [
-            ...(smoke.defaultChecks === false ? [] : defaultSmokeChecks()),
-            ...(smoke.checks ?? []).map(resolveSmokeCheck),
+            ...(smoke.defaultChecks === false ? [] : defaultSmokeChecks(smokeLatencyMs)),
+            ...(smoke.checks ?? []).map((check) => resolveSmokeCheck(check, smokeLatencyMs)),
           ],
         },
         analysis: {
@@ -183,6 +201,11 @@ export function resolveSpec(spec: HelloWorldSpec): ResolvedSpec {
           maxP99LatencyMs: analysis.maxP99LatencyMs ?? 500,
           failureLimit: analysis.failureLimit ?? 2,
           noData: analysis.noData ?? 'Pass',
+          probe: {
+            enabled: analysis.probe?.enabled ?? true,
+            ratePerSecond: analysis.probe?.ratePerSecond ?? 2,
+            minRequests: analysis.probe?.minRequests ?? 20,
+          },
         },
       },
     },
@@ -217,7 +240,7 @@ export function resolveSpec(spec: HelloWorldSpec): ResolvedSpec {
       ...(spec.monitoring?.enabled !== undefined && { enabled: spec.monitoring.enabled }),
       slo: {
         availability: spec.monitoring?.slo?.availability ?? 99.9,
-        latencyP99Ms: spec.monitoring?.slo?.latencyP99Ms ?? 250,
+        latencyP99Ms,
       },
       labels: spec.monitoring?.labels ?? {},
     },

@@ -36,6 +36,8 @@ export interface SmokeCheck {
   jsonField?: { name: string; equals: string };
   timeoutSeconds?: number;
   retries?: number;
+  /** Slowest answer that passes, in ms as the operator sees it; default: the smoke block's maxLatencyMs. */
+  maxLatencyMs?: number;
 }
 
 export type NoDataPolicy = 'Pass' | 'Fail';
@@ -51,11 +53,29 @@ export interface AnalysisSpec {
   failureLimit?: number;
   /** What a measurement with no /hello traffic counts as. */
   noData?: NoDataPolicy;
+  /** Probe traffic the operator sends when organic /hello traffic is too low to judge. */
+  probe?: ProbeSpec;
+}
+
+export interface ProbeSpec {
+  enabled?: boolean;
+  /** Probe requests per second to the pods under judgement, spread over them. */
+  ratePerSecond?: number;
+  /** Organic /hello requests per interval below which the next interval is probed. */
+  minRequests?: number;
+}
+
+export interface SmokeSpec {
+  enabled?: boolean;
+  defaultChecks?: boolean;
+  /** Latency budget of every check, in ms; default: monitoring.slo.latencyP99Ms plus a proxy allowance. */
+  maxLatencyMs?: number;
+  checks?: SmokeCheck[];
 }
 
 export interface VerificationSpec {
   enabled?: boolean;
-  smoke?: { enabled?: boolean; defaultChecks?: boolean; checks?: SmokeCheck[] };
+  smoke?: SmokeSpec;
   analysis?: AnalysisSpec;
 }
 
@@ -239,6 +259,8 @@ export interface VerificationStatus {
   noDataMeasurements?: number;
   lastMeasurementAt?: string;
   lastMessage?: string;
+  /** The operator sends probe traffic during the current analysis interval (see analysis.probe). */
+  probing?: boolean;
 }
 
 export interface HelloWorldStatus {

@@ -6,6 +6,7 @@
 import type { ResolvedSpec } from '../crd/defaults.js';
 import type { HelloSample, VerificationStatus } from '../crd/types.js';
 import { measurementVerdict } from '../verification/analysis.js';
+import { probeNextInterval, type ProbePolicy } from '../verification/probe-schedule.js';
 import { VerificationPending } from '../verification/background.js';
 import { truncate } from '../verification/pod-http.js';
 import type { PodRef, Verifier } from '../verification/types.js';
@@ -107,14 +108,20 @@ async function analysisStep(start: VerificationStatus, input: VerifyInput): Prom
   if (due) {
     const sample = await takeSample(input.verifier, pods);
     // The sample runs on in the background: nothing measured yet, look again soon.
-    if ('pending' in sample) return { kind: 'waiting', requeueAfterMs: PENDING_POLL_MS, verification: v };
+    if ('pending' in sample) {
+      orderProbes(input, v, Date.parse(v.lastMeasurementAt ?? '') + intervalMs);
+      return { kind: 'waiting', requeueAfterMs: PENDING_POLL_MS, verification: v };
+    }
     v.lastMeasurementAt = now.toISOString();
     if ('error' in sample) {
       v.consecutiveFailures += 1;
       v.lastMessage = `analysis: could not read metrics: ${truncate(sample.error, MAX_MESSAGE_CHARS)}`;
     } else if (!v.lastSample) {
       v.lastSample = sample.sample;
-      v.lastMessage = `analysis: baseline taken from ${pods.length} pod(s); first measurement in ${policy.intervalSeconds}s`;
+      takeProbeAnswers(input, v);
+      v.probing = canProbe(input) && probeNextInterval(policy.probe, undefined);
+      const probing = v.probing ? `; probing it at ${policy.probe.ratePerSecond}/s` : '';
+      v.lastMessage = `analysis: baseline taken from ${pods.length} pod(s); first measurement in ${policy.intervalSeconds}s${probing}`;
     } else {
       const m = input.measure(v.lastSample, sample.sample, policy);
       v.lastSample = sample.sample;
@@ -126,9 +133,12 @@ async function analysisStep(start: VerificationStatus, input: VerifyInput): Prom
         m.result === 'NoData'
           ? ` (counted as a ${failed ? 'failure' : 'pass'}: noData is ${policy.noData})`
           : '';
-      v.lastMessage = `analysis measurement ${v.measurements}: ${m.result}: ${m.message}${counted}`;
+      const probes = takeProbeAnswers(input, v);
+      v.probing = canProbe(input) && probeNextInterval(policy.probe, { requests: m.requests, probes });
+      v.lastMessage = `analysis measurement ${v.measurements}: ${m.result}: ${m.message}${counted}${probeNote(m.requests, probes, v.probing, policy.probe)}`;
     }
     if (v.consecutiveFailures >= policy.failureLimit) {
+      stopProbes(input, v);
       return {
         kind: 'failed',
         reason: FailureReason.AnalysisFailed,
@@ -140,10 +150,64 @@ async function analysisStep(start: VerificationStatus, input: VerifyInput): Prom
 
   const measuredAt = Date.parse(v.lastMeasurementAt ?? '');
   if (now.getTime() >= windowEnd && measuredAt >= windowEnd && v.measurements > 0) {
+    stopProbes(input, v);
     return { kind: 'passed', message: passMessage(v, policy), verification: v };
   }
   const next = Math.min(measuredAt + intervalMs, measuredAt < windowEnd ? windowEnd : Infinity);
+  orderProbes(input, v, next);
   return { kind: 'waiting', requeueAfterMs: next - now.getTime(), verification: v };
+}
+
+/**
+ * Probe orders run a little past the next measurement, so a sample that takes a moment still sees them;
+ * an operator that stops asking (restarted, the HelloWorld gone) stops probing by then at the latest.
+ */
+export const PROBE_GRACE_MS = 5_000;
+
+/** One verification's probes: the pods of one HelloWorld share its namespace, revisions are unique to it. */
+function probeKey(input: VerifyInput, v: VerificationStatus): string | undefined {
+  const namespace = input.pods[0]?.namespace;
+  return namespace === undefined ? undefined : `${namespace}/${v.revision}`;
+}
+
+/** Keeps the probe traffic of the current interval going (every reconcile, so a restart resumes it). */
+function orderProbes(input: VerifyInput, v: VerificationStatus, nextMeasurement: number): void {
+  const prober = input.verifier.prober;
+  const key = probeKey(input, v);
+  if (prober === undefined || key === undefined) return;
+  if (v.probing !== true) {
+    prober.set(key, undefined);
+    return;
+  }
+  const { ratePerSecond } = input.spec.rollout.verification.analysis.probe;
+  const now = input.now.getTime();
+  const until = (Number.isFinite(nextMeasurement) ? Math.max(nextMeasurement, now) : now) + PROBE_GRACE_MS;
+  prober.set(key, { pods: input.pods, ratePerSecond, until });
+}
+
+function canProbe(input: VerifyInput): boolean {
+  return input.verifier.prober !== undefined && probeKey(input, input.verification) !== undefined;
+}
+
+function stopProbes(input: VerifyInput, v: VerificationStatus): void {
+  v.probing = false;
+  const key = probeKey(input, v);
+  if (key !== undefined) input.verifier.prober?.set(key, undefined);
+}
+
+/** The probes the pods answered since the previous sample: they are in this sample's counts. */
+function takeProbeAnswers(input: VerifyInput, v: VerificationStatus): number {
+  const key = probeKey(input, v);
+  return key === undefined ? 0 : (input.verifier.prober?.takeAnswered(key) ?? 0);
+}
+
+function probeNote(requests: number, probes: number, probing: boolean, policy: ProbePolicy): string {
+  const sent = probes > 0 ? `; ${Math.min(probes, requests)} of the requests were the operator's probes` : '';
+  const organic = Math.max(0, requests - probes);
+  const next = probing
+    ? `; probing the next interval at ${policy.ratePerSecond}/s (${organic} organic requests, fewer than ${policy.minRequests})`
+    : '';
+  return `${sent}${next}`;
 }
 
 async function takeSample(

@@ -6,7 +6,15 @@ import type { PodRef, SmokeResult, Verifier } from './types.js';
 
 const pod = (name: string): PodRef => ({ namespace: 'shop', name, port: 8080 });
 const checks: ResolvedSmokeCheck[] = [
-  { name: 'readiness', method: 'GET', path: '/readyz', expectStatus: 200, timeoutSeconds: 5, retries: 0 },
+  {
+    name: 'readiness',
+    method: 'GET',
+    path: '/readyz',
+    expectStatus: 200,
+    timeoutSeconds: 5,
+    retries: 0,
+    maxLatencyMs: 450,
+  },
 ];
 const passed: SmokeResult = { passed: true, message: 'ok' };
 

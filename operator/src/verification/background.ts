@@ -120,6 +120,8 @@ export function backgroundVerifier(inner: Verifier, options: BackgroundOptions =
       run(jobKey('smoke', pods, checks), namespaceOf(pods), 'smoke tests', () => inner.smoke(pods, checks)),
     sample: (pods: PodRef[]): Promise<HelloSample> =>
       run(jobKey('sample', pods), namespaceOf(pods), 'metrics sample', () => inner.sample(pods)),
+    // Its own timer already keeps probe traffic off the reconcile workers.
+    ...(inner.prober !== undefined && { prober: inner.prober }),
     running,
   };
 }

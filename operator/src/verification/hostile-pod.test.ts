@@ -183,6 +183,7 @@ describe('runSmokeChecks against a hostile pod', () => {
     expectStatus: 200,
     timeoutSeconds: 1,
     retries: 10,
+    maxLatencyMs: 1000,
     ...c,
   });
 

@@ -13,7 +13,7 @@ import {
   repoRoot,
   waitFor,
 } from '../../../test/support/cluster.js';
-import { proxyableLocalAddress } from '../../../test/support/pods.js';
+import { createPodAt as createPodAtAddress, proxyableLocalAddress } from '../../../test/support/pods.js';
 import { startApiProcess, stopApiProcess, type ApiProcess } from '../../../test/support/api-process.js';
 import { freePort } from '../../../test/support/ports.js';
 import { startRedis, type RedisHandle } from '../../../test/support/redis.js';
@@ -34,24 +34,9 @@ let api: ApiProcess | undefined;
 
 const readinessCheck = { ...defaultSmokeChecks()[0]!, retries: 0, timeoutSeconds: 20 };
 
-/**
- * A pod bound to a node nobody runs, whose status says its IP is `address`: the API server proxies to that
- * address. Nothing else manages the pod, so the status stays as written.
- */
-async function createPodAt(name: string, address: string, port: number): Promise<void> {
-  await core.createNamespacedPod({
-    namespace: ns,
-    body: {
-      metadata: { name },
-      spec: {
-        nodeName: 'verification-test-no-such-node',
-        containers: [{ name: 'api', image: 'registry.invalid/hello:1', ports: [{ containerPort: port }] }],
-      },
-    },
-  });
-  const current = await core.readNamespacedPod({ name, namespace: ns });
-  current.status = { phase: 'Running', podIP: address, podIPs: [{ ip: address }] };
-  await core.replaceNamespacedPodStatus({ name, namespace: ns, body: current });
+/** A pod of the test namespace whose address is `address`, where the API server proxies to. */
+function createPodAt(name: string, address: string, port: number): Promise<void> {
+  return createPodAtAddress(core, ns, name, address, port);
 }
 
 beforeAll(async () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { defaultSmokeChecks, type ResolvedSmokeCheck } from '../crd/defaults.js';
 import { PodHttpError, type PodHttp, type PodRequest, type PodResponse } from './pod-http.js';
-import { evaluateResponse, retryBackoffMs, runSmokeChecks } from './smoke.js';
+import { evaluateResponse, overBudget, retryBackoffMs, runSmokeChecks } from './smoke.js';
 import type { PodRef } from './types.js';
 
 const podA: PodRef = { namespace: 'shop', name: 'hello-7d9-a', port: 8080 };
@@ -46,6 +46,7 @@ const check = (c: Partial<ResolvedSmokeCheck>): ResolvedSmokeCheck => ({
   expectStatus: 200,
   timeoutSeconds: 5,
   retries: 0,
+  maxLatencyMs: 5000,
   ...c,
 });
 
@@ -154,6 +155,72 @@ describe('runSmokeChecks', () => {
     );
     const result = await runSmokeChecks(http, [podA], [check({ retries: 1 })], recordSleeps());
     expect(result.passed).toBe(true);
+  });
+});
+
+describe('the latency budget of a smoke check', () => {
+  /** A PodHttp on a fake clock: each answer takes the milliseconds `took` says, and the clock moves so. */
+  function timedHttp(took: (attempt: number) => number): { http: PodHttp; now: () => number } {
+    let clock = 1_000;
+    let attempt = 0;
+    return {
+      now: () => clock,
+      http: {
+        request() {
+          attempt += 1;
+          clock += took(attempt);
+          return Promise.resolve({ status: 200, body: 'ok' });
+        },
+      },
+    };
+  }
+
+  it('fails an answer slower than the budget like a wrong status, naming both milliseconds', async () => {
+    const { http, now } = timedHttp(() => 903.4);
+    const { sleeps, sleep } = recordSleeps();
+    const result = await runSmokeChecks(http, [podA], [check({ retries: 2, maxLatencyMs: 450 })], {
+      sleep,
+      now,
+    });
+    expect(result).toEqual({
+      passed: false,
+      message:
+        'smoke check "custom" (GET /custom) failed on pod shop/hello-7d9-a after 3 attempts: ' +
+        'expected status 200; got status 200 after 903 ms, over the latency budget of 450 ms',
+    });
+    expect(sleeps).toEqual([250, 500]);
+  });
+
+  it('passes an answer that takes exactly the budget, and retries a slow one', async () => {
+    const exact = timedHttp(() => 450);
+    expect(
+      (await runSmokeChecks(exact.http, [podA], [check({ maxLatencyMs: 450 })], { now: exact.now })).passed,
+    ).toBe(true);
+    const slowOnce = timedHttp((attempt) => (attempt === 1 ? 2_000 : 20));
+    const result = await runSmokeChecks(slowOnce.http, [podA], [check({ retries: 1, maxLatencyMs: 450 })], {
+      now: slowOnce.now,
+      ...recordSleeps(),
+    });
+    expect(result.passed).toBe(true);
+  });
+
+  it('reports a wrong status rather than the time when an answer is both wrong and slow', async () => {
+    let clock = 0;
+    const http: PodHttp = {
+      request() {
+        clock += 5_000;
+        return Promise.resolve({ status: 500, body: 'boom' });
+      },
+    };
+    const result = await runSmokeChecks(http, [podA], [check({ maxLatencyMs: 100 })], { now: () => clock });
+    expect(result.message).toMatch(/expected status 200; got status 500 with body boom$/);
+  });
+
+  it('is overBudget only past the budget', () => {
+    expect(overBudget({ maxLatencyMs: 250 }, { status: 204 }, 250)).toBeUndefined();
+    expect(overBudget({ maxLatencyMs: 250 }, { status: 204 }, 251)).toBe(
+      'status 204 after 251 ms, over the latency budget of 250 ms',
+    );
   });
 });
 

@@ -14,6 +14,8 @@ export interface SmokeOptions {
   sleep?: (ms: number) => Promise<void>;
   /** The overall deadline of one smoke run, whatever its checks' timeouts and retries add up to. */
   deadlineMs?: number;
+  /** A monotonic clock in ms, to time each answer against its latency budget; injectable for tests. */
+  now?: () => number;
 }
 
 /**
@@ -55,6 +57,7 @@ export async function runSmokeChecks(
     http,
     deadline: AbortSignal.timeout(deadlineMs),
     sleep: options.sleep ?? ((ms: number) => delay(ms)),
+    now: options.now ?? (() => performance.now()),
   };
   for (const pod of pods) {
     for (const check of checks) {
@@ -73,6 +76,7 @@ interface Run {
   /** Aborts when the whole run has taken SMOKE_RUN_DEADLINE_MS. */
   deadline: AbortSignal;
   sleep: (ms: number) => Promise<void>;
+  now: () => number;
 }
 
 function overDeadline(deadlineMs: number, check: ResolvedSmokeCheck, pod: PodRef): string {
@@ -115,6 +119,7 @@ async function runCheck(run: Run, pod: PodRef, check: ResolvedSmokeCheck): Promi
 
 async function attemptCheck(run: Run, pod: PodRef, check: ResolvedSmokeCheck): Promise<string | undefined> {
   let response: PodResponse;
+  const started = run.now();
   try {
     response = await run.http.request(pod, {
       method: check.method,
@@ -127,12 +132,24 @@ async function attemptCheck(run: Run, pod: PodRef, check: ResolvedSmokeCheck): P
     if (error instanceof PodHttpError) return `no answer (${error.reason})`;
     return `no answer (${error instanceof Error ? error.message : String(error)})`;
   }
+  // Until the whole body has arrived: what a client of the pod would wait for.
+  const elapsedMs = Math.round(run.now() - started);
   const mismatch = evaluateResponse(check, response);
-  if (mismatch === undefined) return undefined;
+  if (mismatch === undefined) return overBudget(check, response, elapsedMs);
   if (response.proxyError !== undefined) {
     return `status ${response.status} from the API server, which answered instead of the pod: ${response.proxyError}`;
   }
   return `status ${response.status} with ${excerpt(response.body)}${mismatch === 'status' ? '' : ` (${mismatch})`}`;
+}
+
+/** Undefined when the answer came within the check's latency budget, else what was seen. */
+export function overBudget(
+  check: Pick<ResolvedSmokeCheck, 'maxLatencyMs'>,
+  response: Pick<PodResponse, 'status'>,
+  elapsedMs: number,
+): string | undefined {
+  if (elapsedMs <= check.maxLatencyMs) return undefined;
+  return `status ${response.status} after ${elapsedMs} ms, over the latency budget of ${check.maxLatencyMs} ms`;
 }
 
 export function describeExpectation(check: ResolvedSmokeCheck): string {

@@ -32,4 +32,21 @@ export interface Measurement {
 export interface Verifier {
   smoke(pods: PodRef[], checks: ResolvedSmokeCheck[]): Promise<SmokeResult>;
   sample(pods: PodRef[]): Promise<HelloSample>;
+  /** Probe traffic for analysis windows without enough organic traffic; absent, nothing is probed. */
+  readonly prober?: Prober;
+}
+
+/** One verification's probe traffic: to these pods, at this rate, until then (epoch ms). */
+export interface ProbeOrder {
+  pods: readonly PodRef[];
+  ratePerSecond: number;
+  until: number;
+}
+
+/** Sends probe traffic to pods under judgement (prober.ts); reconciles only place orders, never wait. */
+export interface Prober {
+  /** Starts, updates or (undefined) stops one verification's probe traffic; returns at once. */
+  set(key: string, order: ProbeOrder | undefined): void;
+  /** Probes the pods answered for `key` since the last call. */
+  takeAnswered(key: string): number;
 }

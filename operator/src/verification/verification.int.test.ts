@@ -89,8 +89,11 @@ afterAll(async () => {
 });
 
 /** Smoke checks, then a sample, `total` requests of traffic, a second sample and the measurement. */
-async function smokeAndMeasure(api: NamedApi, total: number, retries?: number) {
-  const checks = defaultSmokeChecks().map((check) => ({ ...check, retries: retries ?? check.retries }));
+async function smokeAndMeasure(api: NamedApi, total: number, retries?: number, maxLatencyMs?: number) {
+  const checks = defaultSmokeChecks(maxLatencyMs).map((check) => ({
+    ...check,
+    retries: retries ?? check.retries,
+  }));
   const smoke = await verifier.smoke([api.pod], checks);
   const before = await verifier.sample([api.pod]);
   await driveTraffic(api, total);
@@ -136,8 +139,20 @@ describe('verification of a real API process', () => {
     );
   });
 
+  it('fails the smoke test of a revision that takes 800 ms per /hello request, on its latency', async () => {
+    const smoke = await verifier.smoke([slow.pod], defaultSmokeChecks());
+    expect(smoke.passed).toBe(false);
+    // /readyz is not slowed down; the first /hello check is, on every attempt.
+    expect(smoke.message).toMatch(
+      /^smoke check "store-date-of-birth" \(PUT \/hello\/smokecheck\) failed on pod test\/slow after 3 attempts: expected status 204; got status 204 after (\d+) ms, over the latency budget of 450 ms$/,
+    );
+    const measured = Number(/after (\d+) ms/.exec(smoke.message)?.[1]);
+    expect(measured).toBeGreaterThanOrEqual(800);
+  });
+
   it('fails the analysis of a revision that takes 800 ms per /hello request', async () => {
-    const { smoke, measurement } = await smokeAndMeasure(slow, 40);
+    // A smoke budget above the added latency, so the analysis gets to judge it.
+    const { smoke, measurement } = await smokeAndMeasure(slow, 40, undefined, 5000);
     expect(smoke.passed).toBe(true);
     expect(measurement).toMatchObject({ result: 'Fail', requests: 40, errorRate: 0 });
     // Every observation lies in the (0.5 s, 1 s] bucket, so p99 interpolates to 995 ms.
