@@ -295,6 +295,10 @@ export function userSpec(spec: Partial<HelloWorldSpec>): HelloWorldSpec {
       ...rollout,
       verification: {
         ...rollout.verification,
+        // The smoke checks' latency budget defaults to the p99 SLO plus 200 ms (450 ms). CI machines run
+        // the cluster, its pods and the load on two cores, where a healthy answer through the API server
+        // proxy can take longer: 2 s here, unless a test sets its own.
+        smoke: { maxLatencyMs: 2000, ...rollout.verification?.smoke },
         analysis: { windowSeconds: 20, intervalSeconds: 5, ...rollout.verification?.analysis },
       },
     },

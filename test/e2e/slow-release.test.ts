@@ -54,11 +54,15 @@ async function rollOutSlowRelease(name: string, extra: Partial<HelloWorldSpec> =
 
 describeRealPods('a release that adds 900 ms to every request, with no user traffic', (realIt) => {
   realIt(
-    'is rolled back by the smoke checks’ latency budget (the p99 SLO of 250 ms plus 200 ms)',
+    'is rolled back by the smoke checks’ latency budget',
     async () => {
-      const rollback = await rollOutSlowRelease('slow-smoke');
+      // Below the 900 ms added, above what a healthy answer takes on a busy two-core CI machine (the
+      // default, the p99 SLO plus 200 ms = 450 ms, is unit-tested in operator/src/crd).
+      const rollback = await rollOutSlowRelease('slow-smoke', {
+        rollout: { verification: { smoke: { maxLatencyMs: 700 } } },
+      });
       expect(rollback).toMatch(
-        /^SmokeTestFailed: smoke check "store-date-of-birth" \(PUT \/hello\/smokecheck\) failed on pod .* after 3 attempts: expected status 204; got status 204 after \d+ ms, over the latency budget of 450 ms$/,
+        /^SmokeTestFailed: smoke check "store-date-of-birth" \(PUT \/hello\/smokecheck\) failed on pod .* after 3 attempts: expected status 204; got status 204 after \d+ ms, over the latency budget of 700 ms$/,
       );
     },
     720_000,
