@@ -93,6 +93,7 @@ const everySpecField: Everything<HelloWorldSpec> = {
     progressDeadlineSeconds: 60,
     autoRollback: false,
     crashLoopRestartThreshold: 5,
+    historyLimit: 20,
     verification: {
       enabled: true,
       smoke: {
@@ -239,6 +240,17 @@ const everyStatusField: StatusFields = {
     message: 'p99 900ms > 500ms',
     time: T,
   },
+  history: [
+    {
+      revision: 'abc',
+      image: 'hello-api:2',
+      startTime: T,
+      endTime: T,
+      outcome: 'RolledBack',
+      reason: 'AnalysisFailed',
+      summary: 'p99 900ms > 500ms',
+    },
+  ],
   conditions: [
     {
       type: 'Available',

@@ -62,6 +62,7 @@ export interface ResolvedSpec {
     progressDeadlineSeconds: number;
     autoRollback: boolean;
     crashLoopRestartThreshold: number;
+    historyLimit: number;
     verification: {
       enabled: boolean;
       smoke: { enabled: boolean; maxLatencyMs: number; checks: ResolvedSmokeCheck[] };
@@ -183,6 +184,7 @@ export function resolveSpec(spec: HelloWorldSpec): ResolvedSpec {
       progressDeadlineSeconds: rollout.progressDeadlineSeconds ?? 120,
       autoRollback: rollout.autoRollback ?? true,
       crashLoopRestartThreshold: rollout.crashLoopRestartThreshold ?? 3,
+      historyLimit: rollout.historyLimit ?? 10,
       verification: {
         enabled: verificationEnabled,
         smoke: {

@@ -86,6 +86,8 @@ export interface RolloutSpec {
   autoRollback?: boolean;
   /** Restarts of a new pod's container after which the rollout fails as CrashLooping. */
   crashLoopRestartThreshold?: number;
+  /** How many rollout outcomes status.history keeps (1 to 50). */
+  historyLimit?: number;
   verification?: VerificationSpec;
 }
 
@@ -218,6 +220,24 @@ export interface RollbackRecord {
   time: string;
 }
 
+/** How a rollout ended: made stable, rolled back, aborted by annotation, or failed with nothing undone. */
+export type RolloutOutcome = 'Promoted' | 'RolledBack' | 'Aborted' | 'Failed';
+
+/** One rollout's outcome in status.history. */
+export interface HistoryEntry {
+  revision: string;
+  image: string;
+  /** When the rollout of the revision started. */
+  startTime: string;
+  /** When its outcome was decided. */
+  endTime: string;
+  outcome: RolloutOutcome;
+  /** The condition and event reason of the outcome, e.g. RolloutSucceeded, CrashLooping, Aborted. */
+  reason: string;
+  /** One printable line, at most 200 characters (rollout/history.ts). */
+  summary: string;
+}
+
 /**
  * Cumulative /hello counters of the API's Prometheus metrics, summed over the pods sampled.
  * `buckets` are the histogram's cumulative counts by upper bound in seconds (`le`), +Inf last.
@@ -283,6 +303,8 @@ export interface HelloWorldStatus {
   rolloutStartedAt?: string;
   verification?: VerificationStatus;
   lastRollback?: RollbackRecord;
+  /** Outcomes of the last rollouts, newest first, at most spec.rollout.historyLimit. */
+  history?: HistoryEntry[];
   backup?: BackupStatus;
   conditions?: Condition[];
 }

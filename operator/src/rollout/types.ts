@@ -20,6 +20,7 @@ export type RolloutStatus = Pick<
   | 'rolloutStartedAt'
   | 'verification'
   | 'lastRollback'
+  | 'history'
   | 'conditions'
 >;
 
