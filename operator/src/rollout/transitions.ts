@@ -3,9 +3,10 @@
  * start a rollout, fail it (roll back or stop), and promote it to stable; and the health verdict they act on.
  */
 import type { V1Pod } from '@kubernetes/client-node';
-import type { ConditionStatus, ConditionType } from '../crd/types.js';
+import type { ConditionStatus, ConditionType, RolloutOutcome } from '../crd/types.js';
 import { FailureReason, Reason, setCondition, getCondition } from './conditions.js';
 import { assessRolloutHealth, type RolloutHealth } from './health.js';
+import { boundHistory, recordOutcome, summarize } from './history.js';
 import { deploymentRevision } from './revision.js';
 import type { RolloutDecision, RolloutEvent, RolloutInput, RolloutStatus } from './types.js';
 
@@ -30,6 +31,8 @@ export function newDraft(input: RolloutInput): Draft {
     rolloutStartedAt: stored.rolloutStartedAt,
     verification: stored.verification,
     lastRollback: stored.lastRollback,
+    // Bounded on every call, so a lowered historyLimit takes effect without waiting for an outcome.
+    history: stored.history && boundHistory(stored.history, input.spec.rollout.historyLimit),
     conditions: stored.conditions ?? [],
   };
   return { input, status, events: [] };
@@ -143,7 +146,11 @@ export function failRollout(draft: Draft, reason: FailureReason, message: string
   const status = draft.status;
   const image = appliedImage(draft.input);
   status.failedRevision = revision;
-  if (spec.rollout.autoRollback && status.stableRevision && status.stableRevision !== revision) {
+  const rollingBack =
+    spec.rollout.autoRollback && status.stableRevision && status.stableRevision !== revision;
+  const outcome = reason === FailureReason.Aborted ? 'Aborted' : rollingBack ? 'RolledBack' : 'Failed';
+  recordHistory(draft, outcome, reason, message);
+  if (rollingBack && status.stableRevision) {
     const toImage = status.stableImage ?? '';
     status.lastRollback = {
       fromRevision: revision,
@@ -186,8 +193,29 @@ export function promote(draft: Draft, message: string): void {
   status.stableRevision = revision;
   status.stableImage = image;
   status.failedRevision = undefined;
+  recordHistory(draft, 'Promoted', Reason.RolloutSucceeded, message);
   const summary = `revision ${revision} (${image}) is the stable revision: ${message}`;
   condition(draft, 'Progressing', 'False', Reason.RolloutSucceeded, summary);
   condition(draft, 'Degraded', 'False', Reason.RolloutSucceeded, `revision ${revision} succeeded`);
   emit(draft, 'Normal', Reason.RolloutSucceeded, summary);
+}
+
+/**
+ * Adds the outcome of the rollout of the applied revision to status.history. Called where the outcome is
+ * decided, before the status moves on (a rollback restarts the clock of the stable revision).
+ */
+function recordHistory(draft: Draft, outcome: RolloutOutcome, reason: string, message: string): void {
+  const { appliedRevision: revision, now, spec } = draft.input;
+  const status = draft.status;
+  const started = status.currentRevision === revision ? status.rolloutStartedAt : undefined;
+  const entry = {
+    revision,
+    image: appliedImage(draft.input),
+    startTime: started ?? now.toISOString(),
+    endTime: now.toISOString(),
+    outcome,
+    reason,
+    summary: summarize(message),
+  };
+  status.history = recordOutcome(status.history, entry, spec.rollout.historyLimit);
 }
