@@ -223,6 +223,16 @@ describe('admission rejects invalid HelloWorlds with a clear message', () => {
       { rollout: { progressDeadlineSeconds: 0 } },
       'spec.rollout.progressDeadlineSeconds',
     ],
+    [
+      'historyLimit 0',
+      { rollout: { historyLimit: 0 } },
+      'spec.rollout.historyLimit in body should be greater than or equal to 1',
+    ],
+    [
+      'historyLimit 51',
+      { rollout: { historyLimit: 51 } },
+      'spec.rollout.historyLimit in body should be less than or equal to 50',
+    ],
     ['a smoke check path without /', check('hello/x'), 'smoke check path must start with a single /'],
     [
       'a smoke check body on GET',
@@ -543,6 +553,7 @@ describe('admission accepts valid HelloWorlds', () => {
         progressDeadlineSeconds: 120,
         autoRollback: true,
         crashLoopRestartThreshold: 3,
+        historyLimit: 10,
         verification: {
           enabled: true,
           smoke: { enabled: true, defaultChecks: true },
@@ -582,6 +593,8 @@ describe('admission accepts valid HelloWorlds', () => {
       },
     ],
     ['autoscaling', { image: 'hello-api:1', autoscaling: { minReplicas: 2, maxReplicas: 2 } }],
+    ['historyLimit at its bounds (1)', { image: 'hello-api:1', rollout: { historyLimit: 1 } }],
+    ['historyLimit at its bounds (50)', { image: 'hello-api:1', rollout: { historyLimit: 50 } }],
     [
       'percentages at their bounds',
       { image: 'hello-api:1', rollout: { maxSurge: '100%', maxUnavailable: '100%' } },
