@@ -11,14 +11,13 @@ import type {
   V1PersistentVolumeClaim,
   V1PodSecurityContext,
   V1ResourceRequirements,
-  V1SecurityContext,
   V1Volume,
 } from '@kubernetes/client-node';
 import type { ResolvedBackup } from '../crd/defaults.js';
 import { KINDS, typeMeta } from '../crd/kinds.js';
 import { labels } from '../crd/labels.js';
 import type { HelloWorld, RedisRestoreSpec } from '../crd/types.js';
-import { childMeta, redisName, redisSecretName } from './meta.js';
+import { RESTRICTED_CONTAINER, childMeta, redisName, redisSecretName } from './meta.js';
 
 /** The CronJob and the claim share this name; a restore names the claim of a deleted HelloWorld. */
 export const backupName = (hw: HelloWorld): string => `${hw.metadata.name}-redis-backup`;
@@ -36,13 +35,6 @@ export const REDIS_POD_SECURITY: V1PodSecurityContext = {
   runAsGroup: REDIS_UID,
   fsGroup: REDIS_UID,
   seccompProfile: { type: 'RuntimeDefault' },
-};
-
-export const RESTRICTED_CONTAINER: V1SecurityContext = {
-  allowPrivilegeEscalation: false,
-  readOnlyRootFilesystem: true,
-  runAsNonRoot: true,
-  capabilities: { drop: ['ALL'] },
 };
 
 /** How long one backup may run, and how often a failed one is tried again, before it counts as failed. */

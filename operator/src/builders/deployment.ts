@@ -6,7 +6,7 @@ import type { HelloWorld } from '../crd/types.js';
 import { REVISION_ANNOTATION, revisionOf } from '../rollout/revision.js';
 import type { TemplateRevision } from '../rollout/template.js';
 import { externalRedisCa, externalRedisEnv } from './external-redis.js';
-import { childMeta, redisName, redisSecretName } from './meta.js';
+import { RESTRICTED_CONTAINER, childMeta, redisName, redisSecretName } from './meta.js';
 import { podServiceAccountName, serviceAccountPodAnnotations } from './service-account.js';
 
 /** Pod annotation whose change rolls the pods when a Secret they read changes. */
@@ -80,12 +80,7 @@ function apiContainer(hw: HelloWorld, spec: ResolvedSpec): V1Container {
     livenessProbe: { ...probe('/healthz', 10, 3), initialDelaySeconds: 5 },
     startupProbe: probe('/healthz', 1, 30),
     lifecycle: { preStop: { sleep: { seconds: PRE_STOP_SLEEP_SECONDS } } },
-    securityContext: {
-      allowPrivilegeEscalation: false,
-      readOnlyRootFilesystem: true,
-      runAsNonRoot: true,
-      capabilities: { drop: ['ALL'] },
-    },
+    securityContext: RESTRICTED_CONTAINER,
     volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }, ...redisCa(spec).mounts],
   };
 }

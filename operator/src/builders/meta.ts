@@ -1,5 +1,5 @@
 /** Names, metadata and owner references shared by every child a HelloWorld owns (labels: api/labels.ts). */
-import type { V1ObjectMeta, V1OwnerReference } from '@kubernetes/client-node';
+import type { V1ObjectMeta, V1OwnerReference, V1SecurityContext } from '@kubernetes/client-node';
 import { KINDS } from '../crd/kinds.js';
 import { labels, type Component } from '../crd/labels.js';
 import type { HelloWorld } from '../crd/types.js';
@@ -35,3 +35,11 @@ export interface AbsentChild {
   kind: string;
   name: string;
 }
+
+/** Every container the operator builds: non-root, read-only root filesystem, no capabilities. */
+export const RESTRICTED_CONTAINER: V1SecurityContext = {
+  allowPrivilegeEscalation: false,
+  readOnlyRootFilesystem: true,
+  runAsNonRoot: true,
+  capabilities: { drop: ['ALL'] },
+};

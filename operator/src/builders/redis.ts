@@ -12,9 +12,9 @@ import { labels, selectorLabels } from '../crd/labels.js';
 import type { HelloWorld } from '../crd/types.js';
 import { parseQuantity } from '../runtime/apply-diff.js';
 import { CONFIG_CHECKSUM_ANNOTATION } from './deployment.js';
-import { childMeta, redisName, redisSecretName } from './meta.js';
+import { RESTRICTED_CONTAINER, childMeta, redisName, redisSecretName } from './meta.js';
 import { assertRedisPassword } from './redis-password.js';
-import { REDIS_POD_SECURITY, RESTRICTED_CONTAINER, redisAuthEnv, restoreFromBackup } from './backup.js';
+import { REDIS_POD_SECURITY, redisAuthEnv, restoreFromBackup } from './backup.js';
 
 type ManagedRedis = Extract<ResolvedSpec['redis'], { mode: 'Managed' }>;
 
