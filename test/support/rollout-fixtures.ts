@@ -10,6 +10,8 @@ import type { HelloSample, HelloWorldSpec, HelloWorldStatus } from '../../operat
 import { judgeRollout, progressRollout } from '../../operator/src/rollout/machine.js';
 import { REVISION_ANNOTATION } from '../../operator/src/rollout/revision.js';
 import { chooseTemplate } from '../../operator/src/rollout/template.js';
+import { planCanary, type CanaryPlan } from '../../operator/src/rollout/canary-plan.js';
+import { CANARY_TRACK, TRACK_LABEL } from '../../operator/src/crd/labels.js';
 import type {
   MeasureFn,
   RolloutDecision,
@@ -130,6 +132,12 @@ export function pod(name: string, revision: string, state: PodState = {}): V1Pod
   };
 }
 
+/** A pod of the canary Deployment. */
+export function canaryPod(name: string, revision: string, state: PodState = {}): V1Pod {
+  const p = pod(name, revision, state);
+  return { ...p, metadata: { ...p.metadata, labels: { [TRACK_LABEL]: CANARY_TRACK } } };
+}
+
 export const readyPods = (revision: string, count = 2): V1Pod[] =>
   Array.from({ length: count }, (_, i) => pod(`hello-${revision}-${i}`, revision));
 
@@ -218,7 +226,10 @@ export class Sim {
     this.spec = resolveSpec({ image: IMAGES[REV1] ?? '', ...spec });
   }
 
-  /** The revision the reconciler would apply now. */
+  /** Who set each gate annotation, as the reconciler reads it from managedFields. */
+  gateActors: Record<string, string> = {};
+
+  /** The revision the reconciler would apply now to the stable Deployment. */
   applied(): string {
     const choice = chooseTemplate({
       status: this.status,
@@ -226,11 +237,34 @@ export class Sim {
       annotations: this.annotations,
       autoRollback: this.spec.rollout.autoRollback,
     });
-    return choice.use === 'stable' ? choice.revision : this.specRevision;
+    if (choice.use === 'stable') return choice.revision;
+    return this.plan().holdStable ? (this.status.stableRevision ?? this.specRevision) : this.specRevision;
+  }
+
+  /** The canary Deployment the reconciler would apply now (strategy Canary). */
+  plan(): CanaryPlan {
+    const choice = chooseTemplate({
+      status: this.status,
+      specRevision: this.specRevision,
+      annotations: this.annotations,
+      autoRollback: this.spec.rollout.autoRollback,
+    });
+    return planCanary({
+      spec: this.spec,
+      status: this.status,
+      specRevision: this.specRevision,
+      rollingBack: choice.use === 'stable',
+      stableReplicas: this.deployment?.spec?.replicas ?? this.spec.replicas,
+    });
   }
 
   async step(): Promise<RolloutDecision> {
+    const plan = this.plan();
     const input: RolloutInput = {
+      ...(plan.canaryReplicas !== undefined && {
+        canary: { replicas: plan.canaryReplicas, holdStable: plan.holdStable },
+      }),
+      gateActors: this.gateActors,
       now: this.now,
       generation: this.generation,
       annotations: { ...this.annotations },

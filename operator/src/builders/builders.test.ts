@@ -53,6 +53,8 @@ describe('desired state', () => {
     // No spec.redis.backup: a backup CronJob of an earlier spec is deleted.
     expect(state.absent).toEqual([
       { apiVersion: 'batch/v1', kind: 'CronJob', name: 'demo-redis-backup' },
+      // No canary in flight: a canary Deployment of an earlier rollout is deleted.
+      { apiVersion: 'apps/v1', kind: 'Deployment', name: 'demo-canary' },
       { apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler', name: 'demo' },
     ]);
   });
@@ -102,7 +104,10 @@ describe('desired state', () => {
     expect(byKind('HorizontalPodAutoscaler')[0]).toMatchObject({
       spec: { minReplicas: 2, maxReplicas: 5, scaleTargetRef: { kind: 'Deployment', name: 'demo' } },
     });
-    expect(state.absent).toEqual([{ apiVersion: 'batch/v1', kind: 'CronJob', name: 'demo-redis-backup' }]);
+    expect(state.absent).toEqual([
+      { apiVersion: 'batch/v1', kind: 'CronJob', name: 'demo-redis-backup' },
+      { apiVersion: 'apps/v1', kind: 'Deployment', name: 'demo-canary' },
+    ]);
   });
 
   it('wires an external Redis from the user Secret and creates no managed Redis', () => {

@@ -143,12 +143,15 @@ export function buildDeployment(
   hw: HelloWorld,
   spec: ResolvedSpec,
   template: V1PodTemplateSpec,
+  paused = false,
 ): V1Deployment {
   return {
     ...typeMeta(KINDS.Deployment),
     metadata: childMeta(hw, hw.metadata.name, 'api'),
     spec: {
       ...(spec.autoscaling ? {} : { replicas: spec.replicas }),
+      // Only while hello.dev/pause holds a rollout: absent otherwise, so existing Deployments are unchanged.
+      ...(paused && { paused: true }),
       selector: { matchLabels: selectorLabels(hw, 'api') },
       strategy: {
         type: 'RollingUpdate',

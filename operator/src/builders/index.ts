@@ -8,11 +8,19 @@ import type { KubernetesObject } from '@kubernetes/client-node';
 import type { ResolvedSpec } from '../crd/defaults.js';
 import { KINDS, typeMeta } from '../crd/kinds.js';
 import type { HelloWorld } from '../crd/types.js';
-import { templateToRun, type RolloutHistory, type TemplateRevision } from '../rollout/template.js';
+import {
+  chooseTemplate,
+  templateToRun,
+  type RolloutHistory,
+  type TemplateRevision,
+} from '../rollout/template.js';
+import { pauseRequested } from '../rollout/gates.js';
+import { NO_CANARY, planCanary, type CanaryPlan } from '../rollout/canary-plan.js';
 import { sha256Hex } from '../runtime/hash.js';
 import { backupDecision, type BackupDecision } from '../backup/decision.js';
 import { buildHpa, buildPdb } from './autoscaling.js';
 import { backupName, buildBackupClaim, buildBackupCronJob } from './backup.js';
+import { buildCanaryDeployment, canaryName } from './canary.js';
 import { buildDeployment, buildPodTemplate } from './deployment.js';
 import type { AbsentChild } from './meta.js';
 import {
@@ -54,6 +62,8 @@ export interface DesiredState {
   specRevision: string;
   /** The pod template the Deployment runs: the spec's, or the stable revision's during a rollback. */
   applied: TemplateRevision;
+  /** The canary Deployment's part (strategy Canary): whether the stable template is held, how many canary pods. */
+  canary: CanaryPlan;
   /** Whether the ServiceMonitor and PrometheusRule are wanted, and why: the Monitoring condition. */
   monitoring: MonitoringDecision;
   /** Whether backups are wanted, and their schedule once it parsed: the Backup condition. */
@@ -67,7 +77,10 @@ export interface DesiredState {
 export function desiredState(hw: HelloWorld, spec: ResolvedSpec, inputs: DesiredInputs): DesiredState {
   const { redis, prometheusOperatorInstalled, rollout } = inputs;
   const specTemplate = buildPodTemplate(hw, spec, redis.checksum);
-  const applied = rollout ? templateToRun(specTemplate, rollout, spec.rollout.autoRollback) : specTemplate;
+  const canary = rollout ? canaryPlanFor(spec, specTemplate.revision, rollout) : NO_CANARY;
+  const applied = rollout
+    ? templateToRun(specTemplate, rollout, spec.rollout.autoRollback, canary.holdStable)
+    : specTemplate;
   const apply: KubernetesObject[] = [];
   const absent: AbsentChild[] = [];
   const backup = backupDecision(spec);
@@ -93,7 +106,14 @@ export function desiredState(hw: HelloWorld, spec: ResolvedSpec, inputs: Desired
   // deletes it with the HelloWorld).
   const serviceAccount = buildServiceAccount(hw, spec);
   if (serviceAccount) apply.push(serviceAccount);
-  apply.push(buildDeployment(hw, spec, applied.template), buildService(hw, spec), buildPdb(hw, spec));
+  // hello.dev/pause stops the Deployment too, except on its way back to the stable revision.
+  const paused =
+    rollout !== undefined && pauseRequested(rollout.annotations) && rollout.status.phase !== 'RolledBack';
+  apply.push(buildDeployment(hw, spec, applied.template, paused), buildService(hw, spec), buildPdb(hw, spec));
+  if (canary.canaryReplicas !== undefined)
+    apply.push(buildCanaryDeployment(hw, spec, specTemplate.template, canary.canaryReplicas));
+  // Gone at once when a canary fails or is promoted: its pods leave the Service within seconds.
+  else absent.push({ ...typeMeta(KINDS.Deployment), name: canaryName(hw) });
   const hpa = buildHpa(hw, spec);
   if (hpa) apply.push(hpa);
   else absent.push({ ...typeMeta(KINDS.HorizontalPodAutoscaler), name: hw.metadata.name });
@@ -101,7 +121,25 @@ export function desiredState(hw: HelloWorld, spec: ResolvedSpec, inputs: Desired
   if (monitoring.enabled) apply.push(buildServiceMonitor(hw, spec), buildPrometheusRule(hw, spec));
   // Without the CRDs there is nothing of these kinds to delete (nor a path to ask).
   else if (prometheusOperatorInstalled) absent.push(...monitoringChildren(hw));
-  return { specRevision: specTemplate.revision, applied, monitoring, backup, apply, absent };
+  return { specRevision: specTemplate.revision, applied, canary, monitoring, backup, apply, absent };
+}
+
+/** The canary's part of the desired state, from the rollout's record (see rollout/canary-plan.ts). */
+function canaryPlanFor(spec: ResolvedSpec, specRevision: string, rollout: RolloutHistory): CanaryPlan {
+  const { status, annotations } = rollout;
+  const choice = chooseTemplate({
+    status,
+    specRevision,
+    annotations,
+    autoRollback: spec.rollout.autoRollback,
+  });
+  return planCanary({
+    spec,
+    status,
+    specRevision,
+    rollingBack: choice.use === 'stable',
+    stableReplicas: rollout.stableReplicas ?? spec.autoscaling?.minReplicas ?? spec.replicas,
+  });
 }
 
 /** The checksum a pod template carries of the configuration its pods read (16 hex digits of sha256). */

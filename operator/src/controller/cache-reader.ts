@@ -15,6 +15,7 @@ import type { KubeClient } from '../runtime/kube.js';
 import { collectionPath } from '../runtime/rest.js';
 import { labelIndex } from '../runtime/store.js';
 import type { ChildRef, ClusterReader } from './cluster-reader.js';
+import { gateManagedFields } from '../rollout/gates.js';
 
 /** The children the operator applies, each watched (through the managed-by label) by its kind. */
 const CHILD_KINDS: readonly Kind[] = [
@@ -52,7 +53,7 @@ export function createOperatorInformers(factory: InformerFactory): OperatorInfor
   const replicaSets = factory.informer<V1ReplicaSet>(collectionPath(KINDS.ReplicaSet), MANAGED_BY_SELECTOR);
   for (const informer of [pods, replicaSets]) informer.addIndex(INSTANCE_INDEX, labelIndex(INSTANCE_LABEL));
   return {
-    helloWorlds: factory.informer<HelloWorld>(collectionPath(KINDS.HelloWorld)),
+    helloWorlds: factory.informer<HelloWorld>(collectionPath(KINDS.HelloWorld), undefined, cachedHelloWorld),
     children,
     pods,
     replicaSets,
@@ -72,6 +73,15 @@ export function cachedPod(pod: V1Pod): V1Pod {
     metadata: withoutManagedFields(pod.metadata),
     status: { conditions, containerStatuses, initContainerStatuses, phase },
   };
+}
+
+/** A HelloWorld keeps of its managedFields only who owns a gate annotation (events name who acted). */
+export function cachedHelloWorld(hw: HelloWorld): HelloWorld {
+  const metadata = { ...hw.metadata };
+  const gates = gateManagedFields(metadata);
+  if (gates === undefined) delete metadata.managedFields;
+  else metadata.managedFields = gates;
+  return { ...hw, metadata };
 }
 
 function withoutManagedFields<T extends { managedFields?: unknown }>(metadata: T | undefined): T | undefined {

@@ -14,6 +14,8 @@ import type { MonitoringDecision } from '../builders/monitoring.js';
 import { servicePortsToReplace } from '../builders/service.js';
 import { judgeRollout, type RolloutDecision } from '../rollout/machine.js';
 import { Reason, setCondition } from '../rollout/conditions.js';
+import { GATE_ANNOTATIONS, gateActor } from '../rollout/gates.js';
+import { KINDS, typeMeta } from '../crd/kinds.js';
 import { ChildReads } from './child-reads.js';
 import {
   childKey,
@@ -116,6 +118,7 @@ async function converge(
       status: facts.status,
       annotations: facts.annotations,
       replicaSets: deps.reader.listReplicaSets(namespace, name),
+      stableReplicas: storedReplicas(deps, hw),
     },
   });
   const plan = await planOwnership(reads, hw, facts.spec, desired, redis);
@@ -142,6 +145,10 @@ async function converge(
       deployment: applied,
       pods: deps.reader.listPods(namespace, name),
       verifier: deps.verifier,
+      ...(desired.canary.canaryReplicas !== undefined && {
+        canary: { replicas: desired.canary.canaryReplicas, holdStable: desired.canary.holdStable },
+      }),
+      gateActors: Object.fromEntries(GATE_ANNOTATIONS.map((key) => [key, gateActor(hw.metadata, key)])),
     },
     () => deps.reader.readDeployment(namespace, name),
   );
@@ -228,7 +235,9 @@ async function applyChildren(
       const fields = { kind: object.kind, name: object.metadata?.name, field: outcome.reason };
       log.info(fields, live ? 'updated child that differed' : 'created child');
     }
-    if (isDeployment(outcome.object)) deployment = outcome.object;
+    // The stable Deployment (the canary Deployment is judged by its pods).
+    if (isDeployment(outcome.object) && outcome.object.metadata?.name === hw.metadata.name)
+      deployment = outcome.object;
   }
   const { namespace } = hw.metadata;
   for (const gone of absent) {
@@ -292,6 +301,13 @@ function reconciledStatus(
     updatedReplicas: deployment?.status?.updatedReplicas ?? 0,
     selector: selectorString(selectorLabels(hw, 'api')),
   };
+}
+
+/** The stable Deployment's replicas as stored (the HPA's count with autoscaling); undefined before it exists. */
+function storedReplicas(deps: ReconcileDeps, hw: HelloWorld): number | undefined {
+  const { namespace, name } = hw.metadata;
+  const live = deps.reader.getChild({ ...typeMeta(KINDS.Deployment), namespace, name });
+  return live && isDeployment(live) ? live.spec?.replicas : undefined;
 }
 
 function isDeployment(obj: KubernetesObject): obj is V1Deployment {

@@ -18,6 +18,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { HelloWorld, HelloWorldStatus } from '../crd/types.js';
 import { objectKey } from '../runtime/store.js';
+import { cachedHelloWorld } from './cache-reader.js';
 
 interface Written {
   /** The object as the API server stored it after the write. */
@@ -67,10 +68,8 @@ export class StatusWrites {
         ? previous.stale
         : new Set<string>();
     stale.add(based);
-    // Field ownership is the API server's business: the informer drops it from cached objects too.
-    const metadata = { ...after.metadata };
-    delete metadata.managedFields;
-    this.written.set(key, { object: { ...after, metadata }, stale });
+    // Cut down as the informer does: only who owns a gate annotation is kept.
+    this.written.set(key, { object: cachedHelloWorld(after), stale });
   }
 
   /** When the last status write of the HelloWorld returned; undefined if none since the operator started. */

@@ -94,6 +94,14 @@ const everySpecField: Everything<HelloWorldSpec> = {
     autoRollback: false,
     crashLoopRestartThreshold: 5,
     historyLimit: 20,
+    strategy: 'Canary',
+    steps: [
+      {
+        canary: { replicas: '25%' },
+        verify: {},
+        pause: { duration: '2m', timeout: '1h', onTimeout: 'Promote' },
+      },
+    ],
     verification: {
       enabled: true,
       smoke: {
@@ -218,6 +226,18 @@ const everyStatusField: StatusFields = {
   failedRevision: 'abc',
   observedRetry: '1',
   observedAbort: '1',
+  observedPromote: '1',
+  pausedAt: T,
+  canary: {
+    revision: 'abc',
+    stepIndex: 1,
+    steps: 3,
+    stepStartedAt: T,
+    replicas: 1,
+    readyReplicas: 1,
+    stableReplicas: 3,
+    message: '2/3: verify',
+  },
   rolloutStartedAt: T,
   verification: {
     revision: 'abc',
@@ -326,7 +346,9 @@ describe('the HelloWorld CRD', () => {
       monitoring: {},
     });
     const resolved = resolveSpec({ image: 'hello-api:1', autoscaling: { maxReplicas: 4 }, redis: {} });
-    const { verification, ...rollout } = resolved.rollout;
+    // steps are the user's alone: resolved as [] with the Rolling strategy, never defaulted.
+    const { verification, steps, ...rollout } = resolved.rollout;
+    expect(steps).toEqual([]);
 
     expect(spec.replicas).toBe(resolved.replicas);
     expect(spec.autoscaling).toEqual(resolved.autoscaling);

@@ -4,6 +4,7 @@
  */
 import type { V1EnvVar, V1ResourceRequirements } from '@kubernetes/client-node';
 import type {
+  CanaryStep,
   ClaimRetention,
   ExternalRedisSpec,
   HelloWorldSpec,
@@ -12,6 +13,7 @@ import type {
   RedisBackupSpec,
   RedisMode,
   RedisRestoreSpec,
+  RolloutStrategy,
   ServiceAccountSpec,
   ServiceType,
   SmokeCheck,
@@ -63,6 +65,9 @@ export interface ResolvedSpec {
     autoRollback: boolean;
     crashLoopRestartThreshold: number;
     historyLimit: number;
+    strategy: RolloutStrategy;
+    /** Empty with the Rolling strategy. */
+    steps: ResolvedStep[];
     verification: {
       enabled: boolean;
       smoke: { enabled: boolean; maxLatencyMs: number; checks: ResolvedSmokeCheck[] };
@@ -153,6 +158,38 @@ function resolveSmokeCheck(c: SmokeCheck, maxLatencyMs: number): ResolvedSmokeCh
   };
 }
 
+/** A canary step as the rollout machine reads it; durations in seconds. */
+export type ResolvedStep =
+  | { kind: 'canary'; replicas: IntOrString }
+  | { kind: 'verify' }
+  | { kind: 'pause'; durationSeconds?: number; timeoutSeconds?: number; onTimeout: 'Rollback' | 'Promote' };
+
+/** Seconds of a duration such as 90s, 2m or 1h (the schema admits only those shapes). */
+export function durationSeconds(text: string): number | undefined {
+  const match = /^([1-9][0-9]{0,4})(s|m|h)$/.exec(text);
+  if (!match) return undefined;
+  const unit = match[2] === 'h' ? 3600 : match[2] === 'm' ? 60 : 1;
+  return Number(match[1]) * unit;
+}
+
+function resolveStep(step: CanaryStep): ResolvedStep[] {
+  if (step.canary) return [{ kind: 'canary', replicas: step.canary.replicas }];
+  if (step.verify) return [{ kind: 'verify' }];
+  if (step.pause) {
+    const duration = step.pause.duration && durationSeconds(step.pause.duration);
+    const timeout = step.pause.timeout && durationSeconds(step.pause.timeout);
+    return [
+      {
+        kind: 'pause',
+        ...(duration && { durationSeconds: duration }),
+        ...(timeout && { timeoutSeconds: timeout }),
+        onTimeout: step.pause.onTimeout ?? 'Rollback',
+      },
+    ];
+  }
+  return []; // the schema admits no empty step
+}
+
 export function resolveSpec(spec: HelloWorldSpec): ResolvedSpec {
   const rollout = spec.rollout ?? {};
   const verification = rollout.verification ?? {};
@@ -185,6 +222,8 @@ export function resolveSpec(spec: HelloWorldSpec): ResolvedSpec {
       autoRollback: rollout.autoRollback ?? true,
       crashLoopRestartThreshold: rollout.crashLoopRestartThreshold ?? 3,
       historyLimit: rollout.historyLimit ?? 10,
+      strategy: rollout.strategy ?? 'Rolling',
+      steps: rollout.strategy === 'Canary' ? (rollout.steps ?? []).flatMap(resolveStep) : [],
       verification: {
         enabled: verificationEnabled,
         smoke: {

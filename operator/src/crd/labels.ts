@@ -43,3 +43,11 @@ export function selectorString(selector: Record<string, string>): string {
     .map(([k, v]) => `${k}=${v}`)
     .join(',');
 }
+
+/**
+ * Carried by the canary Deployment's pods and selector only: the stable Deployment's selector (immutable,
+ * without it) still matches them, so the Service sends them their share, but the canary Deployment never
+ * selects the stable pods.
+ */
+export const TRACK_LABEL = 'hello.dev/track';
+export const CANARY_TRACK = 'canary';

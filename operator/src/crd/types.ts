@@ -88,7 +88,23 @@ export interface RolloutSpec {
   crashLoopRestartThreshold?: number;
   /** How many rollout outcomes status.history keeps (1 to 50). */
   historyLimit?: number;
+  /** Rolling (default): a rolling update verified once complete. Canary: `steps` next to the stable pods. */
+  strategy?: RolloutStrategy;
+  /** The canary's steps, in order; only with strategy Canary, and then required. */
+  steps?: CanaryStep[];
   verification?: VerificationSpec;
+}
+
+export type RolloutStrategy = 'Rolling' | 'Canary';
+
+/** One step of a canary rollout: exactly one of its members is set. */
+export interface CanaryStep {
+  /** Run this many canary pods (an integer, or a percentage of the stable Deployment's replicas). */
+  canary?: { replicas: IntOrString };
+  /** Smoke checks and analysis of the canary pods, compared with the stable pods. */
+  verify?: Record<string, never>;
+  /** Wait: `duration`, or without it until hello.dev/promote; `timeout` then does `onTimeout`. */
+  pause?: { duration?: string; timeout?: string; onTimeout?: 'Rollback' | 'Promote' };
 }
 
 export type RedisMode = 'Managed' | 'External';
@@ -195,7 +211,8 @@ export interface HelloWorldSpec {
   monitoring?: MonitoringSpec;
 }
 
-export type Phase = 'Pending' | 'Progressing' | 'Verifying' | 'Available' | 'RolledBack' | 'Failed';
+export type Phase =
+  'Pending' | 'Progressing' | 'Verifying' | 'Paused' | 'Available' | 'RolledBack' | 'Failed';
 /** `Monitoring` says whether a ServiceMonitor and PrometheusRule were generated, and why (not). */
 export type ConditionType = 'Available' | 'Progressing' | 'Degraded' | 'Monitoring' | 'Reconciled' | 'Backup';
 export type ConditionStatus = 'True' | 'False' | 'Unknown';
@@ -300,13 +317,34 @@ export interface HelloWorldStatus {
   observedRetry?: string;
   /** The value of the hello.dev/abort annotation already acted on. */
   observedAbort?: string;
+  /** The value of the hello.dev/promote annotation already acted on. */
+  observedPromote?: string;
   rolloutStartedAt?: string;
+  /** Since when the rollout in flight stands still under hello.dev/pause. */
+  pausedAt?: string;
+  /** The canary rollout in flight (strategy Canary); absent otherwise. */
+  canary?: CanaryStatus;
   verification?: VerificationStatus;
   lastRollback?: RollbackRecord;
   /** Outcomes of the last rollouts, newest first, at most spec.rollout.historyLimit. */
   history?: HistoryEntry[];
   backup?: BackupStatus;
   conditions?: Condition[];
+}
+
+/** Where a canary rollout stands; lives in status so a restarted operator resumes at the same step. */
+export interface CanaryStatus {
+  revision: string;
+  /** Index of the step in progress; equal to `steps` once every step passed and the stable Deployment rolls. */
+  stepIndex: number;
+  steps: number;
+  stepStartedAt: string;
+  /** Canary pods asked for, and ready, as last seen. */
+  replicas: number;
+  readyReplicas: number;
+  /** Pods of the stable revision, ready, as last seen. */
+  stableReplicas: number;
+  message?: string;
 }
 
 /** The managed Redis's backups as the operator last saw them (builders/backup.ts, controller/backup-status.ts). */
@@ -331,3 +369,7 @@ export interface HelloWorld {
 /** Annotations users set on a HelloWorld. */
 export const ANNOTATION_RETRY = 'hello.dev/retry';
 export const ANNOTATION_ABORT = 'hello.dev/abort';
+/** A new value ends the current canary step (a pause waiting for promotion, or any other) at once. */
+export const ANNOTATION_PROMOTE = 'hello.dev/promote';
+/** Present (with any value but "false"): the rollout in flight stands still until it is removed. */
+export const ANNOTATION_PAUSE = 'hello.dev/pause';

@@ -13,6 +13,8 @@ export const FailureReason = {
   SmokeTestFailed: 'SmokeTestFailed',
   AnalysisFailed: 'AnalysisFailed',
   Aborted: 'Aborted',
+  /** A canary pause waiting for hello.dev/promote timed out with onTimeout: Rollback. */
+  PauseTimedOut: 'PauseTimedOut',
 } as const;
 export type FailureReason = (typeof FailureReason)[keyof typeof FailureReason];
 
@@ -62,6 +64,13 @@ export const Reason = {
   RollbackStalled: 'RollbackStalled',
   RetryRequested: 'RetryRequested',
   AbortIgnored: 'AbortIgnored',
+  CanaryStepPassed: 'CanaryStepPassed',
+  CanaryStep: 'CanaryStep',
+  CanaryPromoting: 'CanaryPromoting',
+  StepPromoted: 'StepPromoted',
+  PromoteIgnored: 'PromoteIgnored',
+  RolloutPaused: 'RolloutPaused',
+  RolloutResumed: 'RolloutResumed',
   AsExpected: 'AsExpected',
   MinimumReplicasAvailable: 'MinimumReplicasAvailable',
   MinimumReplicasUnavailable: 'MinimumReplicasUnavailable',

@@ -9,8 +9,7 @@
  */
 import type { V1Deployment } from '@kubernetes/client-node';
 import { API_PORT } from '../crd/defaults.js';
-import { ANNOTATION_ABORT, ANNOTATION_RETRY } from '../crd/types.js';
-import { measure as realMeasure } from '../verification/analysis.js';
+import { ANNOTATION_ABORT, ANNOTATION_PAUSE, ANNOTATION_PROMOTE, ANNOTATION_RETRY } from '../crd/types.js';
 import type { PodRef } from '../verification/types.js';
 import { Reason, availability } from './conditions.js';
 import { findPodFailure, msUntilDeadline } from './health.js';
@@ -26,12 +25,16 @@ import {
   requeueIn,
   startRollout,
   toDecision,
+  verifyPods,
   type Draft,
 } from './transitions.js';
 import { retryRequested } from './template.js';
 import type { RolloutDecision, RolloutInput } from './types.js';
 import { followRollback, followStable, holdFailed } from './after-verdict.js';
-import { newVerification, verifyStep } from './verify.js';
+import { newVerification } from './verify.js';
+import { followCanary } from './canary.js';
+import { pauseRequested } from './gates.js';
+import { isMoving } from './phases.js';
 
 export type {
   MeasureFn,
@@ -61,18 +64,87 @@ export async function judgeRollout(
 
 /** Judges the rollout after the Deployment was applied and says what the status, events and next look are. */
 export async function progressRollout(input: RolloutInput): Promise<RolloutDecision> {
-  const draft = newDraft(input);
+  // While the stable Deployment holds the stable template, the revision under judgement is the canary's.
+  const draft = newDraft(
+    input.canary?.holdStable ? { ...input, appliedRevision: input.specRevision } : input,
+  );
   handleRetry(draft);
-  if (!handleAbort(draft)) {
-    const { appliedRevision: applied, specRevision } = input;
-    const { stableRevision: stable, failedRevision: failed } = draft.status;
-    if (failed === applied && applied !== stable) holdFailed(draft);
-    else if (applied === stable && specRevision !== stable && failed === specRevision) followRollback(draft);
-    else if (applied === stable) followStable(draft);
-    else await followNewRevision(draft);
+  if (!handleAbort(draft) && !handlePause(draft)) {
+    if (draft.input.canary) await followCanary(draft);
+    else await followRolling(draft);
   }
   finish(draft);
   return toDecision(draft);
+}
+
+/** The Rolling strategy, and every revision of the Canary strategy once it is judged (or the first). */
+async function followRolling(draft: Draft): Promise<void> {
+  const { appliedRevision: applied, specRevision } = draft.input;
+  const { stableRevision: stable, failedRevision: failed } = draft.status;
+  draft.status.canary = undefined;
+  if (failed === applied && applied !== stable) holdFailed(draft);
+  else if (applied === stable && specRevision !== stable && failed === specRevision) followRollback(draft);
+  else if (applied === stable) followStable(draft);
+  else if (!promotedByHand(draft)) await followNewRevision(draft);
+}
+
+/**
+ * A new hello.dev/promote value during a Rolling strategy's verification promotes at once, skipping what
+ * is left of it; at any other time it is only recorded.
+ */
+function promotedByHand(draft: Draft): boolean {
+  const { annotations, gateActors, appliedRevision } = draft.input;
+  const status = draft.status;
+  const value = annotations[ANNOTATION_PROMOTE];
+  if (value === undefined || value === status.observedPromote) return false;
+  status.observedPromote = value;
+  const who = `${ANNOTATION_PROMOTE}=${value}${gateActors?.[ANNOTATION_PROMOTE] ?? ''}`;
+  if (status.phase === 'Verifying' && status.currentRevision === appliedRevision) {
+    promote(draft, `verification skipped by ${who}`);
+    return true;
+  }
+  emit(draft, 'Normal', Reason.PromoteIgnored, `${who}: no verification or canary step in progress to end`);
+  return false;
+}
+
+/**
+ * hello.dev/pause holds a rollout in flight where it stands (the reconciler pauses the Deployment too);
+ * removing it resumes, with the time spent paused taken off every clock the rollout is judged by.
+ */
+function handlePause(draft: Draft): boolean {
+  const { annotations, now, appliedRevision, gateActors } = draft.input;
+  const status = draft.status;
+  const inFlight =
+    isMoving(status.phase) && (draft.input.canary !== undefined || appliedRevision !== status.stableRevision);
+  if (pauseRequested(annotations) && inFlight) {
+    const message = `revision ${appliedRevision} stands still under ${ANNOTATION_PAUSE}=${annotations[ANNOTATION_PAUSE] ?? ''}${gateActors?.[ANNOTATION_PAUSE] ?? ''}; remove the annotation to resume`;
+    if (status.pausedAt === undefined) {
+      status.pausedAt = now.toISOString();
+      emit(draft, 'Normal', Reason.RolloutPaused, message);
+    }
+    status.phase = 'Paused';
+    condition(draft, 'Progressing', 'True', Reason.RolloutPaused, message);
+    return true;
+  }
+  if (status.pausedAt === undefined) return false;
+  const pausedMs = Math.max(0, now.getTime() - new Date(status.pausedAt).getTime());
+  const later = (iso: string | undefined): string | undefined =>
+    iso === undefined ? undefined : new Date(new Date(iso).getTime() + pausedMs).toISOString();
+  status.pausedAt = undefined;
+  status.rolloutStartedAt = later(status.rolloutStartedAt);
+  if (status.canary)
+    status.canary = { ...status.canary, stepStartedAt: later(status.canary.stepStartedAt) ?? '' };
+  if (status.verification)
+    status.verification = { ...status.verification, startedAt: later(status.verification.startedAt) ?? '' };
+  const verifying = !draft.input.canary && status.verification?.revision === appliedRevision;
+  if (status.phase === 'Paused') status.phase = verifying ? 'Verifying' : 'Progressing';
+  emit(
+    draft,
+    'Normal',
+    Reason.RolloutResumed,
+    `${ANNOTATION_PAUSE} removed after ${Math.round(pausedMs / 1000)} s: revision ${appliedRevision} carries on`,
+  );
+  return false;
 }
 
 /** A new hello.dev/retry value lets the failed revision roll out again. */
@@ -81,7 +153,8 @@ function handleRetry(draft: Draft): void {
   if (!retryRequested(status, draft.input.annotations)) return;
   status.observedRetry = draft.input.annotations[ANNOTATION_RETRY];
   if (status.failedRevision === undefined) return;
-  const message = `${ANNOTATION_RETRY}=${status.observedRetry}: revision ${status.failedRevision} may roll out again`;
+  const by = draft.input.gateActors?.[ANNOTATION_RETRY] ?? '';
+  const message = `${ANNOTATION_RETRY}=${status.observedRetry}${by}: revision ${status.failedRevision} may roll out again`;
   status.failedRevision = undefined;
   // Forget the failed attempt so the next flow starts a fresh rollout of it.
   if (status.currentRevision === draft.input.appliedRevision) status.rolloutStartedAt = undefined;
@@ -94,13 +167,13 @@ function handleAbort(draft: Draft): boolean {
   const abort = draft.input.annotations[ANNOTATION_ABORT];
   if (abort === undefined || abort === status.observedAbort) return false;
   status.observedAbort = abort;
-  const moving = status.phase === 'Progressing' || status.phase === 'Verifying';
   const applied = draft.input.appliedRevision;
-  if (moving && applied !== status.stableRevision) {
+  const by = draft.input.gateActors?.[ANNOTATION_ABORT] ?? '';
+  if (isMoving(status.phase) && applied !== status.stableRevision) {
     failRollout(
       draft,
       Reason.Aborted,
-      `aborted by annotation ${ANNOTATION_ABORT}=${abort} while ${status.phase ?? ''}`,
+      `aborted by annotation ${ANNOTATION_ABORT}=${abort}${by} while ${status.phase ?? ''}`,
     );
     return true;
   }
@@ -117,8 +190,7 @@ function handleAbort(draft: Draft): boolean {
 async function followNewRevision(draft: Draft): Promise<void> {
   const { now, spec, pods, appliedRevision: revision } = draft.input;
   const status = draft.status;
-  const moving = status.phase === 'Progressing' || status.phase === 'Verifying';
-  if (!moving || status.currentRevision !== revision || status.rolloutStartedAt === undefined)
+  if (!isMoving(status.phase) || status.currentRevision !== revision || status.rolloutStartedAt === undefined)
     startRollout(draft);
 
   if (status.phase === 'Progressing') {
@@ -152,24 +224,9 @@ async function followNewRevision(draft: Draft): Promise<void> {
     failRollout(draft, podFailure.reason, podFailure.message);
     return;
   }
-  const outcome = await verifyStep({
-    verification:
-      status.verification?.revision === revision ? status.verification : newVerification(revision, now),
-    spec,
-    pods: readyPods(draft.input),
-    verifier: draft.input.verifier,
-    measure: draft.input.measure ?? realMeasure,
-    now,
-  });
-  status.verification = outcome.verification;
-  if (outcome.smokePassedNow) {
-    emit(
-      draft,
-      'Normal',
-      Reason.SmokeTestPassed,
-      `revision ${revision}: ${outcome.verification.lastMessage ?? ''}`,
-    );
-  }
+  const current = status.verification;
+  const verification = current?.revision === revision ? current : newVerification(revision, now);
+  const outcome = await verifyPods(draft, verification, readyPods(draft.input), `revision ${revision}`);
   if (outcome.kind === 'failed') failRollout(draft, outcome.reason, outcome.message);
   else if (outcome.kind === 'passed') promote(draft, outcome.message);
   else {

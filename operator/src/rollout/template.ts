@@ -5,6 +5,7 @@
  */
 import type { V1PodTemplateSpec, V1ReplicaSet } from '@kubernetes/client-node';
 import { ANNOTATION_RETRY, type HelloWorldStatus } from '../crd/types.js';
+import { CANARY_TRACK, TRACK_LABEL } from '../crd/labels.js';
 import { replicaSetRevision } from './revision.js';
 import type { TemplateChoice } from './types.js';
 
@@ -22,6 +23,8 @@ export interface RolloutHistory {
   annotations: Record<string, string>;
   /** The API Deployment's ReplicaSets: the pod templates of the revisions it ran. */
   replicaSets: readonly V1ReplicaSet[];
+  /** The stable Deployment's replicas as stored (the HPA's count): canary percentages are of it. */
+  stableReplicas?: number;
 }
 
 /**
@@ -32,12 +35,14 @@ export function templateToRun(
   spec: TemplateRevision,
   history: RolloutHistory,
   autoRollback: boolean,
+  holdStable = false,
 ): TemplateRevision {
   const { status, annotations, replicaSets } = history;
   const choice = chooseTemplate({ status, specRevision: spec.revision, annotations, autoRollback });
-  if (choice.use === 'spec') return spec;
-  const template = stableTemplate(replicaSets, choice.revision);
-  return template === undefined ? spec : { revision: choice.revision, template };
+  const revision = choice.use === 'stable' ? choice.revision : holdStable ? status.stableRevision : undefined;
+  if (revision === undefined) return spec;
+  const template = stableTemplate(replicaSets, revision);
+  return template === undefined ? spec : { revision, template };
 }
 
 /**
@@ -75,7 +80,12 @@ function stableTemplate(
   replicaSets: readonly V1ReplicaSet[],
   revision: string,
 ): V1PodTemplateSpec | undefined {
-  const template = replicaSets.find((rs) => replicaSetRevision(rs) === revision)?.spec?.template;
+  // The canary Deployment's ReplicaSets carry the canary label: never a template for the stable Deployment.
+  const template = replicaSets.find(
+    (rs) =>
+      replicaSetRevision(rs) === revision &&
+      rs.spec?.template?.metadata?.labels?.[TRACK_LABEL] !== CANARY_TRACK,
+  )?.spec?.template;
   if (!template) return undefined;
   // The Deployment controller adds pod-template-hash itself; carrying it over would change the hash.
   const labels = Object.fromEntries(

@@ -3,11 +3,15 @@
  * start a rollout, fail it (roll back or stop), and promote it to stable; and the health verdict they act on.
  */
 import type { V1Pod } from '@kubernetes/client-node';
-import type { ConditionStatus, ConditionType, RolloutOutcome } from '../crd/types.js';
+import type { ConditionStatus, ConditionType, RolloutOutcome, VerificationStatus } from '../crd/types.js';
+import { measure as realMeasure } from '../verification/analysis.js';
+import type { PodRef } from '../verification/types.js';
+import { verifyStep, type VerifyOutcome } from './verify.js';
 import { FailureReason, Reason, setCondition, getCondition } from './conditions.js';
 import { assessRolloutHealth, type RolloutHealth } from './health.js';
 import { boundHistory, recordOutcome, summarize } from './history.js';
 import { deploymentRevision } from './revision.js';
+import { isMoving } from './phases.js';
 import type { RolloutDecision, RolloutEvent, RolloutInput, RolloutStatus } from './types.js';
 
 /** How often a moving rollout is looked at when no watch event arrives first. */
@@ -28,6 +32,9 @@ export function newDraft(input: RolloutInput): Draft {
     failedRevision: stored.failedRevision,
     observedRetry: stored.observedRetry,
     observedAbort: stored.observedAbort,
+    observedPromote: stored.observedPromote,
+    pausedAt: stored.pausedAt,
+    canary: stored.canary,
     rolloutStartedAt: stored.rolloutStartedAt,
     verification: stored.verification,
     lastRollback: stored.lastRollback,
@@ -118,8 +125,7 @@ export function appliedImage(input: RolloutInput): string {
 export function startRollout(draft: Draft): void {
   const { appliedRevision: revision, now } = draft.input;
   const status = draft.status;
-  const superseded =
-    (status.phase === 'Progressing' || status.phase === 'Verifying') && status.currentRevision !== revision;
+  const superseded = isMoving(status.phase) && status.currentRevision !== revision;
   const stable = status.stableRevision
     ? `stable revision is ${status.stableRevision} (${status.stableImage ?? 'unknown image'})`
     : 'first revision, no stable revision yet';
@@ -130,6 +136,7 @@ export function startRollout(draft: Draft): void {
   status.currentRevision = revision;
   status.rolloutStartedAt = now.toISOString();
   status.verification = undefined;
+  status.canary = undefined;
   // A different revision is rolling out: the spec changed again, so the failed one may be tried later.
   status.failedRevision = undefined;
   condition(draft, 'Progressing', 'True', Reason.RolloutInProgress, message);
@@ -146,6 +153,7 @@ export function failRollout(draft: Draft, reason: FailureReason, message: string
   const status = draft.status;
   const image = appliedImage(draft.input);
   status.failedRevision = revision;
+  status.canary = undefined; // a canary's pods go with the next look (the plan has none for a failed revision)
   const rollingBack =
     spec.rollout.autoRollback && status.stableRevision && status.stableRevision !== revision;
   const outcome = reason === FailureReason.Aborted ? 'Aborted' : rollingBack ? 'RolledBack' : 'Failed';
@@ -218,4 +226,30 @@ function recordHistory(draft: Draft, outcome: RolloutOutcome, reason: string, me
     summary: summarize(message),
   };
   status.history = recordOutcome(status.history, entry, spec.rollout.historyLimit);
+}
+
+/**
+ * One verification step of `pods` (smoke checks, then one analysis interval at a time), kept in
+ * status.verification; the smoke checks' passing is announced once. `subject` names what is verified.
+ */
+export async function verifyPods(
+  draft: Draft,
+  verification: VerificationStatus,
+  pods: PodRef[],
+  subject: string,
+): Promise<VerifyOutcome> {
+  const { spec, verifier, now } = draft.input;
+  const outcome = await verifyStep({
+    verification,
+    spec,
+    pods,
+    verifier,
+    measure: draft.input.measure ?? realMeasure,
+    now,
+  });
+  draft.status.verification = outcome.verification;
+  if (outcome.smokePassedNow) {
+    emit(draft, 'Normal', Reason.SmokeTestPassed, `${subject}: ${outcome.verification.lastMessage ?? ''}`);
+  }
+  return outcome;
 }

@@ -17,6 +17,9 @@ export type RolloutStatus = Pick<
   | 'failedRevision'
   | 'observedRetry'
   | 'observedAbort'
+  | 'observedPromote'
+  | 'pausedAt'
+  | 'canary'
   | 'rolloutStartedAt'
   | 'verification'
   | 'lastRollback'
@@ -46,6 +49,13 @@ export interface RolloutInput {
   /** This instance's API pods, every revision. */
   pods: V1Pod[];
   verifier: Verifier;
+  /**
+   * The canary Deployment as planned (strategy Canary, a new revision under way): its pod count, and
+   * whether the stable Deployment still holds the stable template (the steps are not through).
+   */
+  canary?: { replicas: number; holdStable: boolean };
+  /** Who set each gate annotation (" by MANAGER", from managedFields), for events and history. */
+  gateActors?: Record<string, string>;
   /** Judges one analysis interval; the real analysis unless a test injects one. */
   measure?: MeasureFn;
 }
