@@ -233,6 +233,94 @@ describe('admission rejects invalid HelloWorlds with a clear message', () => {
       { rollout: { historyLimit: 51 } },
       'spec.rollout.historyLimit in body should be less than or equal to 50',
     ],
+    [
+      'strategy Canary without steps',
+      { rollout: { strategy: 'Canary' } },
+      'strategy Canary needs steps, for example [{canary: {replicas: 1}}, {verify: {}}]',
+    ],
+    [
+      'steps with the Rolling strategy',
+      { rollout: { steps: [{ canary: { replicas: 1 } }] } },
+      'steps are only read with strategy Canary; set strategy Canary or remove them',
+    ],
+    [
+      'Canary with autoRollback off',
+      { rollout: { strategy: 'Canary', autoRollback: false, steps: [{ canary: { replicas: 1 } }] } },
+      'autoRollback: false cannot be used with strategy Canary',
+    ],
+    [
+      'a first step that is not a canary step',
+      { rollout: { strategy: 'Canary', steps: [{ verify: {} }, { canary: { replicas: 1 } }] } },
+      'the first step must be a canary step',
+    ],
+    [
+      'a step that is two things',
+      { rollout: { strategy: 'Canary', steps: [{ canary: { replicas: 1 }, verify: {} }] } },
+      'each step is exactly one of canary: {replicas: N}, verify: {} and pause: {...}',
+    ],
+    [
+      'an empty step',
+      { rollout: { strategy: 'Canary', steps: [{ canary: { replicas: 1 } }, {}] } },
+      'each step is exactly one of',
+    ],
+    ...(
+      [
+        [0, 'an integer from 1'],
+        ['0%', 'a percentage from 1%'],
+        ['101%', 'a percentage from 1%'],
+        ['50', 'a percentage from 1%'],
+        [-1, 'an integer from 1'],
+      ] as const
+    ).map(([replicas, message]): [string, unknown, string] => [
+      `canary replicas ${String(replicas)}`,
+      { rollout: { strategy: 'Canary', steps: [{ canary: { replicas } }] } },
+      message,
+    ]),
+    ...['0s', '2d', '1.5m', '90', '1m30s', ' 2m'].map((duration): [string, unknown, string] => [
+      `a pause of ${JSON.stringify(duration)}`,
+      { rollout: { strategy: 'Canary', steps: [{ canary: { replicas: 1 } }, { pause: { duration } }] } },
+      'must be a whole number of seconds, minutes or hours, such as 30s, 2m or 1h',
+    ]),
+    [
+      'a pause of 100000h',
+      {
+        rollout: {
+          strategy: 'Canary',
+          steps: [{ canary: { replicas: 1 } }, { pause: { duration: '100000h' } }],
+        },
+      },
+      'spec.rollout.steps[1].pause.duration: Too long: may not be more than 6 bytes',
+    ],
+    [
+      'a pause with a duration and a timeout',
+      {
+        rollout: {
+          strategy: 'Canary',
+          steps: [{ canary: { replicas: 1 } }, { pause: { duration: '1m', timeout: '1h' } }],
+        },
+      },
+      'a pause has either a duration',
+    ],
+    [
+      'onTimeout without a timeout',
+      {
+        rollout: {
+          strategy: 'Canary',
+          steps: [{ canary: { replicas: 1 } }, { pause: { onTimeout: 'Promote' } }],
+        },
+      },
+      'onTimeout needs a timeout',
+    ],
+    [
+      'more than 20 steps',
+      {
+        rollout: {
+          strategy: 'Canary',
+          steps: Array.from({ length: 21 }, () => ({ canary: { replicas: 1 } })),
+        },
+      },
+      'must have at most 20 items',
+    ],
     ['a smoke check path without /', check('hello/x'), 'smoke check path must start with a single /'],
     [
       'a smoke check body on GET',
@@ -554,6 +642,7 @@ describe('admission accepts valid HelloWorlds', () => {
         autoRollback: true,
         crashLoopRestartThreshold: 3,
         historyLimit: 10,
+        strategy: 'Rolling',
         verification: {
           enabled: true,
           smoke: { enabled: true, defaultChecks: true },
@@ -593,6 +682,24 @@ describe('admission accepts valid HelloWorlds', () => {
       },
     ],
     ['autoscaling', { image: 'hello-api:1', autoscaling: { minReplicas: 2, maxReplicas: 2 } }],
+    [
+      'a canary with every kind of step',
+      {
+        image: 'hello-api:1',
+        rollout: {
+          strategy: 'Canary',
+          steps: [
+            { canary: { replicas: 1 } },
+            { verify: {} },
+            { canary: { replicas: '100%' } },
+            { pause: { duration: '30s' } },
+            { pause: {} },
+            { pause: { timeout: '1h', onTimeout: 'Promote' } },
+            { verify: {} },
+          ],
+        },
+      },
+    ],
     ['historyLimit at its bounds (1)', { image: 'hello-api:1', rollout: { historyLimit: 1 } }],
     ['historyLimit at its bounds (50)', { image: 'hello-api:1', rollout: { historyLimit: 50 } }],
     [
@@ -924,7 +1031,7 @@ describe('kubectl', () => {
     expect(listed.stdout).toMatch(/^columns\s+hello-api:7\s+2\s+/m);
     const wide = kubectl('get', 'hw', '-n', namespace, 'columns', '-o', 'wide');
     expect(wide.stdout.split('\n')[0]).toMatch(
-      /\sREASON\s+PROGRESS\s+REVISION\s+STABLE\s+REPLICAS\s+UPDATED\s+REDIS\s+BACKUP\s+AGE$/,
+      /\sREASON\s+PROGRESS\s+REVISION\s+STABLE\s+REPLICAS\s+UPDATED\s+CANARY\s+REDIS\s+BACKUP\s+AGE$/,
     );
   });
 });
