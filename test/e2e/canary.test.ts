@@ -61,14 +61,18 @@ async function onFirstRevision(): Promise<void> {
     },
     300_000,
   );
-  await eventually(
+  await canaryGone();
+}
+
+/** Until the canary Deployment is gone (deleted at a rollback or after a promotion). */
+const canaryGone = (): Promise<boolean> =>
+  eventually(
     c(),
     name,
-    'no canary Deployment left',
+    'the canary Deployment to go',
     async () => !(await exists(c().namespace, `deploy/${name}-canary`)),
     120_000,
   );
-}
 
 /** The names of the pods of the stable Deployment (those without the canary label). */
 const stablePodNames = async (): Promise<string> =>
@@ -149,13 +153,7 @@ describeRealPods('the Canary strategy under load', (realIt) => {
       expect(rollback).toContain('the 1 canary pods are removed, the 3 stable pods kept serving');
       // One pod in four answered 30% of its share with errors: a few percent of all requests at most.
       expect(during.failed).toBeLessThan((during.ok + during.failed) * 0.1);
-      await eventually(
-        c(),
-        name,
-        'the canary Deployment to go',
-        async () => !(await exists(c().namespace, `deploy/${name}-canary`)),
-        60_000,
-      );
+      await canaryGone();
       // The stable pods never moved, and with the canary gone nothing fails any more.
       await eventually(
         c(),

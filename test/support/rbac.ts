@@ -16,7 +16,7 @@ export const OPERATOR_RULES: Readonly<Record<string, readonly string[]>> = {
   'helloworlds.hello.dev': ['list', 'watch'],
   'helloworlds.hello.dev/status': ['patch'],
   'helloworlds.hello.dev/finalizers': ['update'],
-  'deployments.apps': ['create', 'get', 'list', 'patch', 'watch'],
+  'deployments.apps': ['create', 'delete', 'get', 'list', 'patch', 'watch'],
   'statefulsets.apps': ['create', 'get', 'list', 'patch', 'watch'],
   services: ['create', 'get', 'list', 'patch', 'watch'],
   'poddisruptionbudgets.policy': ['create', 'get', 'list', 'patch', 'watch'],
