@@ -131,7 +131,10 @@ function startLoad(base: string): { stop: () => Promise<Sample[]> } {
   // keep-alive would pin each client to the pods that existed when it connected and hide the canary.
   const call = (method: string, path: string, expect: number, body?: string): Promise<void> =>
     new Promise((resolve) => {
+      let counted = false;
       const done = (ok: boolean): void => {
+        if (counted) return;
+        counted = true;
         samples.push({ at: Date.now(), ok });
         resolve();
       };
