@@ -331,3 +331,7 @@ export interface HelloWorld {
 /** Annotations users set on a HelloWorld. */
 export const ANNOTATION_RETRY = 'hello.dev/retry';
 export const ANNOTATION_ABORT = 'hello.dev/abort';
+/** A new value ends the current canary step (a pause waiting for promotion, or any other) at once. */
+export const ANNOTATION_PROMOTE = 'hello.dev/promote';
+/** Present (with any value but "false"): the rollout in flight stands still until it is removed. */
+export const ANNOTATION_PAUSE = 'hello.dev/pause';
