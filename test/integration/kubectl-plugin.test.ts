@@ -19,6 +19,7 @@ import {
   repoRoot,
   waitFor,
 } from '../support/cluster.js';
+import { applyObjects, serviceAccountKubeconfig } from '../support/rbac.js';
 import {
   applyHelloWorld,
   buildOnce,
@@ -386,6 +387,52 @@ describe('kubectl hw status --wait', () => {
     const run = await waiting.done;
     expect(run.code).toBe(0);
     expect(run.stderr).toContain('waiting: phase Progressing');
+  }, 120_000);
+});
+
+describe('kubectl hw RBAC', () => {
+  it('needs nothing but get, watch and patch on helloworlds (docs/kubectl-plugin.md)', async () => {
+    await created('rbac', { ...rolledBack, phase: 'Available', lastRollback: null, conditions: [] });
+    const role = (name: string, verbs: string[]) => [
+      { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name, namespace } },
+      {
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'Role',
+        metadata: { name, namespace },
+        rules: [{ apiGroups: ['hello.dev'], resources: ['helloworlds'], verbs }],
+      },
+      {
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'RoleBinding',
+        metadata: { name, namespace },
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name },
+        subjects: [{ kind: 'ServiceAccount', name, namespace }],
+      },
+    ];
+    applyObjects([...role('hw-user', ['get', 'watch', 'patch']), ...role('hw-viewer', ['get', 'watch'])]);
+    const dir = mkdtempSync(join(tmpdir(), 'kubectl-hw-rbac-'));
+    try {
+      const user = serviceAccountKubeconfig(kc, dir, namespace, 'hw-user');
+      const viewer = serviceAccountKubeconfig(kc, dir, namespace, 'hw-viewer');
+      const as = (kubeconfig: string, ...args: string[]): Run =>
+        hw([...args, '-n', namespace, '--kubeconfig', kubeconfig]);
+      for (const args of [
+        ['status', 'rbac'],
+        ['history', 'rbac'],
+        ['status', 'rbac', '--wait'],
+        ['promote', 'rbac'],
+      ]) {
+        const run = as(user, ...args);
+        expect(run.code).toBe(0);
+        expect(run.stderr).not.toContain('error');
+      }
+      expect(as(viewer, 'status', 'rbac', '--wait', '--timeout', '30s').code).toBe(0);
+      const refused = as(viewer, 'pause', 'rbac');
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toContain('Forbidden');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   }, 120_000);
 });
 
