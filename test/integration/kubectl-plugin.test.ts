@@ -391,15 +391,15 @@ describe('kubectl hw status --wait', () => {
 });
 
 describe('kubectl hw RBAC', () => {
-  it('needs nothing but get, watch and patch on helloworlds (docs/kubectl-plugin.md)', async () => {
+  it('needs nothing but get, watch and patch on helloworlds; reads work with a Role for the one name', async () => {
     await created('rbac', { ...rolledBack, phase: 'Available', lastRollback: null, conditions: [] });
-    const role = (name: string, verbs: string[]) => [
+    const role = (name: string, verbs: string[], resourceNames?: string[]) => [
       { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name, namespace } },
       {
         apiVersion: 'rbac.authorization.k8s.io/v1',
         kind: 'Role',
         metadata: { name, namespace },
-        rules: [{ apiGroups: ['hello.dev'], resources: ['helloworlds'], verbs }],
+        rules: [{ apiGroups: ['hello.dev'], resources: ['helloworlds'], verbs, resourceNames }],
       },
       {
         apiVersion: 'rbac.authorization.k8s.io/v1',
@@ -409,7 +409,10 @@ describe('kubectl hw RBAC', () => {
         subjects: [{ kind: 'ServiceAccount', name, namespace }],
       },
     ];
-    applyObjects([...role('hw-user', ['get', 'watch', 'patch']), ...role('hw-viewer', ['get', 'watch'])]);
+    applyObjects([
+      ...role('hw-user', ['get', 'watch', 'patch']),
+      ...role('hw-viewer', ['get', 'watch'], ['rbac']),
+    ]);
     const dir = mkdtempSync(join(tmpdir(), 'kubectl-hw-rbac-'));
     try {
       const user = serviceAccountKubeconfig(kc, dir, namespace, 'hw-user');
