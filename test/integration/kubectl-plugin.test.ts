@@ -179,6 +179,23 @@ afterAll(async () => {
   if (namespace !== '') await deleteTestNamespace(namespace);
 }, 60_000);
 
+describe('the npm package', () => {
+  it('ships the built kubectl-hw and what it imports, without sources', () => {
+    const packed = spawnSync('npm', ['pack', '--dry-run', '--json'], { cwd: repoRoot, encoding: 'utf8' });
+    expect(packed.status).toBe(0);
+    const [pack] = JSON.parse(packed.stdout) as { files: { path: string }[] }[];
+    const files = (pack?.files ?? []).map((f) => f.path);
+    for (const needed of [
+      'dist/operator/kubectl-hw/main.js',
+      'dist/operator/runtime/rest.js',
+      'dist/common/env.js',
+    ]) {
+      expect(files).toContain(needed);
+    }
+    expect(files.filter((f) => f.endsWith('.ts') || f.endsWith('.map') || f.startsWith('test/'))).toEqual([]);
+  }, 60_000);
+});
+
 describe('kubectl hw status and history', () => {
   it('prints the phase, the pods, the rollback and the conditions needing attention; -o json too', async () => {
     await created('shown', rolledBack);
