@@ -53,7 +53,12 @@ function hw(args: string[], env: Record<string, string> = {}): Run {
 }
 
 /** Starts the plugin and resolves when it exits; `output()` is what it printed so far. */
-function hwAsync(args: string[]): { done: Promise<Run>; output: () => string; interrupt: () => void } {
+function hwAsync(args: string[]): {
+  done: Promise<Run>;
+  output: () => string;
+  errors: () => string;
+  interrupt: () => void;
+} {
   const child = spawn(process.execPath, [PLUGIN, ...args], {
     cwd: repoRoot,
     env: { PATH: process.env.PATH ?? '', HOME: home },
@@ -68,7 +73,7 @@ function hwAsync(args: string[]): { done: Promise<Run>; output: () => string; in
       resolve({ code, stdout, stderr });
     });
   });
-  return { done, output: () => stdout, interrupt: () => child.kill('SIGINT') };
+  return { done, output: () => stdout, errors: () => stderr, interrupt: () => child.kill('SIGINT') };
 }
 
 let kc: KubeConfig;
@@ -386,7 +391,7 @@ describe('kubectl hw status --wait', () => {
     expect(JSON.parse(failed.stdout)).toMatchObject({ phase: 'Failed' });
   }, 120_000);
 
-  it('does not pass on an Available of an older generation: it times out (5), or waits for the new verdict', async () => {
+  it('does not pass on an Available of an older generation: it times out (5), ends on Ctrl-C (130), or waits for the new verdict', async () => {
     await created('stale', { ...rolledBack, phase: 'Available', lastRollback: null, conditions: [] });
     applyHelloWorld(helloWorld(namespace, 'stale', { image: 'hello/api:3.0.0' })); // generation 2
     const timedOut = hw(inNs('status', 'stale', '--wait', '--timeout', '3s'));
@@ -396,10 +401,21 @@ describe('kubectl hw status --wait', () => {
     );
     expect(timedOut.stderr).toContain('timed out after 3s');
 
+    const interrupted = hwAsync(inNs('status', 'stale', '--wait'));
+    await waitFor(() => interrupted.errors().includes('waiting:'), { describe: 'a wait', timeoutMs: 30_000 });
+    interrupted.interrupt();
+    const ended = await interrupted.done;
+    expect(ended.code).toBe(130);
+    expect(ended.stderr).toContain('interrupted before a verdict');
+
     const waiting = hwAsync(inNs('status', 'stale', '--wait', '--timeout', '60s'));
-    await new Promise((resolve) => setTimeout(resolve, 2000));
+    const said = (text: string) => () => waiting.errors().includes(text);
+    await waitFor(said('waiting: the operator has not observed generation 2'), {
+      describe: 'a wait',
+      timeoutMs: 30_000,
+    });
     writeStatus('stale', { observedGeneration: 2, phase: 'Progressing' });
-    await new Promise((resolve) => setTimeout(resolve, 1000));
+    await waitFor(said('waiting: phase Progressing'), { describe: 'the new phase seen', timeoutMs: 30_000 });
     writeStatus('stale', { observedGeneration: 2, phase: 'Available' });
     const run = await waiting.done;
     expect(run.code).toBe(0);

@@ -79,7 +79,9 @@ async function waitForVerdict(hw: HelloWorlds, command: Command): Promise<number
   const timer = setTimeout(() => {
     stop.abort();
   }, command.timeoutMs);
+  const interrupt = new AbortController();
   process.once('SIGINT', () => {
+    interrupt.abort();
     stop.abort();
   });
   let code: number | undefined;
@@ -89,6 +91,7 @@ async function waitForVerdict(hw: HelloWorlds, command: Command): Promise<number
     await hw.follow(
       command.name,
       (object) => {
+        if (code !== undefined) return; // the first verdict stands
         const view = readView(object);
         lastView = view;
         const verdict = judgeWait(view);
@@ -111,6 +114,10 @@ async function waitForVerdict(hw: HelloWorlds, command: Command): Promise<number
   }
   if (lastView !== undefined) out(command.output === 'json' ? json(lastView) : renderStatus(lastView));
   if (code !== undefined) return code;
+  if (interrupt.signal.aborted) {
+    err('interrupted before a verdict\n');
+    return EXIT.interrupted;
+  }
   err(
     `timed out after ${String(command.timeoutMs / 1000)}s waiting for a verdict; last: ${printable(lastWhy, 400)}\n`,
   );

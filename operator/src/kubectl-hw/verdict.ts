@@ -20,6 +20,8 @@ export const EXIT = {
   failed: 4,
   /** --wait gave up after --timeout with no verdict. */
   timeout: 5,
+  /** --wait ended by Ctrl-C (SIGINT) before a verdict, as shells report a process SIGINT ended. */
+  interrupted: 130,
 } as const;
 
 export type WaitVerdict =
@@ -75,7 +77,7 @@ function failureText(
   return m === '' ? r : `${r}: ${m}`;
 }
 
-/** Exit code for a phase name printed in docs and help. */
+/** The exit codes, as the help text lists them. */
 export const EXIT_HELP = [
   `${EXIT.ok}  Available (status of the current generation)`,
   `${EXIT.error}  error (API server unreachable, not found, forbidden, deleted while waiting)`,
@@ -83,4 +85,5 @@ export const EXIT_HELP = [
   `${EXIT.rolledBack}  RolledBack`,
   `${EXIT.failed}  Failed`,
   `${EXIT.timeout}  --timeout passed without a verdict`,
+  `${EXIT.interrupted}  Ctrl-C before a verdict`,
 ].join('\n');
