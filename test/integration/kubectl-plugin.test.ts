@@ -296,6 +296,10 @@ describe('kubectl hw status and history', () => {
       for (const ch of ['\u001b', '\u0007', '\u009b', '\u202e', '\r']) expect(run.stdout).not.toContain(ch);
       expect(run.stdout.length).toBeLessThan(5000);
     }
+    // JSON stays lossless, with what a terminal acts on escaped.
+    const json = hw(inNs('status', 'hostile', '-o', 'json')).stdout;
+    for (const ch of ['\u001b', '\u0007', '\u009b', '\u202e', '\r']) expect(json).not.toContain(ch);
+    expect((JSON.parse(json) as { conditions: { message: string }[] }).conditions[0]?.message).toBe(hostile);
     expect(hw(inNs('status', 'hostile')).stdout).toContain(
       'Degraded=True SmokeTestFailed: bad news red evil line',
     );

@@ -11,7 +11,7 @@ import { annotationChange, isGateVerb } from './annotate.js';
 import { parseCommand, USAGE, UsageError, wantsHelp, type Command } from './args.js';
 import { HelloWorlds } from './kube.js';
 import { renderHistory, renderStatus } from './render.js';
-import { printable } from './text.js';
+import { printable, safeJson } from './text.js';
 import { EXIT, EXIT_HELP, judgeWait } from './verdict.js';
 import { readView, type HelloWorldView } from './view.js';
 
@@ -22,7 +22,11 @@ const err = (text: string): void => {
   process.stderr.write(text);
 };
 /** `-o json` prints the checked view (view.ts), never the raw status: its types are not to be trusted. */
-const json = (value: unknown): string => `${JSON.stringify(value, null, 2)}\n`;
+const json = (value: unknown): string => `${safeJson(value, 2)}\n`;
+/** A read failed after the first one (kube.ts retries it): said, so a long silence has a reason. */
+const retrying = (error: Error): void => {
+  err(`retrying: ${printable(error.message, 400)}\n`);
+};
 
 async function run(command: Command): Promise<number> {
   const hw = HelloWorlds.connect(command);
@@ -61,7 +65,7 @@ async function watchStatus(hw: HelloWorlds, command: Command): Promise<number> {
     command.name,
     (object) => {
       const view = readView(object);
-      const text = command.output === 'json' ? `${JSON.stringify(view)}\n` : renderStatus(view);
+      const text = command.output === 'json' ? `${safeJson(view)}\n` : renderStatus(view);
       if (text === last) return;
       last = text;
       if (process.stdout.isTTY && command.output === 'text') out('\x1b[H\x1b[2J');
@@ -69,6 +73,7 @@ async function watchStatus(hw: HelloWorlds, command: Command): Promise<number> {
       out(text);
     },
     stop.signal,
+    retrying,
   );
   return EXIT.ok;
 }
@@ -105,9 +110,7 @@ async function waitForVerdict(hw: HelloWorlds, command: Command): Promise<number
         }
       },
       stop.signal,
-      (error) => {
-        err(`retrying: ${printable(error.message, 400)}\n`);
-      },
+      retrying,
     );
   } finally {
     clearTimeout(timer);

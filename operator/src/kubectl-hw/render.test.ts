@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import { renderHistory, renderStatus, table } from './render.js';
-import { printable } from './text.js';
+import { printable, safeJson } from './text.js';
 import { describeStep, flatten, readView } from './view.js';
 
 /** A character a terminal acts on: C0 (but the newline), DEL, C1, and bidi overrides and isolates. */
@@ -111,6 +111,15 @@ describe('renderStatus', () => {
         '',
       ].join('\n'),
     );
+  });
+
+  it('counts hello.dev/pause set to "" or "false" as not paused', () => {
+    for (const value of ['', 'false']) {
+      const object = structuredClone(canaryRollout);
+      object.metadata.annotations['hello.dev/pause'] = value;
+      delete (object.status as { pausedAt?: string }).pausedAt;
+      expect(renderStatus(readView(object))).not.toContain('Paused');
+    }
   });
 
   it('says when every step passed and when the status is of an older generation', () => {
@@ -273,5 +282,15 @@ describe('describeStep and flatten', () => {
     let deep: unknown = 1;
     for (let i = 0; i < 100; i++) deep = { deep };
     expect(flatten(deep)).toEqual([]);
+  });
+});
+
+describe('safeJson', () => {
+  it('escapes what a terminal acts on and JSON.stringify leaves raw, losing nothing', () => {
+    const value = { m: 'a\u009b2Jb\u202e\u001b[31m\u007fé😀' };
+    const text = safeJson(value, 2);
+    expect(steersTerminal(text)).toBe(false);
+    expect(text).toContain('a\\u009b2Jb\\u202e\\u001b[31m\\u007fé😀');
+    expect(JSON.parse(text)).toEqual(value);
   });
 });

@@ -98,10 +98,11 @@ function podLines(view: HelloWorldView): string[] {
 function gateLines(view: HelloWorldView): string[] {
   const { annotations, observed } = view;
   const lines: string[] = [];
-  if (annotations.pause !== undefined || view.pausedAt !== undefined) {
+  // The operator pauses for any value but "" and "false" (rollouts.md); pausedAt is when it stopped.
+  const pause = annotations.pause === '' || annotations.pause === 'false' ? undefined : annotations.pause;
+  if (pause !== undefined || view.pausedAt !== undefined) {
     const since = view.pausedAt === undefined ? '' : ` since ${p(view.pausedAt, 40)}`;
-    const value =
-      annotations.pause === undefined ? 'annotation removed' : `hello.dev/pause=${p(annotations.pause, 60)}`;
+    const value = pause === undefined ? 'annotation removed' : `hello.dev/pause=${p(pause, 60)}`;
     lines.push(`Paused:      ${value}${since}`);
   }
   const pending = (name: string, set: string | undefined, seen: string | undefined): void => {

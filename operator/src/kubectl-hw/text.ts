@@ -25,3 +25,18 @@ export function printable(value: string, max = 200): string {
   for (const pattern of ESCAPE_SEQUENCES) text = text.replace(pattern, '');
   return summarize(text, max);
 }
+
+/** DEL, C1 controls (U+009B is a CSI of its own), and the bidi marks, overrides and isolates. */
+const JSON_UNSAFE = /[\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+
+/**
+ * JSON of `value`, lossless and safe to print: JSON.stringify escapes C0 controls (ESC among them) but
+ * leaves DEL, the C1 controls and the bidi characters raw, so those are escaped here too. They can only
+ * stand inside strings, where the escape means the same character.
+ */
+export function safeJson(value: unknown, indent?: number): string {
+  return JSON.stringify(value, null, indent).replace(
+    JSON_UNSAFE,
+    (ch) => `\\u${(ch.codePointAt(0) ?? 0).toString(16).padStart(4, '0')}`,
+  );
+}
