@@ -141,11 +141,21 @@ export class HelloWorlds {
   }
 
   private explain(error: unknown, name: string): Error {
-    if (isNotFound(error)) {
-      return new NotFoundError(`helloworld ${name} not found in namespace ${this.namespace}`);
-    }
+    if (isNotFound(error))
+      return new NotFoundError(notFoundText((error as Error).message, name, this.namespace));
     return error instanceof Error ? error : new Error(String(error));
   }
+}
+
+/**
+ * What a 404 means: no such HelloWorld, or no such resource type at all when the cluster has no HelloWorld
+ * CRD (the API server's words for an unknown path: a Status, or plain text for an unknown API group).
+ */
+export function notFoundText(apiMessage: string, name: string, namespace: string): string {
+  const unknownPath = ['the server could not find the requested resource', '404 page not found'];
+  return unknownPath.some((words) => apiMessage.includes(words))
+    ? `the API server does not serve ${PLURAL}.${API_VERSION}: is the HelloWorld CRD installed?`
+    : `helloworld ${name} not found in namespace ${namespace}`;
 }
 
 /** Resolves after `ms`, or at once when `signal` aborts. */
