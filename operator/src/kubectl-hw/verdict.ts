@@ -78,12 +78,16 @@ function failureText(
 }
 
 /** The exit codes, as the help text lists them. */
-export const EXIT_HELP = [
-  `${EXIT.ok}  Available (status of the current generation)`,
-  `${EXIT.error}  error (API server unreachable, not found, forbidden, deleted while waiting)`,
-  `${EXIT.usage}  bad arguments`,
-  `${EXIT.rolledBack}  RolledBack`,
-  `${EXIT.failed}  Failed`,
-  `${EXIT.timeout}  --timeout passed without a verdict`,
-  `${EXIT.interrupted}  Ctrl-C before a verdict`,
-].join('\n');
+export const EXIT_HELP = (
+  [
+    [EXIT.ok, 'Available (status of the current generation)'],
+    [EXIT.error, 'error (API server unreachable, not found, no CRD, forbidden, deleted while waiting)'],
+    [EXIT.usage, 'bad arguments'],
+    [EXIT.rolledBack, 'RolledBack'],
+    [EXIT.failed, 'Failed'],
+    [EXIT.timeout, '--timeout passed without a verdict'],
+    [EXIT.interrupted, 'Ctrl-C before a verdict'],
+  ] as const
+)
+  .map(([code, meaning]) => `${String(code).padEnd(5)}${meaning}`)
+  .join('\n');
