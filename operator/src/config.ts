@@ -64,6 +64,11 @@ function readLeaseTimings(env: NodeJS.ProcessEnv): LeaseTimings {
 const DNS_1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const MAX_LABEL_LENGTH = 63;
 
+/** True for a DNS-1123 label (a namespace name, and every valid HelloWorld name). */
+export function isDns1123Label(value: string): boolean {
+  return value.length <= MAX_LABEL_LENGTH && DNS_1123_LABEL.test(value);
+}
+
 /**
  * A comma-separated list of namespace names (`team-a,team-b`), or undefined when the variable is unset.
  * A name the API server would refuse is an error here: in a URL path it would reach another resource.
@@ -78,7 +83,7 @@ export function readNamespaceList(env: NodeJS.ProcessEnv, name: string): readonl
         `${name} has an empty entry (item ${index + 1} of "${value}"); list names like a,b`,
       );
     }
-    if (namespace.length > MAX_LABEL_LENGTH || !DNS_1123_LABEL.test(namespace)) {
+    if (!isDns1123Label(namespace)) {
       throw new ConfigError(
         `${name}: "${namespace}" is not a namespace name (at most ${MAX_LABEL_LENGTH} lower-case letters, ` +
           'digits and "-", starting and ending with a letter or digit)',

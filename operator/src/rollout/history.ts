@@ -32,15 +32,15 @@ export function boundHistory(history: readonly HistoryEntry[], limit: number): H
 }
 
 /**
- * One printable line of at most MAX_SUMMARY_CHARS characters (plus the ellipsis): pod answers can reach
- * these messages, so control, format (bidi, zero-width) and separator characters become spaces and runs
- * of white space collapse to one.
+ * One printable line of at most `max` characters (plus the ellipsis): pod answers can reach these
+ * messages, so control, format (bidi, zero-width) and separator characters become spaces and runs of
+ * white space collapse to one.
  */
-export function summarize(message: string): string {
+export function summarize(message: string, max = MAX_SUMMARY_CHARS): string {
   const line = message
     .replace(/[\p{Cc}\p{Cf}\p{Cs}\p{Co}\p{Cn}\p{Zl}\p{Zp}]/gu, ' ')
     .replace(/\s+/g, ' ')
     .trim();
   const chars = Array.from(line); // code points, so a cut never splits a surrogate pair
-  return chars.length > MAX_SUMMARY_CHARS ? `${chars.slice(0, MAX_SUMMARY_CHARS).join('').trimEnd()}…` : line;
+  return chars.length > max ? `${chars.slice(0, max).join('').trimEnd()}…` : line;
 }
