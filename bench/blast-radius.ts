@@ -140,11 +140,17 @@ function startLoad(base: string): { stop: () => Promise<Sample[]> } {
       };
       const req = request(`${base}${path}`, { method, agent: false, timeout: 5000 }, (res) => {
         res.resume();
-        res.on('end', () => { done(res.statusCode === expect); });
-        res.on('error', () => { done(false); });
+        res.on('end', () => {
+          done(res.statusCode === expect);
+        });
+        res.on('error', () => {
+          done(false);
+        });
       });
       req.on('timeout', () => req.destroy(new Error('timed out')));
-      req.on('error', () => { done(false); }); // no HTTP answer: refused, reset or timed out
+      req.on('error', () => {
+        done(false);
+      }); // no HTTP answer: refused, reset or timed out
       if (body !== undefined) req.setHeader('content-type', 'application/json');
       req.end(body);
     });

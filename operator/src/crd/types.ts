@@ -371,5 +371,5 @@ export const ANNOTATION_RETRY = 'hello.dev/retry';
 export const ANNOTATION_ABORT = 'hello.dev/abort';
 /** A new value ends the current canary step (a pause waiting for promotion, or any other) at once. */
 export const ANNOTATION_PROMOTE = 'hello.dev/promote';
-/** Present (with any value but "false"): the rollout in flight stands still until it is removed. */
+/** Any value but "" and "false": the rollout in flight stands still until it is removed. */
 export const ANNOTATION_PAUSE = 'hello.dev/pause';

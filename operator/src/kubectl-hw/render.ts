@@ -3,6 +3,8 @@
  * from the object goes through `printable` (text.ts), so the status cannot steer the terminal. No
  * relative times ("3m ago"): `status -w` redraws only when the text changes.
  */
+import { ANNOTATION_PAUSE } from '../crd/types.js';
+import { pauseRequested } from '../rollout/gates.js';
 import { printable } from './text.js';
 import type { ConditionView, HelloWorldView, VerificationView } from './view.js';
 
@@ -98,8 +100,9 @@ function podLines(view: HelloWorldView): string[] {
 function gateLines(view: HelloWorldView): string[] {
   const { annotations, observed } = view;
   const lines: string[] = [];
-  // The operator pauses for any value but "" and "false" (rollouts.md); pausedAt is when it stopped.
-  const pause = annotations.pause === '' || annotations.pause === 'false' ? undefined : annotations.pause;
+  // The operator's own rule (rollouts.md); pausedAt is when it stopped.
+  const held = annotations.pause !== undefined && pauseRequested({ [ANNOTATION_PAUSE]: annotations.pause });
+  const pause = held ? annotations.pause : undefined;
   if (pause !== undefined || view.pausedAt !== undefined) {
     const since = view.pausedAt === undefined ? '' : ` since ${p(view.pausedAt, 40)}`;
     const value = pause === undefined ? 'annotation removed' : `hello.dev/pause=${p(pause, 60)}`;

@@ -309,7 +309,7 @@ describe('gates', () => {
     sim.annotations[ANNOTATION_PAUSE] = 'false';
     await sim.step();
     expect(sim.status.phase).toBe('Progressing');
-    sim.annotations[ANNOTATION_PAUSE] = '';
+    sim.annotations[ANNOTATION_PAUSE] = '2026-03-01T12:00:00Z';
     await sim.step();
     expect(sim.status.phase).toBe('Paused');
   });

@@ -63,7 +63,7 @@ describe('hello.dev/pause', () => {
   it.each<[Record<string, string>, boolean]>([
     [{}, false],
     [{ 'hello.dev/pause': 'true' }, true],
-    [{ 'hello.dev/pause': '' }, true],
+    [{ 'hello.dev/pause': '' }, false],
     [{ 'hello.dev/pause': 'yes please' }, true],
     [{ 'hello.dev/pause': 'false' }, false],
     [{ 'hello.dev/pause': ' FALSE ' }, false],

@@ -8,10 +8,10 @@ import { ANNOTATION_ABORT, ANNOTATION_PAUSE, ANNOTATION_PROMOTE, ANNOTATION_RETR
 
 export const GATE_ANNOTATIONS = [ANNOTATION_PAUSE, ANNOTATION_PROMOTE, ANNOTATION_ABORT, ANNOTATION_RETRY];
 
-/** Whether hello.dev/pause holds the rollout: present with any value but "false". */
+/** Whether hello.dev/pause holds the rollout: any value but an empty one and "false". */
 export function pauseRequested(annotations: Record<string, string>): boolean {
-  const value = annotations[ANNOTATION_PAUSE];
-  return value !== undefined && value.trim().toLowerCase() !== 'false';
+  const value = annotations[ANNOTATION_PAUSE]?.trim().toLowerCase();
+  return value !== undefined && value !== '' && value !== 'false';
 }
 
 /**
