@@ -12,23 +12,12 @@ import {
   helloWorld,
   jsonpath,
   kubectl,
-  realPods,
-  setUp,
+  realPodsContext,
   waitHelloWorld,
-  type E2eContext,
 } from './harness.js';
 import { runClient } from './load.js';
 
-let ctx: E2eContext | undefined;
-const c = (): E2eContext => ctx!;
-
-beforeAll(async () => {
-  if (realPods) ctx = await setUp('backup');
-}, 180_000);
-
-afterAll(async () => {
-  await ctx?.cleanup();
-}, 120_000);
+const c = realPodsContext('backup');
 
 const original = 'birthdays';
 const restored = 'birthdays-restored';

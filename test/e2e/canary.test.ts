@@ -14,23 +14,12 @@ import {
   helloWorld,
   jsonpath,
   kubectl,
-  realPods,
-  setUp,
+  realPodsContext,
   waitHelloWorld,
-  type E2eContext,
 } from './harness.js';
 import { startLoad } from './load.js';
 
-let ctx: E2eContext | undefined;
-const c = (): E2eContext => ctx!;
-
-beforeAll(async () => {
-  if (realPods) ctx = await setUp('canary');
-}, 180_000);
-
-afterAll(async () => {
-  await ctx?.cleanup();
-}, 120_000);
+const c = realPodsContext('canary');
 
 const name = 'shop';
 const STEPS = [{ canary: { replicas: 1 } }, { verify: {} }, { canary: { replicas: '100%' } }, { verify: {} }];

@@ -254,6 +254,24 @@ export async function setUp(prefix: string, options: { startOperator?: boolean }
   return context;
 }
 
+/**
+ * This file's context for scenarios that need real pods: set up before its tests (its namespace, and the
+ * operator when local) only where pods really run, cleaned up after them. Call at the top of the file.
+ */
+export function realPodsContext(prefix: string): () => E2eContext {
+  let ctx: E2eContext | undefined;
+  beforeAll(async () => {
+    if (realPods) ctx = await setUp(prefix);
+  }, 180_000);
+  afterAll(async () => {
+    await ctx?.cleanup();
+  }, 120_000);
+  return () => {
+    if (ctx === undefined) throw new Error(`e2e ${prefix}: no context: the cluster has no real pods`);
+    return ctx;
+  };
+}
+
 /** A HelloWorld object as a user writes it. */
 export function helloWorld(namespace: string, name: string, spec: Partial<HelloWorldSpec> = {}): object {
   return {

@@ -12,23 +12,12 @@ import {
   helloWorld,
   jsonpath,
   kubectl,
-  realPods,
-  setUp,
+  realPodsContext,
   waitHelloWorld,
-  type E2eContext,
 } from './harness.js';
 import { runClient, startLoad } from './load.js';
 
-let ctx: E2eContext | undefined;
-const c = (): E2eContext => ctx!;
-
-beforeAll(async () => {
-  if (realPods) ctx = await setUp('real-pods');
-}, 180_000);
-
-afterAll(async () => {
-  await ctx?.cleanup();
-}, 120_000);
+const c = realPodsContext('real-pods');
 
 // The API gives Redis 250 ms per command before answering 503. CI machines run the whole cluster, its
 // pods and the load on two cores (load average 14 has been seen), where a command can wait longer than

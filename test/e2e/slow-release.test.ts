@@ -11,22 +11,11 @@ import {
   describeRealPods,
   helloWorld,
   jsonpath,
-  realPods,
-  setUp,
+  realPodsContext,
   waitHelloWorld,
-  type E2eContext,
 } from './harness.js';
 
-let ctx: E2eContext | undefined;
-const c = (): E2eContext => ctx!;
-
-beforeAll(async () => {
-  if (realPods) ctx = await setUp('slow-release');
-}, 180_000);
-
-afterAll(async () => {
-  await ctx?.cleanup();
-}, 120_000);
+const c = realPodsContext('slow-release');
 
 /** Redis gets 2 s per command, as in real-pods.test.ts: CI machines run everything on two cores. */
 const spec = (env: Record<string, string>, extra: Partial<HelloWorldSpec> = {}): Partial<HelloWorldSpec> => ({
