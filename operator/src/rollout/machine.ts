@@ -32,6 +32,7 @@ import { retryRequested } from './template.js';
 import type { RolloutDecision, RolloutInput } from './types.js';
 import { followRollback, followStable, holdFailed } from './after-verdict.js';
 import { newVerification, verifyStep } from './verify.js';
+import type { DryRunHit } from './verify-judge.js';
 
 export type {
   MeasureFn,
@@ -162,6 +163,7 @@ async function followNewRevision(draft: Draft): Promise<void> {
     now,
   });
   status.verification = outcome.verification;
+  reportDryRun(draft, revision, outcome.dryRun);
   if (outcome.smokePassedNow) {
     emit(
       draft,
@@ -177,6 +179,18 @@ async function followNewRevision(draft: Draft): Promise<void> {
     condition(draft, 'Progressing', 'True', Reason.Verifying, message);
     requeueIn(draft, outcome.requeueAfterMs);
   }
+}
+
+/** One Warning per verification and dry-run check that would have failed it (the metric counts the same). */
+function reportDryRun(draft: Draft, revision: string, hits: readonly DryRunHit[]): void {
+  const first = hits.filter((h) => h.first);
+  if (first.length === 0) return;
+  draft.events.push({
+    type: 'Warning',
+    reason: Reason.DryRunWouldFail,
+    message: `revision ${revision}: dry run, would have failed: ${first.map((h) => `${h.check}: ${h.message}`).join('; ')}`,
+    dryRunChecks: first.map((h) => h.check),
+  });
 }
 
 /** Ready, not terminating pods of the revision under verification. */
