@@ -3,25 +3,13 @@
 // to both sides at the same rate, and verifyStep compares them with the fixed thresholds switched off. A
 // canary that adds 200 ms to every request fails as CanaryWorseThanStable; an equal one passes; as a dry
 // run, the slow one passes and is reported as "would have failed".
-import { execFileSync } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
-import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
-import {
-  createTestNamespace,
-  deleteTestNamespace,
-  loadKubeConfig,
-  repoRoot,
-} from '../../../test/support/cluster.js';
-import { createPodAt, proxyableLocalAddress } from '../../../test/support/pods.js';
-import { startApiProcess, stopApiProcess, type ApiProcess } from '../../../test/support/api-process.js';
-import { startRedis, type RedisHandle } from '../../../test/support/redis.js';
+import { startApiPods, type ApiPods } from '../../../test/support/api-pods.js';
 import { resolveSpec } from '../crd/defaults.js';
 import type { AnalysisSpec } from '../crd/types.js';
 import { newVerification, verifyStep, type VerifyOutcome } from '../rollout/verify.js';
 import { measure } from './analysis.js';
-import { apiServerProxy, type PodHttp } from './pod-http.js';
 import { PROBE_LIMITS } from './probe-schedule.js';
 import { createProber, type RunningProber } from './prober.js';
 import type { PodRef } from './types.js';
@@ -29,40 +17,18 @@ import { createVerifier } from './verifier.js';
 
 jest.setTimeout(180_000);
 
-let kc: KubeConfig;
-let core: CoreV1Api;
-let ns: string;
-let proxy: PodHttp;
-let redis: RedisHandle;
-const apis: ApiProcess[] = [];
+let pods: ApiPods | undefined;
 const probers: RunningProber[] = [];
+const apiPod = (name: string, env?: Record<string, string>): Promise<PodRef> => pods!.apiPod(name, env);
 
 beforeAll(async () => {
-  kc = loadKubeConfig();
-  core = kc.makeApiClient(CoreV1Api);
-  proxy = apiServerProxy(kc);
-  ns = await createTestNamespace('compare');
-  execFileSync(process.execPath, [resolve(repoRoot, 'node_modules/typescript/bin/tsc'), '-b', 'api'], {
-    cwd: repoRoot,
-    stdio: 'inherit',
-  });
-  redis = await startRedis();
+  pods = await startApiPods('compare');
 });
 
 afterAll(async () => {
   for (const prober of probers) prober.close();
-  await Promise.all(apis.map(stopApiProcess));
-  await redis.stop();
-  await deleteTestNamespace(ns, { kc });
+  await pods?.cleanup();
 });
-
-/** A real API process with `env`, behind a pod the API server proxies to. */
-async function apiPod(name: string, env: Record<string, string> = {}): Promise<PodRef> {
-  const api = await startApiProcess({ redisUrl: redis.url, env });
-  apis.push(api);
-  await createPodAt(core, ns, name, proxyableLocalAddress(), api.port);
-  return { namespace: ns, name, port: api.port };
-}
 
 /**
  * Short intervals, probes at 5/s to each side (the test's prober lifts the per-namespace cap, as both
@@ -83,9 +49,9 @@ async function verifyAgainstStable(
   stable: PodRef,
   spec: AnalysisSpec,
 ): Promise<VerifyOutcome> {
-  const prober = createProber(proxy, { limits: { ...PROBE_LIMITS, maxPerSecondPerNamespace: 50 } });
+  const prober = createProber(pods!.proxy, { limits: { ...PROBE_LIMITS, maxPerSecondPerNamespace: 50 } });
   probers.push(prober);
-  const verifier = { ...createVerifier(proxy), prober };
+  const verifier = { ...createVerifier(pods!.proxy), prober };
   const resolved = resolveSpec({
     image: 'hello:2',
     rollout: { verification: { smoke: { enabled: false }, analysis: spec } },
