@@ -409,6 +409,55 @@ describe('admission rejects invalid HelloWorlds with a clear message', () => {
       { rollout: { verification: { analysis: { noData: 'Ignore' } } } },
       'Unsupported value: "Ignore"',
     ],
+    [
+      'dry-run thresholds that are switched off',
+      { rollout: { verification: { analysis: { thresholds: { enabled: false, dryRun: true } } } } },
+      'analysis.thresholds.dryRun needs analysis.thresholds.enabled',
+    ],
+    [
+      'a dry-run comparison that is switched off',
+      { rollout: { verification: { analysis: { comparison: { enabled: false, dryRun: true } } } } },
+      'analysis.comparison.dryRun needs analysis.comparison.enabled',
+    ],
+    [
+      'an analysis with both the thresholds and the comparison off',
+      {
+        rollout: {
+          verification: { analysis: { thresholds: { enabled: false }, comparison: { enabled: false } } },
+        },
+      },
+      'analysis.thresholds.enabled and analysis.comparison.enabled are both false: the analysis would judge nothing',
+    ],
+    [
+      'a comparison confidence of 1 (nothing could ever fail)',
+      { rollout: { verification: { analysis: { comparison: { confidence: 1 } } } } },
+      'comparison.confidence in body should be less than 1',
+    ],
+    [
+      'a comparison confidence below one half',
+      { rollout: { verification: { analysis: { comparison: { confidence: 0.2 } } } } },
+      'comparison.confidence in body should be greater than or equal to 0.5',
+    ],
+    [
+      'a comparison on fewer than 5 requests a side',
+      { rollout: { verification: { analysis: { comparison: { minRequests: 1 } } } } },
+      'comparison.minRequests in body should be greater than or equal to 5',
+    ],
+    [
+      'an error-rate margin above 1',
+      { rollout: { verification: { analysis: { comparison: { errorRateMargin: 2 } } } } },
+      'comparison.errorRateMargin in body should be less than or equal to 1',
+    ],
+    [
+      'a negative latency margin',
+      { rollout: { verification: { analysis: { comparison: { latencyMarginMs: -1 } } } } },
+      'comparison.latencyMarginMs in body should be greater than or equal to 0',
+    ],
+    [
+      'an unknown comparison noData policy',
+      { rollout: { verification: { analysis: { comparison: { noData: 'Ignore' } } } } },
+      'Unsupported value: "Ignore"',
+    ],
     ['an unknown Redis mode', { redis: { mode: 'Cluster' } }, 'Unsupported value: "Cluster"'],
     [
       'External without urlSecretRef',
@@ -655,6 +704,16 @@ describe('admission accepts valid HelloWorlds', () => {
             failureLimit: 2,
             noData: 'Pass',
             probe: { enabled: true, ratePerSecond: 2, minRequests: 20 },
+            thresholds: { enabled: true, dryRun: false },
+            comparison: {
+              enabled: true,
+              dryRun: false,
+              confidence: 0.99,
+              minRequests: 20,
+              errorRateMargin: 0.02,
+              latencyMarginPercent: 20,
+              latencyMarginMs: 10,
+            },
           },
         },
       },
@@ -680,6 +739,33 @@ describe('admission accepts valid HelloWorlds', () => {
           },
         },
       },
+    ],
+    [
+      'a comparison alone, as a dry run, with dry-run smoke checks and dry-run thresholds beside it',
+      {
+        image: 'hello-api:1',
+        rollout: {
+          verification: {
+            smoke: { checks: [{ name: 'new-feature', path: '/hello/x', dryRun: true }] },
+            analysis: {
+              thresholds: { dryRun: true },
+              comparison: {
+                dryRun: true,
+                confidence: 0.9999,
+                minRequests: 5,
+                noData: 'Fail',
+                errorRateMargin: 0,
+                latencyMarginPercent: 0,
+                latencyMarginMs: 0,
+              },
+            },
+          },
+        },
+      },
+    ],
+    [
+      'the comparison alone, thresholds off',
+      { image: 'hello-api:1', rollout: { verification: { analysis: { thresholds: { enabled: false } } } } },
     ],
     ['autoscaling', { image: 'hello-api:1', autoscaling: { minReplicas: 2, maxReplicas: 2 } }],
     [

@@ -20,7 +20,7 @@ import type { OperatorMetrics } from './metrics.js';
 import { PrometheusOperatorDiscovery } from './prometheus-operator.js';
 import { RolledBackGauge } from './rollback-gauge.js';
 import { reportBackup } from './backup-gauge.js';
-import type { BackupStatus } from '../crd/types.js';
+import type { BackupStatus, DryRunCheck } from '../crd/types.js';
 import { reconcile } from './reconcile.js';
 import { StatusWrites } from './status-writes.js';
 
@@ -104,6 +104,9 @@ export function createController(options: ControllerOptions): Controller {
     },
     onRollback: (reason: string) => {
       metrics.rollbacks.inc({ reason });
+    },
+    onDryRunFailure: (namespace: string, name: string, check: DryRunCheck) => {
+      metrics.dryRunFailures.inc({ namespace, name, check });
     },
   };
   const handler = instrument((request, log) => reconcile(deps, request, log), { logger, metrics });

@@ -10,6 +10,7 @@ export class OperatorMetrics extends RuntimeMetrics {
   readonly rolledBack: Gauge<'namespace' | 'name' | 'reason'>;
   readonly backup: BackupGauges;
   readonly probes: Counter<'outcome'>;
+  readonly dryRunFailures: Counter<'namespace' | 'name' | 'check'>;
 
   constructor(registry?: Registry) {
     super({ prefix: 'helloworld', kind: KINDS.HelloWorld.kind, registry });
@@ -30,6 +31,12 @@ export class OperatorMetrics extends RuntimeMetrics {
       name: 'helloworld_verification_probes_total',
       help: 'Probe requests of the analysis, by outcome: answered by the pod, unanswered, or skipped by a bound.',
       labelNames: ['outcome'],
+      registers,
+    });
+    this.dryRunFailures = new Counter({
+      name: 'helloworld_verification_dry_run_failures_total',
+      help: 'Verifications a dry-run check (check: smoke, thresholds or comparison) would have failed.',
+      labelNames: ['namespace', 'name', 'check'],
       registers,
     });
     const gauge = (name: string, help: string) =>

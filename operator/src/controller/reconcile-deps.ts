@@ -1,5 +1,5 @@
 /** What a reconcile reads, writes and reports through: the edges reconcile.ts is given. */
-import type { BackupStatus } from '../crd/types.js';
+import type { BackupStatus, DryRunCheck } from '../crd/types.js';
 import type { Verifier } from '../verification/types.js';
 import type { EventSink } from '../runtime/events.js';
 import type { KubeWriter } from '../runtime/kube.js';
@@ -17,6 +17,8 @@ export interface ReconcileDeps {
   prometheusOperatorInstalled: () => boolean;
   now: () => Date;
   onRollback?: (reason: string) => void;
+  /** A dry-run check would have failed a verification (once per verification and check). */
+  onDryRunFailure?: (namespace: string, name: string, check: DryRunCheck) => void;
   /**
    * The backups of a HelloWorld's managed Redis (undefined: none asked, or the HelloWorld is gone) and
    * since when they are asked for (the backup CronJob's creation), for the backup metrics.

@@ -152,7 +152,10 @@ async function converge(
     },
     () => deps.reader.readDeployment(namespace, name),
   );
-  for (const event of decision.events) void deps.events.record(hw, event.type, event.reason, event.message);
+  for (const event of decision.events) {
+    void deps.events.record(hw, event.type, event.reason, event.message);
+    for (const check of event.dryRunChecks ?? []) deps.onDryRunFailure?.(namespace, name, check);
+  }
   if (decision.rollback) {
     log.warn({ reason: decision.rollback.reason }, 'rolling back to the stable revision');
     deps.onRollback?.(decision.rollback.reason);

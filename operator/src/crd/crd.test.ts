@@ -120,6 +120,7 @@ const everySpecField: Everything<HelloWorldSpec> = {
             timeoutSeconds: 3,
             retries: 1,
             maxLatencyMs: 800,
+            dryRun: true,
           },
         ],
       },
@@ -132,6 +133,17 @@ const everySpecField: Everything<HelloWorldSpec> = {
         failureLimit: 3,
         noData: 'Fail',
         probe: { enabled: true, ratePerSecond: 3, minRequests: 30 },
+        thresholds: { enabled: true, dryRun: true },
+        comparison: {
+          enabled: true,
+          dryRun: false,
+          confidence: 0.995,
+          minRequests: 40,
+          noData: 'Fail',
+          errorRateMargin: 0.01,
+          latencyMarginPercent: 30,
+          latencyMarginMs: 20,
+        },
       },
     },
   },
@@ -203,7 +215,7 @@ const everySpecField: Everything<HelloWorldSpec> = {
 const T = '2026-01-01T00:00:00Z';
 /** lastSample is the analysis's own bookkeeping, kept schemaless (x-kubernetes-preserve-unknown-fields). */
 type StatusFields = Everything<Omit<HelloWorldStatus, 'verification'>> & {
-  verification: Everything<Omit<VerificationStatus, 'lastSample'>>;
+  verification: Everything<Omit<VerificationStatus, 'lastSample' | 'lastBaselineSample'>>;
 };
 const everyStatusField: StatusFields = {
   observedGeneration: 4,
@@ -250,6 +262,18 @@ const everyStatusField: StatusFields = {
     lastMeasurementAt: T,
     lastMessage: 'error rate 0.00',
     probing: true,
+    comparison: {
+      measuredAt: T,
+      result: 'Fail',
+      counted: 'Fail',
+      dryRun: false,
+      message: 'canary worse than stable: ...',
+      canary: { requests: 40, errorRate: 0.3, p99Ms: 9.5, medianMs: 3 },
+      stable: { requests: 40, errorRate: 0, p99Ms: 9.5, medianMs: 3 },
+      errorRatePValue: 0.0001,
+      latencyPValue: 0.5,
+    },
+    dryRunFailures: [{ check: 'thresholds', firstAt: T, count: 2, message: 'p99 812 ms exceeds 500 ms' }],
   },
   lastRollback: {
     fromRevision: 'abc',
@@ -356,7 +380,11 @@ describe('the HelloWorld CRD', () => {
     expect(spec.rollout).toMatchObject(rollout);
     expect(spec.rollout?.verification?.enabled).toBe(verification.enabled);
     expect(spec.rollout?.verification?.smoke).toMatchObject({ enabled: true, defaultChecks: true });
-    expect(spec.rollout?.verification?.analysis).toEqual(verification.analysis);
+    // comparison.noData has no default of its own: it follows analysis.noData.
+    const { comparison, ...analysis } = verification.analysis;
+    const { noData: comparisonNoData, ...comparisonDefaults } = comparison;
+    expect(spec.rollout?.verification?.analysis).toEqual({ ...analysis, comparison: comparisonDefaults });
+    expect(comparisonNoData).toBe(analysis.noData);
     expect(spec.service).toEqual(resolved.service);
     expect(resolved.redis.mode).toBe('Managed');
     expect(spec.redis).toMatchObject({ mode: 'Managed' });

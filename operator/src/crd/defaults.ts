@@ -4,6 +4,7 @@
  */
 import type { V1EnvVar, V1ResourceRequirements } from '@kubernetes/client-node';
 import type {
+  AnalysisSpec,
   CanaryStep,
   ClaimRetention,
   ExternalRedisSpec,
@@ -35,7 +36,11 @@ export const DEFAULT_LATENCY_P99_MS = 250;
  */
 export const PROXY_ALLOWANCE_MS = 200;
 
-export interface ResolvedSmokeCheck extends Required<Omit<SmokeCheck, 'body' | 'contains' | 'jsonField'>> {
+export interface ResolvedSmokeCheck extends Required<
+  Omit<SmokeCheck, 'body' | 'contains' | 'jsonField' | 'dryRun'>
+> {
+  /** Present (true) only on dry-run checks, so the default checks resolve as before. */
+  dryRun?: true;
   body?: string;
   contains?: string;
   jsonField?: { name: string; equals: string };
@@ -80,6 +85,17 @@ export interface ResolvedSpec {
         failureLimit: number;
         noData: NoDataPolicy;
         probe: { enabled: boolean; ratePerSecond: number; minRequests: number };
+        thresholds: { enabled: boolean; dryRun: boolean };
+        comparison: {
+          enabled: boolean;
+          dryRun: boolean;
+          confidence: number;
+          minRequests: number;
+          noData: NoDataPolicy;
+          errorRateMargin: number;
+          latencyMarginPercent: number;
+          latencyMarginMs: number;
+        };
       };
     };
   };
@@ -155,6 +171,7 @@ function resolveSmokeCheck(c: SmokeCheck, maxLatencyMs: number): ResolvedSmokeCh
     ...(c.body !== undefined && { body: c.body }),
     ...(c.contains !== undefined && { contains: c.contains }),
     ...(c.jsonField !== undefined && { jsonField: c.jsonField }),
+    ...(c.dryRun === true && { dryRun: true }),
   };
 }
 
@@ -247,6 +264,11 @@ export function resolveSpec(spec: HelloWorldSpec): ResolvedSpec {
             ratePerSecond: analysis.probe?.ratePerSecond ?? 2,
             minRequests: analysis.probe?.minRequests ?? 20,
           },
+          thresholds: {
+            enabled: analysis.thresholds?.enabled ?? true,
+            dryRun: analysis.thresholds?.dryRun ?? false,
+          },
+          comparison: resolveComparison(analysis),
         },
       },
     },
@@ -285,6 +307,23 @@ export function resolveSpec(spec: HelloWorldSpec): ResolvedSpec {
       },
       labels: spec.monitoring?.labels ?? {},
     },
+  };
+}
+
+/** Defaults of the canary comparison, argued in docs/verification.md ("Compared with the stable pods"). */
+function resolveComparison(
+  analysis: AnalysisSpec,
+): ResolvedSpec['rollout']['verification']['analysis']['comparison'] {
+  const c = analysis.comparison ?? {};
+  return {
+    enabled: c.enabled ?? true,
+    dryRun: c.dryRun ?? false,
+    confidence: c.confidence ?? 0.99,
+    minRequests: c.minRequests ?? 20,
+    noData: c.noData ?? analysis.noData ?? 'Pass',
+    errorRateMargin: c.errorRateMargin ?? 0.02,
+    latencyMarginPercent: c.latencyMarginPercent ?? 20,
+    latencyMarginMs: c.latencyMarginMs ?? 10,
   };
 }
 

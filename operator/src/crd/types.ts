@@ -38,6 +38,8 @@ export interface SmokeCheck {
   retries?: number;
   /** Slowest answer that passes, in ms as the operator sees it; default: the smoke block's maxLatencyMs. */
   maxLatencyMs?: number;
+  /** Run and report the check ("would have failed"), but never fail the rollout on it. */
+  dryRun?: boolean;
 }
 
 export type NoDataPolicy = 'Pass' | 'Fail';
@@ -55,6 +57,34 @@ export interface AnalysisSpec {
   noData?: NoDataPolicy;
   /** Probe traffic the operator sends when organic /hello traffic is too low to judge. */
   probe?: ProbeSpec;
+  /** The fixed thresholds maxErrorRate and maxP99LatencyMs: on, off, or measured only (dryRun). */
+  thresholds?: ThresholdsSpec;
+  /** The canary judged against the stable pods (canary strategy only). */
+  comparison?: ComparisonSpec;
+}
+
+export interface ThresholdsSpec {
+  enabled?: boolean;
+  dryRun?: boolean;
+}
+
+/** How the canary's /hello traffic is compared with the stable pods' over the same interval. */
+export interface ComparisonSpec {
+  enabled?: boolean;
+  /** Measured and reported ("would have failed"), never failing the rollout. */
+  dryRun?: boolean;
+  /** 1 minus the chance that an identical canary fails one measurement (both tests together). */
+  confidence?: number;
+  /** /hello requests each side needs in an interval to be compared; fewer is NoData. */
+  minRequests?: number;
+  /** What an interval with too little traffic to compare counts as; default: analysis.noData. */
+  noData?: NoDataPolicy;
+  /** How much higher (absolute, 0 to 1) the canary's 5xx share may be before a significant rise fails. */
+  errorRateMargin?: number;
+  /** How much slower (in percent) the canary's p99 or median may be before a significant rise fails. */
+  latencyMarginPercent?: number;
+  /** ... and at least this many ms slower. */
+  latencyMarginMs?: number;
 }
 
 export interface ProbeSpec {
@@ -280,6 +310,41 @@ export interface HelloCounts {
   buckets: { le: number; count: number }[];
 }
 
+/** One side of a comparison measurement, as status shows it. */
+export interface ComparisonSide {
+  requests: number;
+  errorRate?: number;
+  p99Ms?: number;
+  medianMs?: number;
+}
+
+/** The last comparison of the canary with the stable pods (status.verification.comparison). */
+export interface ComparisonStatus {
+  measuredAt: string;
+  result: 'Pass' | 'Fail' | 'NoData';
+  /** What the measurement counted as toward failureLimit (NoData by comparison.noData; Pass if dryRun). */
+  counted: 'Pass' | 'Fail';
+  dryRun?: boolean;
+  message: string;
+  canary: ComparisonSide;
+  stable: ComparisonSide;
+  errorRatePValue?: number;
+  latencyPValue?: number;
+}
+
+/** What a dry-run measurement reports on: smoke checks, fixed thresholds, the comparison. */
+export type DryRunCheck = 'smoke' | 'thresholds' | 'comparison';
+
+/** A dry-run check that would have failed the rollout; one entry per check kind and verification. */
+export interface DryRunFailure {
+  check: DryRunCheck;
+  /** The first time it would have failed (the event is sent then). */
+  firstAt: string;
+  /** How many times it would have failed so far. */
+  count: number;
+  message: string;
+}
+
 /** Where the current revision's verification stands; lives in status so a restarted operator resumes. */
 export interface VerificationStatus {
   revision: string;
@@ -298,6 +363,12 @@ export interface VerificationStatus {
   lastMessage?: string;
   /** The operator sends probe traffic during the current analysis interval (see analysis.probe). */
   probing?: boolean;
+  /** The stable pods' previous sample, when the canary is compared with them. */
+  lastBaselineSample?: HelloSample;
+  /** The last comparison of the canary with the stable pods. */
+  comparison?: ComparisonStatus;
+  /** Dry-run checks that would have failed this verification. */
+  dryRunFailures?: DryRunFailure[];
 }
 
 export interface HelloWorldStatus {

@@ -85,10 +85,14 @@ describe('canary steps', () => {
     expect(sim.status.canary?.stepIndex).toBe(1);
     expect(reasons(sim)).toContain('CanaryStepPassed');
 
-    // Step 2: verify judges the canary pod alone.
+    // Step 2: verify runs the smoke checks on the canary pod alone, and samples the stable pods over the
+    // same intervals to compare with.
     sim.verifier.smokeCalls.length = 0;
+    sim.verifier.sampleCalls.length = 0;
     await untilStepMoves(sim);
     expect(sim.verifier.smokeCalls[0]?.map((p) => p.name)).toEqual([`hello-canary-${REV2}-0`]);
+    const sampled = new Set(sim.verifier.sampleCalls.map((pods) => pods.map((p) => p.name).join(',')));
+    expect(sampled).toEqual(new Set([`hello-canary-${REV2}-0`, `hello-${REV1}-0,hello-${REV1}-1`]));
     expect(sim.status.canary?.stepIndex).toBe(2);
 
     // Step 3: 100% of the stable Deployment's 2 replicas, on top of them.

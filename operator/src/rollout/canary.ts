@@ -114,7 +114,9 @@ async function followVerify(draft: Draft, canary: CanaryStatus): Promise<void> {
       ? current
       : newVerification(canary.revision, now);
   const subject = `canary of revision ${canary.revision}`;
-  const outcome = await verifyPods(draft, verification, readyRefs(canaryPods(draft)), subject);
+  // The stable pods over the same intervals: the canary is judged against them too (verification.md).
+  const baseline = readyRefs(stablePods(draft));
+  const outcome = await verifyPods(draft, verification, readyRefs(canaryPods(draft)), subject, baseline);
   if (outcome.kind === 'failed') failCanary(draft, canary, outcome.reason, outcome.message);
   else if (outcome.kind === 'passed') advance(draft, canary, outcome.message);
   else {
@@ -245,13 +247,16 @@ function canaryPods(draft: Draft): V1Pod[] {
   );
 }
 
-function countPods(draft: Draft, canary: CanaryStatus): void {
+/** The stable revision's pods (not terminating). */
+function stablePods(draft: Draft): V1Pod[] {
   const stable = draft.status.stableRevision;
+  return draft.input.pods.filter((p) => podRevision(p) === stable && !p.metadata?.deletionTimestamp);
+}
+
+function countPods(draft: Draft, canary: CanaryStatus): void {
   canary.replicas = draft.input.canary?.replicas ?? 0;
   canary.readyReplicas = canaryPods(draft).filter(isReady).length;
-  canary.stableReplicas = draft.input.pods.filter(
-    (p) => podRevision(p) === stable && !p.metadata?.deletionTimestamp && isReady(p),
-  ).length;
+  canary.stableReplicas = stablePods(draft).filter(isReady).length;
 }
 
 function isReady(pod: V1Pod): boolean {

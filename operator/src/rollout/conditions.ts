@@ -12,6 +12,8 @@ export const FailureReason = {
   CrashLooping: 'CrashLooping',
   SmokeTestFailed: 'SmokeTestFailed',
   AnalysisFailed: 'AnalysisFailed',
+  /** The canary's errors or latency were significantly worse than the stable pods' (analysis.comparison). */
+  CanaryWorseThanStable: 'CanaryWorseThanStable',
   Aborted: 'Aborted',
   /** A canary pause waiting for hello.dev/promote timed out with onTimeout: Rollback. */
   PauseTimedOut: 'PauseTimedOut',
@@ -56,6 +58,8 @@ export const Reason = {
   RolloutComplete: 'RolloutComplete',
   Verifying: 'Verifying',
   SmokeTestPassed: 'SmokeTestPassed',
+  /** A dry-run check (smoke check, thresholds, comparison) would have failed the rollout; once per verification. */
+  DryRunWouldFail: 'DryRunWouldFail',
   RolloutSucceeded: 'RolloutSucceeded',
   StableRevisionRestored: 'StableRevisionRestored',
   RollbackInProgress: 'RollbackInProgress',

@@ -7,6 +7,7 @@ import type { ConditionStatus, ConditionType, RolloutOutcome, VerificationStatus
 import { measure as realMeasure } from '../verification/analysis.js';
 import type { PodRef } from '../verification/types.js';
 import { verifyStep, type VerifyOutcome } from './verify.js';
+import type { DryRunHit } from './verify-judge.js';
 import { FailureReason, Reason, setCondition, getCondition } from './conditions.js';
 import { assessRolloutHealth, type RolloutHealth } from './health.js';
 import { boundHistory, recordOutcome, summarize } from './history.js';
@@ -237,19 +238,34 @@ export async function verifyPods(
   verification: VerificationStatus,
   pods: PodRef[],
   subject: string,
+  baseline?: PodRef[],
 ): Promise<VerifyOutcome> {
   const { spec, verifier, now } = draft.input;
   const outcome = await verifyStep({
     verification,
     spec,
     pods,
+    ...(baseline && { baseline }),
     verifier,
     measure: draft.input.measure ?? realMeasure,
     now,
   });
   draft.status.verification = outcome.verification;
+  reportDryRun(draft, subject, outcome.dryRun);
   if (outcome.smokePassedNow) {
     emit(draft, 'Normal', Reason.SmokeTestPassed, `${subject}: ${outcome.verification.lastMessage ?? ''}`);
   }
   return outcome;
+}
+
+/** One Warning per verification and dry-run check that would have failed it (the metric counts the same). */
+function reportDryRun(draft: Draft, subject: string, hits: readonly DryRunHit[]): void {
+  const first = hits.filter((h) => h.first);
+  if (first.length === 0) return;
+  draft.events.push({
+    type: 'Warning',
+    reason: Reason.DryRunWouldFail,
+    message: `${subject}: dry run, would have failed: ${first.map((h) => `${h.check}: ${h.message}`).join('; ')}`,
+    dryRunChecks: first.map((h) => h.check),
+  });
 }

@@ -1,7 +1,7 @@
 /** The contract between the reconciler and the rollout state machine. */
 import type { V1Deployment, V1Pod } from '@kubernetes/client-node';
 import type { ResolvedSpec } from '../crd/defaults.js';
-import type { HelloSample, HelloWorldStatus } from '../crd/types.js';
+import type { DryRunCheck, HelloSample, HelloWorldStatus } from '../crd/types.js';
 import type { Measurement, Verifier } from '../verification/types.js';
 
 export type AnalysisPolicy = ResolvedSpec['rollout']['verification']['analysis'];
@@ -64,6 +64,8 @@ export interface RolloutEvent {
   type: 'Normal' | 'Warning';
   reason: string;
   message: string;
+  /** DryRunWouldFail: the dry-run checks it reports, for the metric. */
+  dryRunChecks?: DryRunCheck[];
 }
 
 export interface RolloutDecision {

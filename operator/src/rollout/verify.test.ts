@@ -277,3 +277,24 @@ describe('what pods say, in status', () => {
     expect(sim.status.verification?.lastMessage?.length).toBeLessThan(MAX_MESSAGE_CHARS + 100);
   });
 });
+
+describe('dry-run thresholds in the rollout', () => {
+  it('promote the revision, with one DryRunWouldFail event for the metric, however often they fail', async () => {
+    const sim = await verifyingRev2(
+      { rollout: { verification: { analysis: { thresholds: { dryRun: true } } } } },
+      ['Fail', 'Fail', 'Fail', 'Fail', 'Fail', 'Fail'],
+    );
+    await intervals(sim, 6);
+    expect(sim.status.phase).toBe('Available');
+    const dryRun = sim.events.filter((e) => e.reason === 'DryRunWouldFail');
+    expect(dryRun).toEqual([
+      {
+        type: 'Warning',
+        reason: 'DryRunWouldFail',
+        message: `revision ${REV2}: dry run, would have failed: thresholds: error rate 20.0% exceeds 5.0%`,
+        dryRunChecks: ['thresholds'],
+      },
+    ]);
+    expect(sim.status.verification?.dryRunFailures).toMatchObject([{ check: 'thresholds', count: 6 }]);
+  });
+});

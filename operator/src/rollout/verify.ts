@@ -5,29 +5,30 @@
  */
 import type { ResolvedSpec } from '../crd/defaults.js';
 import type { HelloSample, VerificationStatus } from '../crd/types.js';
-import { measurementVerdict } from '../verification/analysis.js';
 import { probeNextInterval, type ProbePolicy } from '../verification/probe-schedule.js';
 import { VerificationPending } from '../verification/background.js';
 import { truncate } from '../verification/pod-http.js';
-import type { PodRef, Verifier } from '../verification/types.js';
+import type { PodRef, SmokeResult, Verifier } from '../verification/types.js';
 import { FailureReason } from './conditions.js';
 import type { MeasureFn } from './types.js';
+import { MAX_MESSAGE_CHARS, hit, judgeInterval, type BaselineRead, type DryRunHit } from './verify-judge.js';
 
 /** How often to look again while no pod of the new revision is ready to be checked. */
 const WAIT_FOR_PODS_MS = 5_000;
 /** How often to look again while a smoke run or sample runs in the background. */
 export const PENDING_POLL_MS = 1_000;
-/**
- * The longest message kept in status and events: pods write part of it (bodies, metric lines), and a
- * status that grows with what a pod says could grow until its writes fail.
- */
-export const MAX_MESSAGE_CHARS = 1024;
+export { MAX_MESSAGE_CHARS };
 
 export interface VerifyInput {
   verification: VerificationStatus;
   spec: ResolvedSpec;
   /** Ready pods of the revision under verification. */
   pods: PodRef[];
+  /**
+   * Ready pods of the stable revision, to judge the canary against (analysis.comparison). Absent: only
+   * the fixed thresholds judge (the rolling strategy has no stable pods beside the new ones).
+   */
+  baseline?: PodRef[];
   verifier: Verifier;
   measure: MeasureFn;
   now: Date;
@@ -38,19 +39,33 @@ type StepResult = { verification: VerificationStatus } & (
   | { kind: 'passed'; message: string }
   | {
       kind: 'failed';
-      reason: typeof FailureReason.SmokeTestFailed | typeof FailureReason.AnalysisFailed;
+      reason:
+        | typeof FailureReason.SmokeTestFailed
+        | typeof FailureReason.AnalysisFailed
+        | typeof FailureReason.CanaryWorseThanStable;
       message: string;
     }
 );
 
-/** Where verification stands after this step; `smokePassedNow` marks the transition for an event. */
-export type VerifyOutcome = StepResult & { smokePassedNow: boolean };
+/**
+ * Where verification stands after this step; `smokePassedNow` marks the transition for an event, and
+ * `dryRun` lists the dry-run checks that would have failed in this step (each `first` once per verification).
+ */
+export type VerifyOutcome = StepResult & { smokePassedNow: boolean; dryRun: DryRunHit[] };
 
 export function newVerification(revision: string, now: Date): VerificationStatus {
   return { revision, startedAt: now.toISOString(), consecutiveFailures: 0, measurements: 0 };
 }
 
 export async function verifyStep(input: VerifyInput): Promise<VerifyOutcome> {
+  const dryRun: DryRunHit[] = [];
+  return { ...(await steps(input, dryRun)), dryRun };
+}
+
+async function steps(
+  input: VerifyInput,
+  dryRun: DryRunHit[],
+): Promise<StepResult & { smokePassedNow: boolean }> {
   const { spec, pods, now } = input;
   const smoke = spec.rollout.verification.smoke;
   let v: VerificationStatus = { ...input.verification };
@@ -60,7 +75,8 @@ export async function verifyStep(input: VerifyInput): Promise<VerifyOutcome> {
     if (pods.length === 0) return { ...waitForPods(v, spec, now, 'smoke tests'), smokePassedNow };
     const result = await input.verifier.smoke(pods, smoke.checks).catch((err: unknown) => {
       if (err instanceof VerificationPending) return err;
-      return { passed: false, message: `smoke tests could not run: ${errorText(err)}` };
+      const failed: SmokeResult = { passed: false, message: `smoke tests could not run: ${errorText(err)}` };
+      return failed;
     });
     if (result instanceof VerificationPending) {
       const lastMessage = `${result.message} on ${pods.length} pod(s)`;
@@ -77,6 +93,9 @@ export async function verifyStep(input: VerifyInput): Promise<VerifyOutcome> {
       const reason = FailureReason.SmokeTestFailed;
       return { kind: 'failed', reason, message, verification: v, smokePassedNow };
     }
+    if (result.dryRunFailures !== undefined && result.dryRunFailures.length > 0) {
+      dryRun.push(hit(v, 'smoke', result.dryRunFailures.join('; '), now));
+    }
     v.smokePassed = true;
     smokePassedNow = true;
   }
@@ -90,10 +109,19 @@ export async function verifyStep(input: VerifyInput): Promise<VerifyOutcome> {
       smokePassedNow,
     };
   }
-  return { ...(await analysisStep(v, input)), smokePassedNow };
+  return { ...(await analysisStep(v, input, dryRun)), smokePassedNow };
 }
 
-async function analysisStep(start: VerificationStatus, input: VerifyInput): Promise<StepResult> {
+/** Whether this verification compares the canary with stable pods. */
+function comparing(input: VerifyInput): boolean {
+  return input.baseline !== undefined && input.spec.rollout.verification.analysis.comparison.enabled;
+}
+
+async function analysisStep(
+  start: VerificationStatus,
+  input: VerifyInput,
+  dryRun: DryRunHit[],
+): Promise<StepResult> {
   const { spec, now, pods } = input;
   const policy = spec.rollout.verification.analysis;
   const v: VerificationStatus = { ...start, analysisStartedAt: start.analysisStartedAt ?? now.toISOString() };
@@ -106,42 +134,55 @@ async function analysisStep(start: VerificationStatus, input: VerifyInput): Prom
     (now.getTime() >= windowEnd && last < windowEnd);
 
   if (due) {
-    const sample = await takeSample(input.verifier, pods);
-    // The sample runs on in the background: nothing measured yet, look again soon.
-    if ('pending' in sample) {
+    // Both sides over the same interval: sampled together, and measured only when both are in.
+    const [sample, baselineSample] = await Promise.all([
+      takeSample(input.verifier, pods),
+      comparing(input) ? takeSample(input.verifier, input.baseline ?? [], 'stable') : undefined,
+    ]);
+    // A sample runs on in the background: nothing measured yet, look again soon.
+    if ('pending' in sample || (baselineSample !== undefined && 'pending' in baselineSample)) {
       orderProbes(input, v, Date.parse(v.lastMeasurementAt ?? '') + intervalMs);
       return { kind: 'waiting', requeueAfterMs: PENDING_POLL_MS, verification: v };
     }
+    const baseline: BaselineRead | undefined = baselineSample;
     v.lastMeasurementAt = now.toISOString();
+    let reason: typeof FailureReason.AnalysisFailed | typeof FailureReason.CanaryWorseThanStable =
+      FailureReason.AnalysisFailed;
     if ('error' in sample) {
       v.consecutiveFailures += 1;
       v.lastMessage = `analysis: could not read metrics: ${truncate(sample.error, MAX_MESSAGE_CHARS)}`;
     } else if (!v.lastSample) {
       v.lastSample = sample.sample;
+      if (baseline !== undefined && 'sample' in baseline) v.lastBaselineSample = baseline.sample;
       takeProbeAnswers(input, v);
       v.probing = canProbe(input) && probeNextInterval(policy.probe, undefined);
       const probing = v.probing ? `; probing it at ${policy.probe.ratePerSecond}/s` : '';
-      v.lastMessage = `analysis: baseline taken from ${pods.length} pod(s); first measurement in ${policy.intervalSeconds}s${probing}`;
+      const stable = baseline === undefined ? '' : ` and ${input.baseline?.length ?? 0} stable pod(s)`;
+      v.lastMessage = `analysis: baseline taken from ${pods.length} pod(s)${stable}; first measurement in ${policy.intervalSeconds}s${probing}`;
     } else {
       const m = input.measure(v.lastSample, sample.sample, policy);
+      const verdict = judgeInterval(v, m, policy, { prev: v.lastSample, cur: sample.sample }, baseline, now);
       v.lastSample = sample.sample;
       v.measurements += 1;
-      const failed = measurementVerdict(m, policy) === 'Fail';
-      v.consecutiveFailures = failed ? v.consecutiveFailures + 1 : 0;
+      v.consecutiveFailures = verdict.failed ? v.consecutiveFailures + 1 : 0;
+      if (verdict.failed) reason = verdict.reason;
+      dryRun.push(...verdict.dryRun);
       if (m.result === 'NoData') v.noDataMeasurements = (v.noDataMeasurements ?? 0) + 1;
-      const counted =
-        m.result === 'NoData'
-          ? ` (counted as a ${failed ? 'failure' : 'pass'}: noData is ${policy.noData})`
-          : '';
       const probes = takeProbeAnswers(input, v);
-      v.probing = canProbe(input) && probeNextInterval(policy.probe, { requests: m.requests, probes });
-      v.lastMessage = `analysis measurement ${v.measurements}: ${m.result}: ${m.message}${counted}${probeNote(m.requests, probes, v.probing, policy.probe)}`;
+      const stableProbes = takeProbeAnswers(input, v, STABLE_PROBES);
+      const stableNeedsProbes =
+        verdict.baselineRequests !== undefined &&
+        probeNextInterval(policy.probe, { requests: verdict.baselineRequests, probes: stableProbes });
+      v.probing =
+        canProbe(input) &&
+        (probeNextInterval(policy.probe, { requests: m.requests, probes }) || stableNeedsProbes);
+      v.lastMessage = `analysis measurement ${v.measurements}: ${verdict.text}${probeNote(m.requests, probes, v.probing, policy.probe)}`;
     }
     if (v.consecutiveFailures >= policy.failureLimit) {
       stopProbes(input, v);
       return {
         kind: 'failed',
-        reason: FailureReason.AnalysisFailed,
+        reason,
         message: `${v.consecutiveFailures} consecutive failed measurements (failureLimit ${policy.failureLimit}); last: ${v.lastMessage}`,
         verification: v,
       };
@@ -164,10 +205,13 @@ async function analysisStep(start: VerificationStatus, input: VerifyInput): Prom
  */
 export const PROBE_GRACE_MS = 5_000;
 
+/** The probe order of the stable pods, beside the canary's, when the two are compared. */
+const STABLE_PROBES = '/stable';
+
 /** One verification's probes: the pods of one HelloWorld share its namespace, revisions are unique to it. */
-function probeKey(input: VerifyInput, v: VerificationStatus): string | undefined {
+function probeKey(input: VerifyInput, v: VerificationStatus, side = ''): string | undefined {
   const namespace = input.pods[0]?.namespace;
-  return namespace === undefined ? undefined : `${namespace}/${v.revision}`;
+  return namespace === undefined ? undefined : `${namespace}/${v.revision}${side}`;
 }
 
 /** Keeps the probe traffic of the current interval going (every reconcile, so a restart resumes it). */
@@ -175,14 +219,18 @@ function orderProbes(input: VerifyInput, v: VerificationStatus, nextMeasurement:
   const prober = input.verifier.prober;
   const key = probeKey(input, v);
   if (prober === undefined || key === undefined) return;
+  const stableKey = comparing(input) ? probeKey(input, v, STABLE_PROBES) : undefined;
   if (v.probing !== true) {
     prober.set(key, undefined);
+    if (stableKey !== undefined) prober.set(stableKey, undefined);
     return;
   }
   const { ratePerSecond } = input.spec.rollout.verification.analysis.probe;
   const now = input.now.getTime();
   const until = (Number.isFinite(nextMeasurement) ? Math.max(nextMeasurement, now) : now) + PROBE_GRACE_MS;
   prober.set(key, { pods: input.pods, ratePerSecond, until });
+  // The same rate to each side, so both are judged on the same kind and amount of probe traffic.
+  if (stableKey !== undefined) prober.set(stableKey, { pods: input.baseline ?? [], ratePerSecond, until });
 }
 
 function canProbe(input: VerifyInput): boolean {
@@ -193,11 +241,13 @@ function stopProbes(input: VerifyInput, v: VerificationStatus): void {
   v.probing = false;
   const key = probeKey(input, v);
   if (key !== undefined) input.verifier.prober?.set(key, undefined);
+  const stableKey = comparing(input) ? probeKey(input, v, STABLE_PROBES) : undefined;
+  if (stableKey !== undefined) input.verifier.prober?.set(stableKey, undefined);
 }
 
-/** The probes the pods answered since the previous sample: they are in this sample's counts. */
-function takeProbeAnswers(input: VerifyInput, v: VerificationStatus): number {
-  const key = probeKey(input, v);
+/** The probes the pods (of one side) answered since the previous sample: they are in this sample's counts. */
+function takeProbeAnswers(input: VerifyInput, v: VerificationStatus, side = ''): number {
+  const key = probeKey(input, v, side);
   return key === undefined ? 0 : (input.verifier.prober?.takeAnswered(key) ?? 0);
 }
 
@@ -213,8 +263,9 @@ function probeNote(requests: number, probes: number, probing: boolean, policy: P
 async function takeSample(
   verifier: Verifier,
   pods: PodRef[],
+  which = 'of the revision',
 ): Promise<{ sample: HelloSample } | { error: string } | { pending: true }> {
-  if (pods.length === 0) return { error: 'no ready pod of the revision to sample' };
+  if (pods.length === 0) return { error: `no ready pod ${which} to sample` };
   try {
     return { sample: await verifier.sample(pods) };
   } catch (err) {

@@ -2,24 +2,14 @@
 // processes of this repo on a real redis-server: with no traffic at all, the probes give the analysis data
 // to judge (a slow revision fails on its p99, a healthy one passes) where it would otherwise see NoData;
 // and a pod that never answers holds at most two probes, however long it hangs.
-import { execFileSync } from 'node:child_process';
 import { createServer, type Server, type Socket } from 'node:net';
-import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
-import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
-import {
-  createTestNamespace,
-  deleteTestNamespace,
-  loadKubeConfig,
-  repoRoot,
-  waitFor,
-} from '../../../test/support/cluster.js';
+import { startApiPods, type ApiPods } from '../../../test/support/api-pods.js';
+import { waitFor } from '../../../test/support/cluster.js';
 import { createPodAt, proxyableLocalAddress } from '../../../test/support/pods.js';
-import { startApiProcess, stopApiProcess, type ApiProcess } from '../../../test/support/api-process.js';
-import { startRedis, type RedisHandle } from '../../../test/support/redis.js';
 import { resolveSpec } from '../crd/defaults.js';
 import { measure } from './analysis.js';
-import { apiServerProxy, type PodHttp } from './pod-http.js';
+import type { PodHttp } from './pod-http.js';
 import { PROBE_LIMITS } from './probe-schedule.js';
 import { createProber, type RunningProber } from './prober.js';
 import type { PodRef } from './types.js';
@@ -28,40 +18,20 @@ import { createVerifier } from './verifier.js';
 jest.setTimeout(120_000);
 
 const policy = resolveSpec({ image: 'hello:1' }).rollout.verification.analysis;
-let kc: KubeConfig;
-let core: CoreV1Api;
-let ns: string;
+let pods: ApiPods | undefined;
 let proxy: PodHttp;
-let redis: RedisHandle;
-const apis: ApiProcess[] = [];
 const probers: RunningProber[] = [];
+const apiPod = (name: string, env?: Record<string, string>): Promise<PodRef> => pods!.apiPod(name, env);
 
 beforeAll(async () => {
-  kc = loadKubeConfig();
-  core = kc.makeApiClient(CoreV1Api);
-  proxy = apiServerProxy(kc);
-  ns = await createTestNamespace('probes');
-  execFileSync(process.execPath, [resolve(repoRoot, 'node_modules/typescript/bin/tsc'), '-b', 'api'], {
-    cwd: repoRoot,
-    stdio: 'inherit',
-  });
-  redis = await startRedis();
+  pods = await startApiPods('probes');
+  proxy = pods.proxy;
 });
 
 afterAll(async () => {
   for (const prober of probers) prober.close();
-  await Promise.all(apis.map(stopApiProcess));
-  await redis.stop();
-  await deleteTestNamespace(ns, { kc });
+  await pods?.cleanup();
 });
-
-/** A real API process with `env`, behind a pod the API server proxies to. */
-async function apiPod(name: string, env: Record<string, string> = {}): Promise<PodRef> {
-  const api = await startApiProcess({ redisUrl: redis.url, env });
-  apis.push(api);
-  await createPodAt(core, ns, name, proxyableLocalAddress(), api.port);
-  return { namespace: ns, name, port: api.port };
-}
 
 /** Probes `pod` at `ratePerSecond` for `ms`, waits for the last answer, and returns how many came. */
 async function probeFor(pod: PodRef, ratePerSecond: number, ms: number): Promise<number> {
@@ -118,8 +88,8 @@ describe('probe traffic through the API server proxy', () => {
     });
     await new Promise<void>((done) => silent.listen(0, '0.0.0.0', done));
     const port = (silent.address() as { port: number }).port;
-    await createPodAt(core, ns, 'silent', proxyableLocalAddress(), port);
-    const pod: PodRef = { namespace: ns, name: 'silent', port };
+    await createPodAt(pods!.core, pods!.namespace, 'silent', proxyableLocalAddress(), port);
+    const pod: PodRef = { namespace: pods!.namespace, name: 'silent', port };
     try {
       const prober = createProber(proxy);
       probers.push(prober);

@@ -274,3 +274,46 @@ describe('retryBackoffMs', () => {
     expect([0, 1, 2, 3, 4, 5, 10].map(retryBackoffMs)).toEqual([250, 500, 1000, 2000, 4000, 4000, 4000]);
   });
 });
+
+describe('dry-run smoke checks', () => {
+  it('report a failure without failing the smoke test, run once, and let the next checks run', async () => {
+    const http = fakeHttp((_pod, req) =>
+      req.path === '/new-feature' ? { status: 500, body: 'not yet' } : { status: 200, body: 'ok' },
+    );
+    const checks = [
+      check({ name: 'new-feature', path: '/new-feature', dryRun: true }),
+      check({ name: 'root', path: '/' }),
+    ];
+    const result = await runSmokeChecks(http, [podA, podB], checks, recordSleeps());
+    const failure =
+      'smoke check "new-feature" (GET /new-feature) failed on pod shop/hello-7d9-a after 1 attempt: expected status 200; got status 500 with body not yet';
+    expect(result).toEqual({
+      passed: true,
+      message: `smoke checks passed on 2 pods: new-feature, root; dry run, would have failed: ${failure}`,
+      dryRunFailures: [failure],
+    });
+    expect(http.calls.map(({ pod, req }) => `${pod} ${req.path}`)).toEqual([
+      'hello-7d9-a /new-feature',
+      'hello-7d9-a /',
+      'hello-7d9-b /',
+    ]);
+  });
+
+  it('never send a dry-run check with an unsafe path, and report it', async () => {
+    const http = fakeHttp(() => ({ status: 200, body: 'ok' }));
+    const checks = [
+      check({ name: 'odd', path: '/../../api/v1/secrets', dryRun: true }),
+      check({ name: 'root', path: '/' }),
+    ];
+    const result = await runSmokeChecks(http, [podA], checks, recordSleeps());
+    expect(result.passed).toBe(true);
+    expect(result.dryRunFailures?.[0]).toMatch(/^smoke check "odd": path .* refused: dot segments/);
+    expect(http.calls.map(({ req }) => req.path)).toEqual(['/']);
+  });
+
+  it('a failing check that is not a dry run still fails the smoke test', async () => {
+    const http = fakeHttp(() => ({ status: 500, body: '' }));
+    const result = await runSmokeChecks(http, [podA], [check({ name: 'root', path: '/' })], recordSleeps());
+    expect(result.passed).toBe(false);
+  });
+});

@@ -44,13 +44,20 @@ export async function runSmokeChecks(
   if (pods.length === 0)
     return { passed: false, message: 'no pods of the new revision to run smoke checks against' };
   if (checks.length === 0) return { passed: true, message: 'no smoke checks configured' };
-  // An unsafe path is refused before anything is sent to any pod, and is not worth a retry.
+  // An unsafe path is refused before anything is sent to any pod, and is not worth a retry; a dry-run
+  // check with one is reported and never sent.
+  const dryRunFailures: string[] = [];
+  const toRun: ResolvedSmokeCheck[] = [];
   for (const check of checks) {
     const unsafe = unsafePathReason(check.path);
-    if (unsafe !== undefined) {
-      const path = JSON.stringify(truncate(check.path, 200));
-      return { passed: false, message: `smoke check "${check.name}": path ${path} refused: ${unsafe}` };
+    if (unsafe === undefined) {
+      toRun.push(check);
+      continue;
     }
+    const path = JSON.stringify(truncate(check.path, 200));
+    const message = `smoke check "${check.name}": path ${path} refused: ${unsafe}`;
+    if (check.dryRun !== true) return { passed: false, message };
+    dryRunFailures.push(message);
   }
   const deadlineMs = options.deadlineMs ?? SMOKE_RUN_DEADLINE_MS;
   const run: Run = {
@@ -59,16 +66,29 @@ export async function runSmokeChecks(
     sleep: options.sleep ?? ((ms: number) => delay(ms)),
     now: options.now ?? (() => performance.now()),
   };
+  const failedDryRun = new Set<string>();
   for (const pod of pods) {
-    for (const check of checks) {
+    for (const check of toRun) {
+      // A dry-run check that failed on one pod is reported once, not run again on the others.
+      if (failedDryRun.has(check.name)) continue;
       const failure = await runCheck(run, pod, check);
-      if (failure !== undefined) return { passed: false, message: failure };
+      if (failure !== undefined && check.dryRun !== true) return { passed: false, message: failure };
       if (run.deadline.aborted) return { passed: false, message: overDeadline(deadlineMs, check, pod) };
+      if (failure !== undefined) {
+        failedDryRun.add(check.name);
+        dryRunFailures.push(failure);
+      }
     }
   }
   const names = checks.map((check) => check.name).join(', ');
   const podCount = pods.length === 1 ? '1 pod' : `${pods.length} pods`;
-  return { passed: true, message: `smoke checks passed on ${podCount}: ${names}` };
+  const dryRun =
+    dryRunFailures.length > 0 ? `; dry run, would have failed: ${dryRunFailures.join('; ')}` : '';
+  return {
+    passed: true,
+    message: `smoke checks passed on ${podCount}: ${names}${dryRun}`,
+    ...(dryRunFailures.length > 0 && { dryRunFailures }),
+  };
 }
 
 interface Run {

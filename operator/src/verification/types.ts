@@ -16,6 +16,8 @@ export interface SmokeResult {
   passed: boolean;
   /** Which check failed on which pod and what it saw; or a summary of what passed. */
   message: string;
+  /** Dry-run checks that failed (each a message like `message`); they never fail the smoke test. */
+  dryRunFailures?: string[];
 }
 
 export type MeasurementResult = 'Pass' | 'Fail' | 'NoData';
