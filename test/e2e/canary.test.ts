@@ -51,6 +51,14 @@ async function onFirstRevision(): Promise<void> {
     300_000,
   );
   await canaryGone();
+  // A previous test's release may still be terminating its old pods.
+  await eventually(
+    c(),
+    name,
+    'only the 3 pods of the first revision',
+    async () => (await allPodNames()).split(' ').length === 3,
+    120_000,
+  );
 }
 
 /** Until the canary Deployment is gone (deleted at a rollback or after a promotion). */
