@@ -10,6 +10,7 @@ export class OperatorMetrics extends RuntimeMetrics {
   readonly rolledBack: Gauge<'namespace' | 'name' | 'reason'>;
   readonly backup: BackupGauges;
   readonly probes: Counter<'outcome'>;
+  readonly notifications: Counter<'outcome'>;
 
   constructor(registry?: Registry) {
     super({ prefix: 'helloworld', kind: KINDS.HelloWorld.kind, registry });
@@ -29,6 +30,12 @@ export class OperatorMetrics extends RuntimeMetrics {
     this.probes = new Counter({
       name: 'helloworld_verification_probes_total',
       help: 'Probe requests of the analysis, by outcome: answered by the pod, unanswered, or skipped by a bound.',
+      labelNames: ['outcome'],
+      registers,
+    });
+    this.notifications = new Counter({
+      name: 'helloworld_notifications_total',
+      help: 'Webhook notifications, by outcome: sent, retried (an attempt failed, another follows), failed (given up after the last attempt) or dropped (more pending than the status keeps, or a full queue).',
       labelNames: ['outcome'],
       registers,
     });
