@@ -94,6 +94,11 @@ const reasons = (hook: string): string[] => {
   const firstOfEach = received(hook).filter((d, i, all) => all.findIndex((x) => x.id === d.id) === i);
   return firstOfEach.map((d) => String(d.body.reason));
 };
+/** The message of the transition `transition` for revision image `image`. */
+const message = (hook: string, transition: string, image: string): JsonMessage | undefined =>
+  received(hook)
+    .map((d) => d.body as unknown as JsonMessage)
+    .find((m) => m.transition === transition && m.image === image);
 
 /** Waits until the HelloWorld's status records `count` notifications delivered and none pending. */
 function recorded(namespace: string, name: string, count: number): Promise<HelloWorld> {
@@ -132,8 +137,12 @@ describe('notifications to a webhook', () => {
     release(ns, 'rollouts', GOOD);
     const good = await recorded(ns, 'rollouts', 2);
     expect(good.status?.phase).toBe('Available');
-    expect(reasons('rollouts')).toEqual(['RolloutStarted', 'RolloutSucceeded']);
-    const [started, succeeded] = received('rollouts').map((d) => d.body as unknown as JsonMessage);
+    // Two transitions recorded at once may be sent side by side: their order of arrival is not asserted.
+    expect(reasons('rollouts').sort()).toEqual(['RolloutStarted', 'RolloutSucceeded']);
+    const [started, succeeded] = [
+      message('rollouts', 'Started', GOOD),
+      message('rollouts', 'Promoted', GOOD),
+    ];
     expect(started).toMatchObject({
       helloWorld: { namespace: ns, name: 'rollouts' },
       transition: 'Started',
@@ -141,7 +150,7 @@ describe('notifications to a webhook', () => {
       revision: good.status?.stableRevision,
     });
     expect(succeeded).toMatchObject({ transition: 'Promoted', severity: 'info' });
-    expect(good.status?.notifications?.lastSent).toBe(succeeded?.id);
+    expect(good.status?.notifications?.recent?.sort()).toEqual([started?.id, succeeded?.id].sort());
     expect(conditionOf(good, 'Notifications')).toMatchObject({
       status: 'True',
       reason: 'NotificationsDelivered',
@@ -160,32 +169,32 @@ describe('notifications to a webhook', () => {
       'the crash-looping release rolled back and notified',
       { operator, timeoutMs: 120_000 },
     );
-    expect(reasons('rollouts')).toEqual([
-      'RolloutStarted',
-      'RolloutSucceeded',
-      'RolloutStarted',
-      'CrashLooping',
-    ]);
+    const all = reasons('rollouts');
+    expect(all.slice(2).sort()).toEqual(['CrashLooping', 'RolloutStarted']);
+    expect(all).toHaveLength(4);
     const ids = received('rollouts').map((d) => d.id);
     expect(new Set(ids).size).toBe(ids.length); // nothing sent twice, before or after the restart
-    const last = received('rollouts').at(-1)?.body as unknown as JsonMessage;
+    const last = message('rollouts', 'RolledBack', CRASHING);
     expect(last).toMatchObject({ transition: 'RolledBack', severity: 'warning', image: CRASHING });
-    expect(last.rollback).toEqual({
+    expect(last?.rollback).toEqual({
       ...rolledBack.status?.lastRollback,
       message: expect.any(String) as unknown,
     });
-    expect(last.rollback).toMatchObject({ fromImage: CRASHING, toImage: GOOD, reason: 'CrashLooping' });
+    expect(last?.rollback).toMatchObject({ fromImage: CRASHING, toImage: GOOD, reason: 'CrashLooping' });
   }, 300_000);
 
   it('retries a receiver that answers 500, then records the delivery (Slack shape)', async () => {
     behaviours.set('retried', 'failOnce');
     release(ns, 'retried', GOOD, 'Slack');
     const hw = await recorded(ns, 'retried', 2);
+    // Each notification was answered 500 once, then tried again under the same id and taken.
     const attempts = received('retried');
-    expect(attempts.length).toBeGreaterThanOrEqual(3);
-    expect(attempts[0]?.id).toBe(attempts[1]?.id); // the same notification, tried again
-    expect(attempts[0]?.body).toHaveProperty('blocks');
-    expect(String(attempts[0]?.body.text)).toContain(`HelloWorld ${ns}/retried: rollout started`);
+    const ids = [...new Set(attempts.map((a) => a.id))];
+    expect(ids).toHaveLength(2);
+    for (const id of ids) expect(attempts.filter((a) => a.id === id)).toHaveLength(2);
+    for (const attempt of attempts) expect(attempt.body).toHaveProperty('blocks');
+    const texts = attempts.map((a) => String(a.body.text));
+    expect(texts.some((t) => t.includes(`HelloWorld ${ns}/retried: rollout started`))).toBe(true);
     expect(conditionOf(hw, 'Notifications')?.status).toBe('True');
     const metrics = await operator.metrics();
     expect(
@@ -230,12 +239,13 @@ describe('notifications to a webhook', () => {
       { operator, timeoutMs: 120_000 },
     );
     expect(conditionOf(hw, 'Notifications')).toMatchObject({ reason: 'WebhookFailed' });
+    // The last error may be another notification's earlier attempt, still being retried.
     expect(hw.status?.notifications?.lastError).toMatch(
-      /^webhook of Secret failing-hook: attempt 3 of 3: the webhook answered HTTP 500$/,
+      /^webhook of Secret failing-hook: attempt [1-3] of 3: the webhook answered HTTP 500$/,
     );
     const byId = new Map<string, number>();
     for (const d of received('failing')) byId.set(d.id, (byId.get(d.id) ?? 0) + 1);
-    expect(Math.max(...byId.values())).toBeLessThanOrEqual(3);
+    expect(Math.max(...byId.values())).toBe(3); // the one given up: 3 attempts, no more
     const metrics = await operator.metrics();
     expect(
       metricValue(metrics, 'helloworld_notifications_total', { outcome: 'failed' }),
