@@ -329,7 +329,7 @@ export interface HelloWorldStatus {
 
 /** A rollout transition as a webhook receives it; recorded in status until it was delivered. */
 export interface PendingNotification {
-  /** Stable across operator restarts: from (revision, rolloutStartedAt, reason); receivers may dedupe on it. */
+  /** Stable across operator restarts: from (revision, rolloutStartedAt, reason[, canary step]); receivers may dedupe on it. */
   id: string;
   /** The transition's event reason, e.g. RolloutStarted, CrashLooping, RolloutSucceeded. */
   reason: string;

@@ -112,6 +112,21 @@ describe('notificationsFor', () => {
     expect(note?.rollback).toBeUndefined();
   });
 
+  it('tells the steps of one canary rollout apart', () => {
+    const at = (stepIndex: number): HelloWorldStatus =>
+      ({ ...base, canary: { stepIndex } }) as HelloWorldStatus;
+    const base: HelloWorldStatus = {
+      phase: 'Progressing',
+      currentRevision: 'abc',
+      rolloutStartedAt: STARTED,
+    };
+    const id = (status: HelloWorldStatus): string | undefined =>
+      notificationsFor({ events: [event('CanaryStepPassed')], status, now: NOW, image: 'i' })[0]?.id;
+    expect(id(at(1))).not.toBe(id(at(3)));
+    expect(id(at(1))).toBe(id(at(1)));
+    expect(id(base)).toBe(notificationId('abc', STARTED, 'CanaryStepPassed'));
+  });
+
   it('keeps messages to one bounded printable line', () => {
     const status: HelloWorldStatus = {
       phase: 'Progressing',

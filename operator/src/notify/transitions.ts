@@ -33,11 +33,21 @@ const ENDINGS: ReadonlySet<Transition> = new Set(['Promoted', 'RolledBack', 'Fai
  * The id of a transition: the same whichever reconcile, or operator process, finds it. A rollout is a
  * revision and the time it started; a transition of it is a reason.
  */
-export function notificationId(revision: string, rolloutStartedAt: string, reason: string): string {
-  return createHash('sha256')
-    .update(`${revision}\n${rolloutStartedAt}\n${reason}`)
-    .digest('hex')
-    .slice(0, 24);
+export function notificationId(
+  revision: string,
+  rolloutStartedAt: string,
+  reason: string,
+  step?: number,
+): string {
+  // A canary rollout passes and pauses at several steps: the step tells them apart.
+  const key = `${revision}\n${rolloutStartedAt}\n${reason}${step === undefined ? '' : `\n${String(step)}`}`;
+  return createHash('sha256').update(key).digest('hex').slice(0, 24);
+}
+
+/** The step of a canary rollout in flight (status.canary.stepIndex of the canary contract), if any. */
+function canaryStep(status: HelloWorldStatus): number | undefined {
+  const step = (status as { canary?: { stepIndex?: unknown } }).canary?.stepIndex;
+  return typeof step === 'number' ? step : undefined;
 }
 
 /**
@@ -66,7 +76,12 @@ export function notificationsFor(input: {
         : { revision: status.currentRevision ?? '', startedAt: status.rolloutStartedAt ?? time, image };
     const rollback = transition === 'RolledBack' ? status.lastRollback : undefined;
     out.push({
-      id: notificationId(rollout.revision, rollout.startedAt, event.reason),
+      id: notificationId(
+        rollout.revision,
+        rollout.startedAt,
+        event.reason,
+        ENDINGS.has(transition) ? undefined : canaryStep(status),
+      ),
       reason: event.reason,
       transition,
       revision: rollout.revision,
