@@ -16,6 +16,7 @@ import {
   RETRY_PERIOD_MS,
   type LeaseTimings,
 } from './runtime/leader.js';
+import { loadNotifyConfig, type NotifyConfig } from './notify/config.js';
 
 export interface OperatorConfig {
   logLevel: LogLevel;
@@ -30,6 +31,8 @@ export interface OperatorConfig {
   /** Reconcile HelloWorlds of these namespaces only; all namespaces when unset. */
   watchNamespaces?: readonly string[];
   shutdownTimeoutMs: number;
+  /** The default webhook, blocked address ranges and delivery limits (docs/notifications.md). */
+  notifications: NotifyConfig;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv): OperatorConfig {
@@ -44,6 +47,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): OperatorConfig {
     workers: readInt(env, 'WORKERS', 4, 1, 64),
     watchNamespaces: readNamespaceList(env, 'WATCH_NAMESPACE'),
     shutdownTimeoutMs: readInt(env, 'SHUTDOWN_TIMEOUT_MS', 20_000, 1000, 600_000),
+    notifications: loadNotifyConfig(env),
   };
 }
 

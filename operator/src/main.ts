@@ -27,6 +27,8 @@ async function main(config: OperatorConfig): Promise<void> {
       identity,
       leaderElection: config.leaderElection,
       namespaces: config.watchNamespaces?.join(',') ?? '(all)',
+      // Whether there is one, never its URL: it carries a token.
+      defaultWebhook: config.notifications.defaultWebhook ? 'configured' : 'none',
     },
     'starting',
   );
@@ -65,6 +67,7 @@ async function main(config: OperatorConfig): Promise<void> {
     identity,
     // Every write of the controller (applies, status patches, deletes, Events) passes this gate.
     writeGate: elector?.writeGate() ?? openGate,
+    notifications: config.notifications,
   });
 
   let healthy = true;

@@ -639,6 +639,31 @@ describe('admission rejects invalid HelloWorlds with a clear message', () => {
       { redis: { restoreFrom: { claimName: 'a/b' } } },
       'spec.redis.restoreFrom.claimName in body should match',
     ],
+    [
+      'a notification webhook without a secretRef',
+      { notifications: { webhook: {} } },
+      'spec.notifications.webhook.secretRef: Required value',
+    ],
+    [
+      'a notification Secret name that is no Secret name',
+      { notifications: { webhook: { secretRef: { name: 'Hooks/../x', key: 'url' } } } },
+      'notifications.webhook.secretRef.name must be a Secret name',
+    ],
+    [
+      'a notification Secret key with a slash',
+      { notifications: { webhook: { secretRef: { name: 'hooks', key: 'a/b' } } } },
+      'notifications.webhook.secretRef.key must be a Secret key',
+    ],
+    [
+      'an unknown notification format',
+      { notifications: { webhook: { secretRef: { name: 'hooks', key: 'url' }, format: 'Teams' } } },
+      'Unsupported value: "Teams"',
+    ],
+    [
+      'a notification webhook while notifications are off',
+      { notifications: { enabled: false, webhook: { secretRef: { name: 'hooks', key: 'url' } } } },
+      'notifications.webhook is never used when notifications.enabled is false',
+    ],
   ];
 
   it.each(cases)('rejects %s', async (_what, spec, message) => {
@@ -787,6 +812,14 @@ describe('admission accepts valid HelloWorlds', () => {
       },
     ],
     ['historyLimit at its bounds (1)', { image: 'hello-api:1', rollout: { historyLimit: 1 } }],
+    [
+      'a Slack notification webhook',
+      {
+        image: 'hello-api:1',
+        notifications: { webhook: { secretRef: { name: 'team.hooks', key: 'slack_url' }, format: 'Slack' } },
+      },
+    ],
+    ['notifications switched off', { image: 'hello-api:1', notifications: { enabled: false } }],
     ['historyLimit at its bounds (50)', { image: 'hello-api:1', rollout: { historyLimit: 50 } }],
     [
       'percentages at their bounds',
@@ -876,6 +909,12 @@ describe('admission accepts valid HelloWorlds', () => {
       },
     ],
   ];
+
+  it('defaults a notification webhook to the Json format', async () => {
+    const webhook = { secretRef: { name: 'hooks', key: 'url' } };
+    const stored = await create(helloWorld({ image: 'hello-api:1', notifications: { webhook } }));
+    expect(stored.spec.notifications).toEqual({ webhook: { ...webhook, format: 'Json' } });
+  });
 
   it('defaults backups to 7 kept on a 2Gi claim, not suspended', async () => {
     const stored = await create(
@@ -1100,6 +1139,7 @@ describe('kubectl', () => {
       'podAnnotations',
       'podLabels',
       'monitoring',
+      'notifications',
     ];
     for (const field of fields) expect(explained.stdout).toMatch(new RegExp(`^\\s+${field}\\s`, 'm'));
     expect(kubectl('explain', 'hw.spec.rollout.verification.analysis.maxErrorRate').stdout).toContain(

@@ -23,6 +23,10 @@ import { reportBackup } from './backup-gauge.js';
 import type { BackupStatus, DryRunCheck } from '../crd/types.js';
 import { reconcile } from './reconcile.js';
 import { StatusWrites } from './status-writes.js';
+import type { NotifyConfig } from '../notify/config.js';
+import { postWebhook } from '../notify/http.js';
+import { NotificationSender } from '../notify/sender.js';
+import { systemClock } from '../runtime/clock.js';
 
 export interface ControllerOptions {
   connection: Connection;
@@ -37,6 +41,8 @@ export interface ControllerOptions {
   /** Every API write passes it: the leader's (leader.ts), or `openGate` for a single replica. */
   writeGate: WriteGate;
   now?: () => Date;
+  /** Rollout transitions to webhooks; off when absent. */
+  notifications?: NotifyConfig;
 }
 
 export interface Controller {
@@ -83,8 +89,29 @@ export function createController(options: ControllerOptions): Controller {
   });
 
   const rolledBack = new RolledBackGauge(metrics.rolledBack);
+  const reader = new CacheReader(informers, client);
+  const notifier = options.notifications && {
+    defaultWebhook: options.notifications.defaultWebhook,
+    sender: new NotificationSender({
+      post: postWebhook,
+      readSecret: (namespace, name) => reader.readUserSecret(namespace, name),
+      blocked: options.notifications.blocked,
+      limits: options.notifications.limits,
+      clock: systemClock,
+      onReport: (namespace, name) => {
+        queue.add(`${namespace}/${name}`);
+      },
+      onOutcome: (outcome) => {
+        metrics.notifications.inc({ outcome });
+      },
+    }),
+    onDropped: (count: number) => {
+      metrics.notifications.inc({ outcome: 'dropped' }, count);
+    },
+  };
   const deps = {
-    reader: new CacheReader(informers, client),
+    notifier,
+    reader,
     writer: client,
     statusWrites: new StatusWrites(),
     events: new EventRecorder({ rest, logger, component: OPERATOR_NAME, instance: options.identity }),
@@ -127,6 +154,7 @@ export function createController(options: ControllerOptions): Controller {
     },
     async stop() {
       discovery.stop();
+      notifier?.sender.stop();
       await queue.shutDown();
       await running;
       await factory.stop();

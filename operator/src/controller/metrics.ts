@@ -11,6 +11,7 @@ export class OperatorMetrics extends RuntimeMetrics {
   readonly backup: BackupGauges;
   readonly probes: Counter<'outcome'>;
   readonly dryRunFailures: Counter<'namespace' | 'name' | 'check'>;
+  readonly notifications: Counter<'outcome'>;
 
   constructor(registry?: Registry) {
     super({ prefix: 'helloworld', kind: KINDS.HelloWorld.kind, registry });
@@ -37,6 +38,12 @@ export class OperatorMetrics extends RuntimeMetrics {
       name: 'helloworld_verification_dry_run_failures_total',
       help: 'Verifications a dry-run check (check: smoke, thresholds or comparison) would have failed.',
       labelNames: ['namespace', 'name', 'check'],
+      registers,
+    });
+    this.notifications = new Counter({
+      name: 'helloworld_notifications_total',
+      help: 'Webhook notifications, by outcome: sent, retried (an attempt failed, another follows), failed (given up after the last attempt) or dropped (more pending than the status keeps, or a full queue).',
+      labelNames: ['outcome'],
       registers,
     });
     const gauge = (name: string, help: string) =>

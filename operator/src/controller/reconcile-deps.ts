@@ -3,6 +3,7 @@ import type { BackupStatus, DryRunCheck } from '../crd/types.js';
 import type { Verifier } from '../verification/types.js';
 import type { EventSink } from '../runtime/events.js';
 import type { KubeWriter } from '../runtime/kube.js';
+import type { Notifier } from '../notify/reconcile-step.js';
 import type { ClusterReader } from './cluster-reader.js';
 import type { StatusWrites } from './status-writes.js';
 
@@ -31,4 +32,6 @@ export interface ReconcileDeps {
   ) => void;
   /** The reason of the rollback a HelloWorld runs on now; undefined when it is not rolled back or gone. */
   onRolledBack?: (namespace: string, name: string, reason: string | undefined) => void;
+  /** Rollout transitions to webhooks (notify/); none when absent. */
+  notifier?: Notifier;
 }

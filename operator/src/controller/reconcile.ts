@@ -31,6 +31,7 @@ import { serviceAccountBlock } from './service-account.js';
 import { backupOutcome, backupSince, restoreBlock, type BackupOutcome } from './backup.js';
 import type { ReconcileDeps } from './reconcile-deps.js';
 import { persistStatus, reportBlocked, reportFailure } from './status-report.js';
+import { handOver, recordNotifications } from '../notify/reconcile-step.js';
 
 export type { ReconcileDeps } from './reconcile-deps.js';
 
@@ -56,6 +57,7 @@ export async function reconcile(
   if (!hw || hw.metadata.deletionTimestamp) {
     deps.onRolledBack?.(namespace, name, undefined);
     deps.onBackup?.(namespace, name, undefined, undefined);
+    deps.notifier?.sender.forget(namespace, name);
     return {};
   }
   const facts = observe(deps, hw);
@@ -164,14 +166,19 @@ async function converge(
   const backup = backupOutcome(hw, deps.reader.listBackupPods(namespace, name), desired.backup);
   for (const event of backup.events) void deps.events.record(hw, event.type, event.reason, event.message);
   deps.onBackup?.(namespace, name, backup.status, backupSince(deps.reader, hw));
-  const status = reconciledStatus(hw, facts, {
+  const reconciled = reconciledStatus(hw, facts, {
     decision,
     monitoring: desired.monitoring,
     backup,
     plan,
     deployment,
   });
+  const { events } = decision;
+  const status = deps.notifier
+    ? recordNotifications(deps.notifier, hw, { ...facts, events, status: reconciled, deployment })
+    : reconciled;
   const heldBackMs = await persistStatus(deps, log, hw, status, facts.now);
+  if (deps.notifier) handOver(deps.notifier, hw, facts.spec, status);
   const rolledBack = status.phase === 'RolledBack' ? status.lastRollback?.reason : undefined;
   deps.onRolledBack?.(namespace, name, rolledBack);
   if (plan.conflicts.length > 0 && isConflictNew(hw.status ?? {}, status)) {

@@ -210,9 +210,22 @@ const everySpecField: Everything<HelloWorldSpec> = {
     slo: { availability: 99.5, latencyP99Ms: 300 },
     labels: { release: 'prometheus' },
   },
+  notifications: {
+    enabled: true,
+    webhook: { secretRef: { name: 'hooks', key: 'url' }, format: 'Slack' },
+  },
 };
 
 const T = '2026-01-01T00:00:00Z';
+const ROLLBACK = {
+  fromRevision: 'abc',
+  toRevision: 'def',
+  fromImage: 'hello-api:2',
+  toImage: 'hello-api:1',
+  reason: 'AnalysisFailed',
+  message: 'p99 900ms > 500ms',
+  time: T,
+};
 /** lastSample is the analysis's own bookkeeping, kept schemaless (x-kubernetes-preserve-unknown-fields). */
 type StatusFields = Everything<Omit<HelloWorldStatus, 'verification'>> & {
   verification: Everything<Omit<VerificationStatus, 'lastSample' | 'lastBaselineSample'>>;
@@ -275,15 +288,7 @@ const everyStatusField: StatusFields = {
     },
     dryRunFailures: [{ check: 'thresholds', firstAt: T, count: 2, message: 'p99 812 ms exceeds 500 ms' }],
   },
-  lastRollback: {
-    fromRevision: 'abc',
-    toRevision: 'def',
-    fromImage: 'hello-api:2',
-    toImage: 'hello-api:1',
-    reason: 'AnalysisFailed',
-    message: 'p99 900ms > 500ms',
-    time: T,
-  },
+  lastRollback: ROLLBACK,
   history: [
     {
       revision: 'abc',
@@ -295,6 +300,30 @@ const everyStatusField: StatusFields = {
       summary: 'p99 900ms > 500ms',
     },
   ],
+  notifications: {
+    pending: [
+      {
+        id: '0123456789abcdef01234567',
+        reason: 'AnalysisFailed',
+        transition: 'RolledBack',
+        revision: 'abc',
+        image: 'hello-api:2',
+        rolloutStartedAt: T,
+        time: T,
+        message: 'p99 900ms > 500ms',
+        rollback: ROLLBACK,
+        attempts: 1,
+      },
+    ],
+    lastSent: 'fedcba9876543210fedcba98',
+    lastSentTime: T,
+    recent: ['fedcba9876543210fedcba98'],
+    sent: 3,
+    failures: 1,
+    dropped: 0,
+    lastError: 'webhook of Secret hooks: attempt 1 of 6: the webhook answered HTTP 500',
+    lastErrorTime: T,
+  },
   conditions: [
     {
       type: 'Available',
@@ -336,6 +365,11 @@ describe('the HelloWorld CRD', () => {
       },
     ],
     ['verification disabled', { image: 'hello-api:1', rollout: { verification: { enabled: false } } }],
+    [
+      'a webhook with only a secretRef',
+      { image: 'hello-api:1', notifications: { webhook: { secretRef: { name: 'hooks', key: 'url' } } } },
+    ],
+    ['notifications switched off', { image: 'hello-api:1', notifications: { enabled: false } }],
     ['an empty storage block', { image: 'hello-api:1', redis: { storage: {} } }],
     [
       'an external Redis',

@@ -10,7 +10,9 @@ import type {
   ExternalRedisSpec,
   HelloWorldSpec,
   IntOrString,
+  KeyRef,
   NoDataPolicy,
+  NotificationFormat,
   RedisBackupSpec,
   RedisMode,
   RedisRestoreSpec,
@@ -121,6 +123,8 @@ export interface ResolvedSpec {
   podLabels: Record<string, string>;
   serviceAccount?: ResolvedServiceAccount;
   monitoring: ResolvedMonitoring;
+  /** webhook absent: the operator's default webhook, if it has one. */
+  notifications: { enabled: boolean; webhook?: { secretRef: KeyRef; format: NotificationFormat } };
 }
 
 const DEFAULT_API_RESOURCES: V1ResourceRequirements = {
@@ -306,6 +310,15 @@ export function resolveSpec(spec: HelloWorldSpec): ResolvedSpec {
         latencyP99Ms,
       },
       labels: spec.monitoring?.labels ?? {},
+    },
+    notifications: {
+      enabled: spec.notifications?.enabled ?? true,
+      ...(spec.notifications?.webhook && {
+        webhook: {
+          secretRef: spec.notifications.webhook.secretRef,
+          format: spec.notifications.webhook.format ?? 'Json',
+        },
+      }),
     },
   };
 }

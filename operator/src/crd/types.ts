@@ -225,6 +225,20 @@ export interface ServiceAccountSpec {
   automountToken?: boolean;
 }
 
+export type NotificationFormat = 'Json' | 'Slack';
+
+/** Where a HelloWorld's rollout transitions are sent (docs/notifications.md). */
+export interface NotificationsSpec {
+  /** false: no notifications for this HelloWorld, not even to the operator's default webhook. */
+  enabled?: boolean;
+  /** A webhook of this HelloWorld's own, instead of the operator's default. */
+  webhook?: {
+    /** The key of a Secret in the HelloWorld's namespace whose value is the webhook's http(s) URL. */
+    secretRef: KeyRef;
+    format?: NotificationFormat;
+  };
+}
+
 export interface HelloWorldSpec {
   image: string;
   replicas?: number;
@@ -239,12 +253,14 @@ export interface HelloWorldSpec {
   podLabels?: Record<string, string>;
   serviceAccount?: ServiceAccountSpec;
   monitoring?: MonitoringSpec;
+  notifications?: NotificationsSpec;
 }
 
 export type Phase =
   'Pending' | 'Progressing' | 'Verifying' | 'Paused' | 'Available' | 'RolledBack' | 'Failed';
 /** `Monitoring` says whether a ServiceMonitor and PrometheusRule were generated, and why (not). */
-export type ConditionType = 'Available' | 'Progressing' | 'Degraded' | 'Monitoring' | 'Reconciled' | 'Backup';
+export type ConditionType =
+  'Available' | 'Progressing' | 'Degraded' | 'Monitoring' | 'Reconciled' | 'Backup' | 'Notifications';
 export type ConditionStatus = 'True' | 'False' | 'Unknown';
 
 /** metav1.Condition. */
@@ -400,6 +416,8 @@ export interface HelloWorldStatus {
   /** Outcomes of the last rollouts, newest first, at most spec.rollout.historyLimit. */
   history?: HistoryEntry[];
   backup?: BackupStatus;
+  /** What was sent to the notification webhook, and what waits to be (notify/ledger.ts). */
+  notifications?: NotificationsStatus;
   conditions?: Condition[];
 }
 
@@ -418,6 +436,42 @@ export interface CanaryStatus {
   message?: string;
 }
 
+/** A rollout transition as a webhook receives it; recorded in status until it was delivered. */
+export interface PendingNotification {
+  /** Stable across operator restarts: from (revision, rolloutStartedAt, reason[, canary step]); receivers may dedupe on it. */
+  id: string;
+  /** The transition's event reason, e.g. RolloutStarted, CrashLooping, RolloutSucceeded. */
+  reason: string;
+  transition: 'Started' | 'StepPassed' | 'Paused' | 'Promoted' | 'RolledBack' | 'Failed';
+  revision: string;
+  image: string;
+  rolloutStartedAt: string;
+  /** When the transition happened. */
+  time: string;
+  /** One printable line, at most 200 characters. */
+  message: string;
+  /** The rollback decided by this transition (status.lastRollback), for RolledBack. */
+  rollback?: RollbackRecord;
+  /** Delivery attempts that failed so far. */
+  attempts?: number;
+}
+
+export interface NotificationsStatus {
+  /** Notifications not yet delivered, oldest first; bounded (the oldest are dropped first). */
+  pending?: PendingNotification[];
+  /** Id of the last notification delivered. */
+  lastSent?: string;
+  lastSentTime?: string;
+  /** Ids delivered or given up lately, newest first: never queued again. */
+  recent?: string[];
+  /** Notifications delivered, given up after the last retry, or dropped from a full queue. */
+  sent?: number;
+  failures?: number;
+  dropped?: number;
+  /** The last failed attempt, without the URL. */
+  lastError?: string;
+  lastErrorTime?: string;
+}
 /** The managed Redis's backups as the operator last saw them (builders/backup.ts, controller/backup-status.ts). */
 export interface BackupStatus {
   lastSuccessTime?: string;

@@ -25,6 +25,7 @@ import {
   emit,
   failRollout,
   judgeHealth,
+  previousReason,
   promote,
   requeueIn,
   startRollout,
@@ -156,8 +157,11 @@ function followPause(
   status.phase = 'Paused';
   const until =
     step.timeoutSeconds === undefined ? '' : ` (${step.onTimeout} after ${step.timeoutSeconds} s)`;
-  const message = `waiting for a new value of ${ANNOTATION_PROMOTE}${until}`;
-  condition(draft, 'Progressing', 'True', Reason.RolloutPaused, stepText(draft, canary, message));
+  const message = stepText(draft, canary, `waiting for a new value of ${ANNOTATION_PROMOTE}${until}`);
+  // Announced once: a person is waited for.
+  if (previousReason(draft, 'Progressing') !== Reason.RolloutPaused)
+    emit(draft, 'Normal', Reason.RolloutPaused, message);
+  condition(draft, 'Progressing', 'True', Reason.RolloutPaused, message);
   if (step.timeoutSeconds !== undefined) requeueIn(draft, step.timeoutSeconds * 1000 - elapsedMs);
 }
 

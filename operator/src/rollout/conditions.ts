@@ -85,6 +85,9 @@ export const Reason = {
   BackupFailed: 'BackupFailed',
   BackupScheduleInvalid: 'BackupScheduleInvalid',
   NoBackupYet: 'NoBackupYet',
+  /** The Notifications condition (notify/ledger.ts): the webhook took the last notification, or did not. */
+  NotificationsDelivered: 'NotificationsDelivered',
+  WebhookFailed: 'WebhookFailed',
 } as const;
 export type Reason = (typeof Reason)[keyof typeof Reason];
 
