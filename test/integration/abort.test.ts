@@ -83,7 +83,8 @@ describe('the abort annotation', () => {
     const hw = await waitForHelloWorld(kc, namespace, name, phase('RolledBack'), 'the abort to roll back', {
       operator,
     });
-    const message = 'aborted by annotation hello.dev/abort=first while Progressing';
+    // Who set the annotation comes from managedFields: kubectl annotate's field manager.
+    const message = 'aborted by annotation hello.dev/abort=first by kubectl-annotate while Progressing';
     expect(hw.status).toMatchObject({
       observedAbort: 'first',
       failedRevision: rolling.status?.currentRevision,
