@@ -25,10 +25,13 @@ const name = 'shop';
 const STEPS = [{ canary: { replicas: 1 } }, { verify: {} }, { canary: { replicas: '100%' } }, { verify: {} }];
 
 /** Redis gets 2 s per command, as in real-pods.test.ts: CI machines run everything on two cores. */
-const spec = (env: Record<string, string>): Partial<HelloWorldSpec> => ({
+const spec = (
+  env: Record<string, string>,
+  verification: NonNullable<HelloWorldSpec['rollout']>['verification'] = {},
+): Partial<HelloWorldSpec> => ({
   replicas: 3,
   env: Object.entries({ REDIS_COMMAND_TIMEOUT_MS: '2000', ...env }).map(([n, value]) => ({ name: n, value })),
-  rollout: { strategy: 'Canary', steps: STEPS },
+  rollout: { strategy: 'Canary', steps: STEPS, verification },
 });
 
 /** `shop` on its first revision, promoted and settled (whatever an earlier test left). */
@@ -166,6 +169,38 @@ describeRealPods('the Canary strategy under load', (realIt) => {
       const report = await after.stop();
       expect(report.ok).toBeGreaterThan(0);
       expect({ failed: report.failed, failures: report.failures }).toEqual({ failed: 0, failures: [] });
+    },
+    900_000,
+  );
+
+  realIt(
+    'rolls back a canary 300 ms slower than the stable pods on the comparison alone, fixed thresholds off',
+    async () => {
+      await onFirstRevision();
+      // No user traffic: the operator probes the canary and the stable pods alike (5/s each, 50 requests
+      // a side per 10 s interval), and only the comparison judges: the fixed p99 threshold is off.
+      const verification = {
+        smoke: { maxLatencyMs: 5000 },
+        analysis: {
+          windowSeconds: 20,
+          intervalSeconds: 10,
+          thresholds: { enabled: false },
+          probe: { ratePerSecond: 5 },
+        },
+      };
+      await applyYaml(
+        c().namespace,
+        helloWorld(c().namespace, name, spec({ E2E_REVISION: '4', CHAOS_LATENCY_MS: '300' }, verification)),
+      );
+      await waitHelloWorld(c(), name, 'jsonpath={.status.phase}=RolledBack', 360);
+      const rollback = await jsonpath(
+        c().namespace,
+        `hw/${name}`,
+        '{.status.lastRollback.reason}: {.status.lastRollback.message}',
+      );
+      console.log(`slow canary: ${rollback}`);
+      expect(rollback).toMatch(/^CanaryWorseThanStable: at step 2\/4: verify: /);
+      await canaryGone();
     },
     900_000,
   );
