@@ -74,31 +74,21 @@ const canaryGone = (): Promise<boolean> =>
     120_000,
   );
 
-/** The names of the pods of the stable Deployment (those without the canary label). */
-const stablePodNames = async (): Promise<string> =>
+/** The names of the API pods (terminating ones too, until they are gone), `extra` narrowing the selector. */
+const podNames = (extra = ''): Promise<string> =>
   kubectl([
     'get',
     'pods',
     '-n',
     c().namespace,
     '-l',
-    `app.kubernetes.io/instance=${name},app.kubernetes.io/component=api,!hello.dev/track`,
+    `app.kubernetes.io/instance=${name},app.kubernetes.io/component=api${extra}`,
     '-o',
     'jsonpath={.items[*].metadata.name}',
   ]);
-
-/** The names of every API pod, canary ones included (terminating ones too, until they are gone). */
-const allPodNames = async (): Promise<string> =>
-  kubectl([
-    'get',
-    'pods',
-    '-n',
-    c().namespace,
-    '-l',
-    `app.kubernetes.io/instance=${name},app.kubernetes.io/component=api`,
-    '-o',
-    'jsonpath={.items[*].metadata.name}',
-  ]);
+/** The stable Deployment's pods: those without the canary label. */
+const stablePodNames = (): Promise<string> => podNames(',!hello.dev/track');
+const allPodNames = (): Promise<string> => podNames();
 
 describeRealPods('the Canary strategy under load', (realIt) => {
   realIt(
