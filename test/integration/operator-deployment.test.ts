@@ -99,7 +99,9 @@ describe('with the RBAC of config/', () => {
     expect(can('patch', 'pods/proxy')).toBe(false);
     expect(can('create', 'events')).toBe(true);
     expect(can('update', 'leases.coordination.k8s.io', SYSTEM_NAMESPACE)).toBe(true);
-    expect(can('delete', 'deployments.apps')).toBe(false);
+    // The canary Deployment goes when its canary fails or is promoted (strategy Canary); StatefulSets not.
+    expect(can('delete', 'deployments.apps')).toBe(true);
+    expect(can('delete', 'statefulsets.apps')).toBe(false);
     expect(can('get', 'pods')).toBe(false);
     expect(can('create', 'pods')).toBe(false);
     expect(can('create', 'pods/exec')).toBe(false);
