@@ -1,5 +1,6 @@
 // Pods the API server can proxy to on the simulated cluster: kwok's pod addresses lead nowhere, but a pod
 // whose status names an address of this machine is proxied there, where a test's own server listens.
+import { randomBytes } from 'node:crypto';
 import { networkInterfaces } from 'node:os';
 import type { CoreV1Api } from '@kubernetes/client-node';
 
@@ -34,7 +35,9 @@ export async function pointPodAt(
 
 /**
  * A pod bound to a node nobody runs, whose status says its IP is `address`: the API server proxies to that
- * address. Nothing else manages the pod, so the status stays as written.
+ * address. Nothing else manages the pod, so the status stays as written. The node's name is new for each
+ * pod: the controller-manager's pod garbage collector deletes pods of a node name it has seen missing for
+ * 40 s, and one name shared by every test file got there once enough files ran in a row.
  */
 export async function createPodAt(
   core: CoreV1Api,
@@ -48,7 +51,7 @@ export async function createPodAt(
     body: {
       metadata: { name },
       spec: {
-        nodeName: 'verification-test-no-such-node',
+        nodeName: `verification-test-no-such-node-${randomBytes(4).toString('hex')}`,
         containers: [{ name: 'api', image: 'registry.invalid/hello:1', ports: [{ containerPort: port }] }],
       },
     },
